@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install the pinned Python tools of this repository into <repo>/.tools/venv (idempotent).
+#   - creates the virtualenv if missing
+#   - installs scripts/requirements.txt only when it changed (stamp: .tools/requirements.sha256)
+#   - writes .tools/ort-dylib-path: the absolute path of libonnxruntime.so.<version> in the venv
+#   - makes sure ssh-keygen exists (openssh-client via apt-get, only if missing)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+VENV="$TOOLS/venv"
+REQ="$ROOT/scripts/requirements.txt"
+STAMP="$TOOLS/requirements.sha256"
+PYTHON="${PYTHON:-python3}"
+
+log() { echo "setup: $*"; }
+
+mkdir -p "$TOOLS"
+
+if ! command -v ssh-keygen >/dev/null 2>&1; then
+  log "ssh-keygen missing: installing openssh-client"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq openssh-client >/dev/null
+else
+  log "ssh-keygen present"
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating virtualenv $VENV"
+  "$PYTHON" -m venv "$VENV"
+  rm -f "$STAMP"
+else
+  log "virtualenv present"
+fi
+
+want="$(sha256sum "$REQ" | cut -d' ' -f1)"
+have="$(cat "$STAMP" 2>/dev/null || true)"
+if [ "$want" != "$have" ]; then
+  log "installing scripts/requirements.txt"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$REQ"
+  echo "$want" > "$STAMP"
+else
+  log "requirements unchanged, nothing to install"
+fi
+
+ORT_VERSION="$(sed -n 's/^onnxruntime==\([0-9.]*\).*/\1/p' "$REQ")"
+SITE="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+LIB="$SITE/onnxruntime/capi/libonnxruntime.so.$ORT_VERSION"
+if [ ! -f "$LIB" ]; then
+  echo "setup: error: $LIB not found" >&2
+  exit 1
+fi
+echo "$LIB" > "$TOOLS/ort-dylib-path"
+log "onnxruntime library: $LIB (written to .tools/ort-dylib-path)"
+
+GI="$ROOT/.gitignore"
+touch "$GI"
+for line in ".tools/" "/target" "/site"; do
+  grep -qxF "$line" "$GI" || echo "$line" >> "$GI"
+done
+log "done"

@@ -1,0 +1,206 @@
+//! Command-line arguments, parsed with clap.
+//!
+//! This module only describes and validates arguments; `cmd/` turns them into work. Commands
+//! that are not built yet are still listed, so `--help` shows the whole tool, and say so plainly
+//! when run (exit 2) instead of printing anything that looks like a result.
+
+use crate::diag::render::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// modelgate: a GitOps model registry and governance tool.
+///
+/// Models, versions, champion/challenger aliases, signed approvals and an append-only audit log
+/// live as YAML in a git repository; every change is a pull request that modelgate checks.
+#[derive(Debug, Parser)]
+#[command(
+    name = "modelgate",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The registry repository. Default: the nearest folder, from the current one upwards,
+    /// that holds registry/policy.yaml.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// When to color text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Color of text output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Color when writing to a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands (DESIGN.md §2).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scaffold a registry repository: policy, signers, audit log, model-card template, workflow.
+    Init(InitArgs),
+    /// Scaffold a model from the template.
+    New(NewArgs),
+    /// Check schema, references, digests and the audit chain of the whole registry.
+    Validate(ValidateArgs),
+    /// Run the whole flow on the bundled example, in a temporary copy.
+    Demo(DemoArgs),
+    /// Register a new version (not built yet).
+    Register(PendingArgs),
+    /// Move an alias to a version (not built yet).
+    Promote(PendingArgs),
+    /// Write a signed approval (not built yet).
+    Approve(PendingArgs),
+    /// Approval helpers (not built yet).
+    Approval(PendingArgs),
+    /// The pull-request gate (not built yet).
+    Check(PendingArgs),
+    /// Data, prediction and concept drift (not built yet).
+    Drift(PendingArgs),
+    /// Fairness metrics across protected attributes (not built yet).
+    Bias(PendingArgs),
+    /// Classification metrics (not built yet).
+    Evaluate(PendingArgs),
+    /// Mergeable data profiles (not built yet).
+    Profile(PendingArgs),
+    /// Batch inference with ONNX Runtime (not built yet).
+    Batch(PendingArgs),
+    /// Apply the retention policy (not built yet).
+    Retire(PendingArgs),
+    /// Search versions with MLflow's filter grammar (not built yet).
+    Search(PendingArgs),
+    /// Lineage of a version or a prediction (not built yet).
+    Lineage(PendingArgs),
+    /// Reproduce a version (not built yet).
+    Reproduce(PendingArgs),
+    /// Import from MLflow (not built yet).
+    Import(PendingArgs),
+    /// Split models over CI jobs (not built yet).
+    Plan(PendingArgs),
+    /// Render the static site (not built yet).
+    Site(PendingArgs),
+    /// Developer tools: synthetic registries for benchmarks.
+    #[command(hide = true)]
+    Dev(DevArgs),
+}
+
+impl Command {
+    /// The issue that tracks a command that is not built yet.
+    pub fn pending_issue(&self) -> Option<(&'static str, u32)> {
+        Some(match self {
+            Command::Register(_) => ("register", 8),
+            Command::Promote(_) => ("promote", 3),
+            Command::Approve(_) => ("approve", 3),
+            Command::Approval(_) => ("approval", 3),
+            Command::Check(_) => ("check", 3),
+            Command::Drift(_) => ("drift", 4),
+            Command::Bias(_) => ("bias", 4),
+            Command::Evaluate(_) => ("evaluate", 4),
+            Command::Profile(_) => ("profile", 4),
+            Command::Batch(_) => ("batch", 5),
+            Command::Retire(_) => ("retire", 8),
+            Command::Search(_) => ("search", 8),
+            Command::Lineage(_) => ("lineage", 5),
+            Command::Reproduce(_) => ("reproduce", 8),
+            Command::Import(_) => ("import", 8),
+            Command::Plan(_) => ("plan", 7),
+            Command::Site(_) => ("site", 6),
+            _ => return None,
+        })
+    }
+}
+
+/// Arguments of a command that is not built yet: accepted, so that the message is about the
+/// command and not about its flags.
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    /// Arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+/// `modelgate init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to create the registry (created if missing).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+/// `modelgate new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The model name: a lowercase letter, then lowercase letters, digits or underscores.
+    pub model: String,
+    /// Who is responsible for the model.
+    #[arg(long, default_value = "ml-team@example.com")]
+    pub owner: String,
+    /// One line on what it predicts.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+/// `modelgate validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Validate the registry as it is at this git revision (read from git, no checkout)
+    /// instead of the working tree.
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip hashing local artifacts and datasets.
+    #[arg(long)]
+    pub no_digests: bool,
+}
+
+/// `modelgate demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The example to copy (default: the example registry of this source tree).
+    #[arg(long, value_name = "DIR")]
+    pub example: Option<PathBuf>,
+    /// Where to put the copy (default: a new temporary folder, kept so you can look at it).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// `modelgate dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// The developer tool.
+    #[command(subcommand)]
+    pub command: DevCommand,
+}
+
+/// Developer tools.
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Write a synthetic registry of many models for benchmarks.
+    Synth {
+        /// Output folder (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of models.
+        #[arg(long, default_value_t = 1000)]
+        models: u32,
+        /// Versions per model.
+        #[arg(long, default_value_t = 20)]
+        versions: u32,
+        /// Also make it a git repository with one commit.
+        #[arg(long)]
+        git: bool,
+    },
+}

@@ -1,0 +1,149 @@
+//! `modelgate demo`: the whole flow that exists so far, on a temporary copy of the bundled
+//! example registry. It grows with each capability.
+
+use super::{Ctx, EXIT_FAIL, EXIT_OK, find_root};
+use crate::cli::DemoArgs;
+use crate::diag::render::Format;
+use crate::validate::Options;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+
+/// The folders of the example that the demo copies.
+const EXAMPLE_DIRS: &[&str] = &["registry", "model-cards", "examples"];
+
+/// Where the bundled example is: `--example`, the registry around the current folder, or the
+/// source tree this binary was built from.
+fn example_root(args: &DemoArgs) -> Result<PathBuf> {
+    if let Some(e) = &args.example {
+        return Ok(e.clone());
+    }
+    let cwd = std::env::current_dir()?;
+    if let Some(r) = find_root(&cwd) {
+        if r.join("examples").is_dir() {
+            return Ok(r);
+        }
+    }
+    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if built.join(crate::registry::POLICY_PATH).is_file() {
+        return Ok(built);
+    }
+    bail!(
+        "cannot find the example registry: run the demo from the modelgate source tree, or pass --example DIR"
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let ft = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if ft.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else if ft.is_file() {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn heading(title: &str) {
+    println!(
+        "\n━━ {title} {}",
+        "━".repeat(70usize.saturating_sub(title.len()))
+    );
+}
+
+/// Runs the command.
+pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
+    let example = example_root(args)?;
+    let work = match &args.out {
+        Some(o) => {
+            if o.exists() {
+                bail!(
+                    "{} already exists; the demo writes into a new folder",
+                    o.display()
+                );
+            }
+            o.clone()
+        }
+        None => tempfile::Builder::new()
+            .prefix("modelgate-demo-")
+            .tempdir()
+            .context("creating a temporary folder")?
+            .keep(),
+    };
+    heading("1. A copy of the example registry");
+    for d in EXAMPLE_DIRS {
+        copy_dir(&example.join(d), &work.join(d))?;
+    }
+    let commit = crate::synth::commit_all(&work, "example registry")?;
+    println!(
+        "copied {} into {}",
+        EXAMPLE_DIRS.join("/, "),
+        work.display()
+    );
+    println!(
+        "and committed it to a new git repository there ({})",
+        &commit.to_string()[..12]
+    );
+
+    heading("2. What is in it");
+    let src = super::validate::open_source(&work, None)?;
+    let outcome =
+        super::validate::validate_source(src, Options::default()).map_err(anyhow::Error::from)?;
+    println!(
+        "{:<16} {:>8}  {:<10} {:<11} {:>8}  owner",
+        "model", "versions", "champion", "challenger", "roc_auc"
+    );
+    for m in outcome.registry.models.values() {
+        let alias = |a| {
+            m.aliases
+                .get(&a)
+                .map(|v| format!("v{}", v.value))
+                .unwrap_or_else(|| "-".into())
+        };
+        let champion = m.aliases.get(&crate::registry::types::Alias::Champion);
+        let auc = champion
+            .and_then(|v| m.versions.get(&v.value))
+            .and_then(|v| v.spec.metrics.get("roc_auc"))
+            .map(|x| format!("{x:.4}"))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<16} {:>8}  {:<10} {:<11} {:>8}  {}",
+            m.name.as_str(),
+            m.versions.len(),
+            alias(crate::registry::types::Alias::Champion),
+            alias(crate::registry::types::Alias::Challenger),
+            auc,
+            m.spec.as_ref().map(|s| s.owner.as_str()).unwrap_or("-")
+        );
+    }
+
+    heading("3. modelgate validate (working tree)");
+    print!(
+        "{}",
+        super::validate::render(&outcome, Format::Text, ctx.color)
+    );
+
+    heading("4. modelgate validate --rev HEAD (read from git, no checkout)");
+    let src = super::validate::open_source(&work, Some("HEAD"))?;
+    let at_head =
+        super::validate::validate_source(src, Options::default()).map_err(anyhow::Error::from)?;
+    print!(
+        "{}",
+        super::validate::render(&at_head, Format::Text, ctx.color)
+    );
+
+    heading("Where to look");
+    println!("the registry:   {}", work.join("registry").display());
+    println!("model cards:    {}", work.join("model-cards").display());
+    println!(
+        "try:            modelgate --root {} validate --format json",
+        work.display()
+    );
+    println!("not built yet:  check, drift, bias, batch, site, … (`modelgate --help` lists them)");
+    let failed = outcome.report.has_errors() || at_head.report.has_errors();
+    Ok(if failed { EXIT_FAIL } else { EXIT_OK })
+}

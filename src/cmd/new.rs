@@ -1,0 +1,33 @@
+//! `modelgate new <model>`: scaffold a model from the template.
+
+use super::{Ctx, EXIT_OK};
+use crate::cli::NewArgs;
+use crate::registry::types::ModelName;
+use crate::scaffold;
+use anyhow::Result;
+
+/// Runs the command.
+pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<u8> {
+    let name = ModelName::new(&args.model)?;
+    let root = ctx.registry_root()?;
+    let model_dir = root.join(crate::registry::MODELS_DIR).join(name.as_str());
+    if model_dir.exists() {
+        anyhow::bail!("model `{name}` already exists at {}", model_dir.display());
+    }
+    let template = std::fs::read_to_string(root.join(scaffold::CARD_TEMPLATE_PATH))
+        .unwrap_or_else(|_| scaffold::MODEL_CARD.to_string());
+    let description = args
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("What {name} predicts, in one line."));
+    let files = scaffold::model_files(&name, &args.owner, &description, &template);
+    scaffold::write_new_files(&root, &files)?;
+    println!("created model `{name}`:");
+    for (path, _) in &files {
+        println!("  {path}");
+    }
+    println!(
+        "next: describe its features in model.yaml, write its model card, and register a version"
+    );
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,242 @@
+//! One diagnostic type for every problem a user can cause.
+//!
+//! A YAML typo, a digest that does not match, a broken audit chain and (later) a gate that blocks
+//! all become a [`Diagnostic`]: a stable code, a severity, the file, line and column, a message
+//! and a hint. Renderers in `render.rs` turn the same list into terminal text, JSON, Markdown
+//! and GitHub workflow annotations, so every command reports the same way.
+
+pub mod render;
+
+use crate::yaml::Span;
+use serde::Serialize;
+use std::fmt;
+
+/// How bad a diagnostic is. Errors make `validate` exit 1; warnings and notes do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Something to fix before merging.
+    Error,
+    /// Worth a look; does not fail the run.
+    Warning,
+    /// Information.
+    Note,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        })
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = $code:literal, $slug:literal, $doc:literal;)*) => {
+        /// Stable diagnostic codes. Codes are never reused or renumbered; `docs/diagnostics.md`
+        /// lists them all.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(#[doc = $doc] $variant,)*
+        }
+
+        impl Code {
+            /// The code as printed: `MG006`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// A short kebab-case name: `unknown-key`.
+            pub fn slug(self) -> &'static str {
+                match self { $(Code::$variant => $slug,)* }
+            }
+
+            /// One sentence on what the code means.
+            pub fn describe(self) -> &'static str {
+                match self { $(Code::$variant => $doc,)* }
+            }
+
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+        }
+    };
+}
+
+codes! {
+    Io = "MG001", "io", "A file or folder could not be read.";
+    YamlSyntax = "MG002", "yaml-syntax", "The file is not valid YAML (or uses YAML features the registry refuses: anchors, aliases, custom tags, several documents).";
+    NotUtf8 = "MG003", "not-utf8", "The file is not UTF-8 text.";
+    TooLarge = "MG004", "too-large", "The file is larger than a registry file may be.";
+    DuplicateKey = "MG005", "duplicate-key", "A key appears twice in one mapping.";
+    UnknownKey = "MG006", "unknown-key", "A key the schema does not know (often a typo).";
+    MissingKey = "MG007", "missing-key", "A required key is absent.";
+    WrongType = "MG008", "wrong-type", "A value has the wrong type.";
+    InvalidValue = "MG009", "invalid-value", "A value has the right type but is not acceptable.";
+    InvalidModelName = "MG010", "invalid-model-name", "A model name does not match ^[a-z][a-z0-9_]{0,63}$.";
+    VersionMismatch = "MG011", "version-mismatch", "A version file's name and its `version:` disagree.";
+    AliasMissingVersion = "MG012", "alias-missing-version", "An alias points at a version that does not exist.";
+    AliasArchivedVersion = "MG013", "alias-archived-version", "An alias points at an archived or deleted version.";
+    DigestMismatch = "MG014", "digest-mismatch", "A file's bytes do not match the sha256 recorded for it.";
+    MissingFile = "MG015", "missing-file", "A file that the registry refers to does not exist.";
+    AuditMalformed = "MG016", "audit-malformed", "An audit log line is not a valid entry.";
+    AuditChainBroken = "MG017", "audit-chain-broken", "An audit entry's `prev` is not the sha256 of the line before it: a line was edited, removed or reordered.";
+    AuditSeq = "MG018", "audit-seq", "Audit `seq` numbers are not contiguous from 1.";
+    UnknownPrincipal = "MG019", "unknown-principal", "A role names a principal that has no key in allowed_signers.";
+    SignersSyntax = "MG020", "signers-syntax", "A line of allowed_signers cannot be parsed.";
+    PolicyRange = "MG021", "policy-range", "A policy threshold is out of range or inconsistent.";
+    MissingModelCard = "MG022", "missing-model-card", "A model has no model card in model-cards/.";
+    SymlinkEscape = "MG023", "symlink-escape", "A symbolic link or path leads outside the repository; it is not followed.";
+    NoModels = "MG024", "no-models", "The registry has no models yet.";
+    UnexpectedFile = "MG025", "unexpected-file", "A file in the registry that modelgate does not know what to do with.";
+    NameMismatch = "MG026", "name-mismatch", "A file names a different model, version or alias than its location says.";
+    UnknownRole = "MG027", "unknown-role", "A gate requires approval by a role that `roles:` does not define.";
+    AbsolutePath = "MG028", "absolute-path", "A local path must be relative to the repository root.";
+    NoRegistry = "MG029", "no-registry", "No registry was found: `registry/policy.yaml` is missing.";
+    GitRevision = "MG030", "git-revision", "A git revision could not be resolved or read.";
+    AuditReference = "MG031", "audit-reference", "An audit entry names a model or version that the registry does not have.";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A problem, with where it is and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// Error, warning or note.
+    pub severity: Severity,
+    /// The file, relative to the repository root, with `/` separators; `None` for problems
+    /// that are about no file in particular.
+    pub file: Option<String>,
+    /// Where in the file; `None` for problems about a whole file or folder.
+    pub span: Option<Span>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error with a message and nothing else yet.
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            file: None,
+            span: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A warning with a message and nothing else yet.
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// Sets the file.
+    pub fn in_file(mut self, file: impl Into<String>) -> Self {
+        self.file = Some(file.into());
+        self
+    }
+
+    /// Sets the position in the file.
+    pub fn at(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Sets the position if there is one.
+    pub fn at_opt(mut self, span: Option<Span>) -> Self {
+        self.span = span;
+        self
+    }
+
+    /// Sets the hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// `file:line:col` (or as much of it as is known), for logs and messages.
+    pub fn location(&self) -> String {
+        match (&self.file, &self.span) {
+            (Some(f), Some(s)) => format!("{f}:{}:{}", s.start.line, s.start.column),
+            (Some(f), None) => f.clone(),
+            (None, _) => String::new(),
+        }
+    }
+}
+
+/// A list of diagnostics with counts, sorted for stable output.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// The diagnostics, sorted by file, position and code.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Report {
+    /// Sorts and wraps a list.
+    pub fn new(mut diagnostics: Vec<Diagnostic>) -> Self {
+        diagnostics.sort_by(|a, b| {
+            (&a.file, a.span.map(|s| s.start), a.code, &a.message).cmp(&(
+                &b.file,
+                b.span.map(|s| s.start),
+                b.code,
+                &b.message,
+            ))
+        });
+        diagnostics.dedup();
+        Report { diagnostics }
+    }
+
+    /// How many diagnostics have this severity.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    /// True when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.count(Severity::Error) > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/diagnostics.md lists every code with its name.
+    #[test]
+    fn every_code_is_documented() {
+        let docs = include_str!("../../docs/diagnostics.md");
+        for code in Code::ALL {
+            let row = format!("| {} | `{}` |", code.as_str(), code.slug());
+            assert!(docs.contains(&row), "docs/diagnostics.md lacks {row}");
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_and_sequential() {
+        for (i, code) in Code::ALL.iter().enumerate() {
+            assert_eq!(code.as_str(), format!("MG{:03}", i + 1));
+        }
+    }
+}

@@ -1,0 +1,590 @@
+//! The registry: a typed model of a registry repository, loaded from a [`Source`].
+//!
+//! Loading never stops at the first problem. Every file that can be read is read; every file
+//! that cannot becomes a diagnostic, and the rest of the registry is still loaded so that one run
+//! reports everything. Models load in parallel; parsed YAML trees are dropped as soon as the
+//! typed value is built, so memory stays proportional to the typed registry.
+
+pub mod policy;
+pub mod schema;
+pub mod source;
+pub mod types;
+
+use crate::audit::{self, AUDIT_PATH};
+use crate::diag::{Code, Diagnostic};
+use crate::signing::allowed_signers::{AllowedSigners, SIGNERS_PATH};
+use crate::yaml::{self, Span, Spanned};
+use rayon::prelude::*;
+use schema::{ApprovalFile, ModelSpec, Policy, VersionSpec};
+use serde::de::DeserializeOwned;
+use source::{EntryKind, ReadError, Source};
+use std::collections::{BTreeMap, BTreeSet};
+use types::{Alias, ModelName, Sha256};
+
+/// The largest registry YAML file modelgate reads. Real ones are a few KiB; anything near this
+/// is a mistake (a data file committed in the wrong place), and refusing it keeps memory flat.
+pub const MAX_YAML_BYTES: u64 = 1024 * 1024;
+
+/// The policy file, whose presence marks a registry repository.
+pub const POLICY_PATH: &str = "registry/policy.yaml";
+
+/// Where models live.
+pub const MODELS_DIR: &str = "registry/models";
+
+/// Where model cards live.
+pub const CARDS_DIR: &str = "model-cards";
+
+/// One version file.
+#[derive(Clone, Debug)]
+pub struct VersionEntry {
+    /// Repository path of the file.
+    pub file: String,
+    /// The N of `vN.yaml`.
+    pub number: u32,
+    /// The parsed file.
+    pub spec: VersionSpec,
+    /// sha256 of the file's bytes (what approvals sign).
+    pub digest: Sha256,
+}
+
+impl VersionEntry {
+    /// Whether the version is archived or deleted (it may then hold no alias).
+    pub fn is_retired(&self) -> bool {
+        self.spec.archived_at.is_some() || self.spec.deleted_at.is_some()
+    }
+}
+
+/// One approval file.
+#[derive(Clone, Debug)]
+pub struct ApprovalEntry {
+    /// Repository path of the file.
+    pub file: String,
+    /// The parsed file.
+    pub approval: ApprovalFile,
+}
+
+/// One model folder.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The validated name (the folder name).
+    pub name: ModelName,
+    /// `registry/models/<name>`.
+    pub dir: String,
+    /// model.yaml, when it parsed.
+    pub spec: Option<ModelSpec>,
+    /// aliases.yaml, when present and parsed.
+    pub aliases: BTreeMap<Alias, Spanned<u32>>,
+    /// Path of aliases.yaml, when present.
+    pub aliases_file: Option<String>,
+    /// Versions that parsed, by the number in their file name.
+    pub versions: BTreeMap<u32, VersionEntry>,
+    /// Version numbers whose file exists but did not parse (to avoid follow-on errors).
+    pub broken_versions: BTreeSet<u32>,
+    /// Approvals that parsed.
+    pub approvals: Vec<ApprovalEntry>,
+    /// Monitoring result files.
+    pub monitoring: Vec<String>,
+    /// `model-cards/<name>.md`, when it exists.
+    pub card: Option<String>,
+}
+
+/// A loaded registry.
+pub struct Registry {
+    /// Where it was read from.
+    pub source: Box<dyn Source>,
+    /// policy.yaml, when it parsed.
+    pub policy: Option<Policy>,
+    /// allowed_signers, when present.
+    pub signers: Option<AllowedSigners>,
+    /// The audit log.
+    pub audit: audit::Log,
+    /// The audit log's text.
+    pub audit_text: String,
+    /// Every model with a valid folder name.
+    pub models: BTreeMap<ModelName, Model>,
+    /// How many files were read.
+    pub files_read: usize,
+}
+
+/// A registry together with what was wrong in it.
+pub struct Loaded {
+    /// The registry.
+    pub registry: Registry,
+    /// Problems found while loading.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loading failed before anything could be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// No policy file: not a registry.
+    #[error("{0} is not a registry repository: {POLICY_PATH} was not found")]
+    NoRegistry(String),
+    /// The top-level folders could not be read.
+    #[error("cannot read {path} in {source_desc}: {error}")]
+    Unreadable {
+        /// The folder.
+        path: String,
+        /// The source.
+        source_desc: String,
+        /// Why.
+        error: String,
+    },
+}
+
+/// What reading one YAML file gave.
+enum Read<T> {
+    Ok(T, Vec<u8>),
+    Missing,
+    Failed,
+}
+
+/// Reads, decodes and deserializes one YAML file; problems become diagnostics.
+fn read_yaml<T: DeserializeOwned>(
+    src: &dyn Source,
+    path: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Read<T> {
+    let bytes = match src.read(path, MAX_YAML_BYTES) {
+        Ok(b) => b,
+        Err(ReadError::NotFound) => return Read::Missing,
+        Err(e) => {
+            diags.push(read_error(path, &e));
+            return Read::Failed;
+        }
+    };
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(not_utf8(path, &bytes, e));
+            return Read::Failed;
+        }
+    };
+    let node = match yaml::parse(text) {
+        Ok(n) => n,
+        Err(e) => {
+            let code = if e.duplicate_key {
+                Code::DuplicateKey
+            } else {
+                Code::YamlSyntax
+            };
+            let mut d = Diagnostic::error(code, e.message).in_file(path).at(e.span);
+            d.hint = e.hint;
+            diags.push(d);
+            return Read::Failed;
+        }
+    };
+    match yaml::from_node::<T>(&node) {
+        Ok(v) => Read::Ok(v, bytes),
+        Err(e) => {
+            let code = match e.kind {
+                yaml::de::ErrorKind::UnknownKey => Code::UnknownKey,
+                yaml::de::ErrorKind::MissingKey => Code::MissingKey,
+                yaml::de::ErrorKind::WrongType => Code::WrongType,
+                yaml::de::ErrorKind::InvalidValue => Code::InvalidValue,
+            };
+            let mut d = Diagnostic::error(code, e.message)
+                .in_file(path)
+                .at(e.span.unwrap_or_else(Span::file_start));
+            d.hint = e.hint;
+            diags.push(d);
+            Read::Failed
+        }
+    }
+}
+
+/// A diagnostic for a file that could not be read.
+pub fn read_error(path: &str, e: &ReadError) -> Diagnostic {
+    match e {
+        ReadError::NotFound => Diagnostic::error(Code::MissingFile, format!("{path} does not exist"))
+            .in_file(path),
+        ReadError::Escapes(target) => Diagnostic::error(
+            Code::SymlinkEscape,
+            format!("{path} leads outside the repository (to {target}); it is not followed"),
+        )
+        .in_file(path)
+        .hint("registry files and artifacts must live inside the repository, or be referenced by a URI"),
+        ReadError::TooLarge { size, limit } => Diagnostic::error(
+            Code::TooLarge,
+            format!("{path} is {size} bytes; registry files may have at most {limit} bytes"),
+        )
+        .in_file(path)
+        .hint("keep data out of registry/; reference it from a version file by path and sha256"),
+        ReadError::Other(msg) => {
+            Diagnostic::error(Code::Io, format!("cannot read {path}: {msg}")).in_file(path)
+        }
+    }
+}
+
+fn not_utf8(path: &str, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
+    let good = &bytes[..e.valid_up_to()];
+    // The prefix is valid UTF-8 by definition of valid_up_to.
+    let prefix = std::str::from_utf8(good).unwrap_or_default();
+    let line = prefix.matches('\n').count() as u32 + 1;
+    let col = prefix.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+    let pos = yaml::Pos {
+        line,
+        column: col,
+        offset: e.valid_up_to(),
+    };
+    Diagnostic::error(
+        Code::NotUtf8,
+        format!(
+            "{path} is not UTF-8 text: invalid byte 0x{:02x} at line {line}, column {col}",
+            bytes[e.valid_up_to()]
+        ),
+    )
+    .in_file(path)
+    .at(Span {
+        start: pos,
+        end: pos,
+    })
+    .hint("save the file as UTF-8")
+}
+
+/// Loads a registry. Fails only when the source is not a registry at all.
+pub fn load(src: Box<dyn Source>) -> Result<Loaded, LoadError> {
+    let mut diags = Vec::new();
+    let mut files_read = 0usize;
+    let policy = match read_yaml::<Policy>(src.as_ref(), POLICY_PATH, &mut diags) {
+        Read::Ok(p, _) => Some(p),
+        Read::Missing => return Err(LoadError::NoRegistry(src.describe())),
+        Read::Failed => None,
+    };
+    files_read += 1;
+
+    let signers = match src.read(SIGNERS_PATH, MAX_YAML_BYTES) {
+        Ok(bytes) => {
+            files_read += 1;
+            match String::from_utf8(bytes) {
+                Ok(text) => {
+                    let (signers, errors) = AllowedSigners::parse(&text);
+                    for e in errors {
+                        diags.push(
+                            Diagnostic::error(Code::SignersSyntax, e.message)
+                                .in_file(SIGNERS_PATH)
+                                .at(Span::of_line(&text, e.line)),
+                        );
+                    }
+                    Some(signers)
+                }
+                Err(e) => {
+                    diags.push(not_utf8(SIGNERS_PATH, e.as_bytes(), e.utf8_error()));
+                    None
+                }
+            }
+        }
+        Err(ReadError::NotFound) => {
+            diags.push(
+                Diagnostic::error(Code::MissingFile, format!("{SIGNERS_PATH} does not exist"))
+                    .in_file(SIGNERS_PATH)
+                    .hint("create it, even empty: approvals are verified against it"),
+            );
+            None
+        }
+        Err(e) => {
+            diags.push(read_error(SIGNERS_PATH, &e));
+            None
+        }
+    };
+
+    // The audit log can legitimately grow large; it is not YAML and is not size-limited.
+    let (audit, audit_text) = match src.read(AUDIT_PATH, u64::MAX) {
+        Ok(bytes) => {
+            files_read += 1;
+            match String::from_utf8(bytes) {
+                Ok(text) => (audit::Log::parse(&text, &mut diags), text),
+                Err(e) => {
+                    diags.push(not_utf8(AUDIT_PATH, e.as_bytes(), e.utf8_error()));
+                    (audit::Log::default(), String::new())
+                }
+            }
+        }
+        Err(ReadError::NotFound) => {
+            diags.push(
+                Diagnostic::error(Code::MissingFile, format!("{AUDIT_PATH} does not exist"))
+                    .in_file(AUDIT_PATH)
+                    .hint("create it empty; modelgate appends to it"),
+            );
+            (audit::Log::default(), String::new())
+        }
+        Err(e) => {
+            diags.push(read_error(AUDIT_PATH, &e));
+            (audit::Log::default(), String::new())
+        }
+    };
+
+    let entries = src.list(MODELS_DIR).map_err(|e| LoadError::Unreadable {
+        path: MODELS_DIR.into(),
+        source_desc: src.describe(),
+        error: e.to_string(),
+    })?;
+    let cards: BTreeSet<String> = src
+        .list(CARDS_DIR)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::File)
+        .map(|e| e.name)
+        .collect();
+
+    let mut dirs = Vec::new();
+    for e in entries {
+        let path = format!("{MODELS_DIR}/{}", e.name);
+        if e.name.starts_with('.') {
+            continue;
+        }
+        match e.kind {
+            EntryKind::Escapes(target) => diags.push(read_error(&path, &ReadError::Escapes(target))),
+            EntryKind::File => diags.push(
+                Diagnostic::warning(
+                    Code::UnexpectedFile,
+                    format!("{path} is a file; {MODELS_DIR}/ holds one folder per model"),
+                )
+                .in_file(&path),
+            ),
+            EntryKind::Dir => match ModelName::new(&e.name) {
+                Ok(name) => dirs.push(name),
+                Err(err) => diags.push(
+                    Diagnostic::error(Code::InvalidModelName, err.to_string())
+                        .in_file(&path)
+                        .hint("rename the folder (and `name:` in its model.yaml), e.g. `heart_disease`"),
+                ),
+            },
+        }
+    }
+    if dirs.is_empty() && diags.is_empty() {
+        diags.push(
+            Diagnostic::warning(Code::NoModels, "the registry has no models yet")
+                .in_file(MODELS_DIR)
+                .hint("add one with `modelgate new <model>`"),
+        );
+    }
+
+    let src_ref = src.as_ref();
+    let loaded: Vec<(Model, Vec<Diagnostic>, usize)> = dirs
+        .into_par_iter()
+        .map(|name| load_model(src_ref, name, &cards))
+        .collect();
+    let mut models = BTreeMap::new();
+    for (model, d, n) in loaded {
+        diags.extend(d);
+        files_read += n;
+        models.insert(model.name.clone(), model);
+    }
+
+    Ok(Loaded {
+        registry: Registry {
+            source: src,
+            policy,
+            signers,
+            audit,
+            audit_text,
+            models,
+            files_read,
+        },
+        diagnostics: diags,
+    })
+}
+
+/// Parses `v12.yaml` into 12.
+fn version_from_file_name(name: &str) -> Option<u32> {
+    let n = name.strip_prefix('v')?.strip_suffix(".yaml")?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || n.starts_with('0') {
+        return None;
+    }
+    n.parse().ok()
+}
+
+fn load_model(
+    src: &dyn Source,
+    name: ModelName,
+    cards: &BTreeSet<String>,
+) -> (Model, Vec<Diagnostic>, usize) {
+    let dir = format!("{MODELS_DIR}/{name}");
+    let mut diags = Vec::new();
+    let mut files = 0;
+    let mut model = Model {
+        card: cards
+            .contains(&format!("{name}.md"))
+            .then(|| format!("{CARDS_DIR}/{name}.md")),
+        name,
+        dir: dir.clone(),
+        spec: None,
+        aliases: BTreeMap::new(),
+        aliases_file: None,
+        versions: BTreeMap::new(),
+        broken_versions: BTreeSet::new(),
+        approvals: Vec::new(),
+        monitoring: Vec::new(),
+    };
+    let entries = match src.list(&dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diags.push(read_error(&dir, &e));
+            return (model, diags, files);
+        }
+    };
+    let mut has_model_yaml = false;
+    for e in entries {
+        let path = format!("{dir}/{}", e.name);
+        if e.name.starts_with('.') {
+            continue;
+        }
+        if let EntryKind::Escapes(target) = &e.kind {
+            diags.push(read_error(&path, &ReadError::Escapes(target.clone())));
+            continue;
+        }
+        match (e.name.as_str(), &e.kind) {
+            ("model.yaml", EntryKind::File) => {
+                has_model_yaml = true;
+                files += 1;
+                if let Read::Ok(spec, _) = read_yaml::<ModelSpec>(src, &path, &mut diags) {
+                    model.spec = Some(spec);
+                }
+            }
+            ("aliases.yaml", EntryKind::File) => {
+                files += 1;
+                model.aliases_file = Some(path.clone());
+                if let Read::Ok(aliases, _) =
+                    read_yaml::<Option<BTreeMap<Alias, Spanned<u32>>>>(src, &path, &mut diags)
+                {
+                    model.aliases = aliases.unwrap_or_default();
+                }
+            }
+            ("versions", EntryKind::Dir) => {
+                files += load_versions(src, &path, &mut model, &mut diags);
+            }
+            ("approvals", EntryKind::Dir) => {
+                for f in list_files(src, &path, &mut diags) {
+                    let fpath = format!("{path}/{f}");
+                    if !f.ends_with(".yaml") {
+                        diags.push(unexpected(&fpath, "approval files are named v<N>-<alias>-<role>-<principal>.yaml"));
+                        continue;
+                    }
+                    files += 1;
+                    if let Read::Ok(approval, _) = read_yaml::<ApprovalFile>(src, &fpath, &mut diags) {
+                        model.approvals.push(ApprovalEntry {
+                            file: fpath,
+                            approval,
+                        });
+                    }
+                }
+            }
+            ("monitoring", EntryKind::Dir) => {
+                for f in list_files(src, &path, &mut diags) {
+                    model.monitoring.push(format!("{path}/{f}"));
+                }
+            }
+            _ => diags.push(unexpected(
+                &path,
+                "a model folder holds model.yaml, aliases.yaml, versions/, approvals/ and monitoring/",
+            )),
+        }
+    }
+    if !has_model_yaml {
+        diags.push(
+            Diagnostic::error(
+                Code::MissingFile,
+                format!("{dir}/model.yaml does not exist"),
+            )
+            .in_file(format!("{dir}/model.yaml"))
+            .hint(format!(
+                "every model needs one: `modelgate new {}` writes a template",
+                model.name
+            )),
+        );
+    }
+    (model, diags, files)
+}
+
+fn unexpected(path: &str, hint: &str) -> Diagnostic {
+    Diagnostic::warning(
+        Code::UnexpectedFile,
+        format!("{path} is not a registry file and is ignored"),
+    )
+    .in_file(path)
+    .hint(hint)
+}
+
+/// The regular files of a folder; links out of the repository are reported.
+fn list_files(src: &dyn Source, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    match src.list(dir) {
+        Ok(entries) => entries
+            .into_iter()
+            .filter(|e| !e.name.starts_with('.'))
+            .filter_map(|e| match e.kind {
+                EntryKind::File => Some(e.name),
+                EntryKind::Escapes(t) => {
+                    diags.push(read_error(
+                        &format!("{dir}/{}", e.name),
+                        &ReadError::Escapes(t),
+                    ));
+                    None
+                }
+                EntryKind::Dir => {
+                    diags.push(unexpected(
+                        &format!("{dir}/{}", e.name),
+                        "no sub-folders here",
+                    ));
+                    None
+                }
+            })
+            .collect(),
+        Err(e) => {
+            diags.push(read_error(dir, &e));
+            Vec::new()
+        }
+    }
+}
+
+fn load_versions(
+    src: &dyn Source,
+    dir: &str,
+    model: &mut Model,
+    diags: &mut Vec<Diagnostic>,
+) -> usize {
+    let mut files = 0;
+    for f in list_files(src, dir, diags) {
+        let path = format!("{dir}/{f}");
+        let Some(number) = version_from_file_name(&f) else {
+            diags.push(unexpected(
+                &path,
+                "version files are named v<N>.yaml, e.g. v3.yaml",
+            ));
+            continue;
+        };
+        files += 1;
+        match read_yaml::<VersionSpec>(src, &path, diags) {
+            Read::Ok(spec, bytes) => {
+                model.versions.insert(
+                    number,
+                    VersionEntry {
+                        file: path,
+                        number,
+                        spec,
+                        digest: Sha256::of(&bytes),
+                    },
+                );
+            }
+            _ => {
+                model.broken_versions.insert(number);
+            }
+        }
+    }
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_file_names() {
+        assert_eq!(version_from_file_name("v3.yaml"), Some(3));
+        assert_eq!(version_from_file_name("v12.yaml"), Some(12));
+        assert_eq!(version_from_file_name("v03.yaml"), None);
+        assert_eq!(version_from_file_name("v.yaml"), None);
+        assert_eq!(version_from_file_name("3.yaml"), None);
+        assert_eq!(version_from_file_name("v3.yml"), None);
+    }
+}

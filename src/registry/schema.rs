@@ -1,0 +1,412 @@
+//! The file formats of a registry repository (DESIGN.md §1), as serde types.
+//!
+//! Every struct denies unknown keys, so a typo is an error with a did-you-mean hint rather than
+//! a silently ignored setting. Values that later checks point at keep their span
+//! ([`Spanned`]).
+
+use super::types::{Alias, CommitId, Sha256, Timestamp};
+use crate::yaml::Spanned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `registry/policy.yaml`: defaults for every model.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Gates per alias: what moving that alias requires.
+    #[serde(default)]
+    pub gates: BTreeMap<Alias, GateConfig>,
+    /// Principals (as in allowed_signers) that hold each role.
+    #[serde(default)]
+    pub roles: BTreeMap<String, Vec<Spanned<String>>>,
+    /// Drift severities.
+    #[serde(default)]
+    pub drift: Option<DriftPolicy>,
+    /// Retention of versions and artifacts.
+    #[serde(default)]
+    pub retention: Option<Retention>,
+    /// Whether every commit touching `registry/` must be SSH-signed by an allowed signer.
+    #[serde(default)]
+    pub require_signed_commits: Option<bool>,
+}
+
+/// The gates for moving one alias. Every field is optional so that a model can override one
+/// threshold and inherit the rest.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateConfig {
+    /// The metric the improvement gate compares.
+    #[serde(default)]
+    pub primary_metric: Option<Spanned<String>>,
+    /// Absolute improvement required over the current holder of the alias.
+    #[serde(default)]
+    pub min_improvement: Option<Spanned<f64>>,
+    /// Metrics that may not fall below a ratio of the current holder's.
+    #[serde(default)]
+    pub stability: Option<StabilityGate>,
+    /// Fairness thresholds on the version's bias numbers.
+    #[serde(default)]
+    pub bias: Option<BiasGate>,
+    /// Whether drift of the current champion blocks.
+    #[serde(default)]
+    pub drift: Option<DriftGate>,
+    /// Roles that must sign an approval.
+    #[serde(default)]
+    pub approvals: Option<ApprovalsGate>,
+}
+
+/// `stability: {metrics: [...], min_ratio: 0.95}`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StabilityGate {
+    /// Metrics compared.
+    pub metrics: Vec<String>,
+    /// Each must be at least this ratio of the current holder's value.
+    pub min_ratio: Spanned<f64>,
+}
+
+/// `bias: {warn_at: 0.10, block_at: 0.15}`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BiasGate {
+    /// Disparity at or above which the gate warns.
+    pub warn_at: Spanned<f64>,
+    /// Disparity above which the gate blocks.
+    pub block_at: Spanned<f64>,
+}
+
+/// `drift: {block_if_champion_drifting: true}`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftGate {
+    /// Block a promotion while the current champion drifts at `alert` or above.
+    pub block_if_champion_drifting: bool,
+}
+
+/// `approvals: {roles: [...]}`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalsGate {
+    /// Every one of these roles must approve.
+    pub roles: Vec<Spanned<String>>,
+}
+
+/// `drift: {severity: {issue: 0.10, alert: 0.25, retrain: 0.50}}`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DriftPolicy {
+    /// Drift-share thresholds (strictly above each).
+    pub severity: SeverityThresholds,
+}
+
+/// Drift-share thresholds of the three severities.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityThresholds {
+    /// Open an issue above this share.
+    pub issue: Spanned<f64>,
+    /// Alert (and block promotions) above this share.
+    pub alert: Spanned<f64>,
+    /// Request retraining above this share.
+    pub retrain: Spanned<f64>,
+}
+
+/// `retention: {...}` in days.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// Archive a version that has held no alias for this long.
+    pub archive_after_days: Spanned<u32>,
+    /// Keep former champions this long.
+    pub champion_history_days: Spanned<u32>,
+    /// List artifacts of versions older than this for deletion.
+    pub delete_after_days: Spanned<u32>,
+}
+
+/// `policy:` in model.yaml: overrides of policy.yaml for one model.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyOverride {
+    /// Gate overrides, merged field by field over the defaults.
+    #[serde(default)]
+    pub gates: BTreeMap<Alias, GateConfig>,
+    /// Replaces the drift severities.
+    #[serde(default)]
+    pub drift: Option<DriftPolicy>,
+    /// Replaces the retention settings.
+    #[serde(default)]
+    pub retention: Option<Retention>,
+}
+
+/// What a model predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Two classes; the score is the probability of the positive class.
+    BinaryClassification,
+    /// More than two classes.
+    MulticlassClassification,
+    /// A number.
+    Regression,
+}
+
+/// The kind of a feature column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeatureType {
+    /// A number.
+    Numerical,
+    /// One of a list of categories, encoded as its index in `categories`.
+    Categorical,
+}
+
+/// One input feature; the list order is the model's input tensor order.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feature {
+    /// Column name.
+    pub name: String,
+    /// Numerical or categorical.
+    #[serde(rename = "type")]
+    pub kind: FeatureType,
+    /// For categorical features: the categories, whose index is the encoding.
+    #[serde(default)]
+    pub categories: Option<Vec<String>>,
+}
+
+/// Where monitoring jobs find data.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// The reference (training-distribution) data.
+    pub reference: Spanned<String>,
+    /// The current data (a path or glob).
+    pub current: Spanned<String>,
+    /// The timestamp column the window is taken on.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    /// The window of the drift job, in days.
+    #[serde(default)]
+    pub window_days: Option<u32>,
+    /// The score column (default `score`).
+    #[serde(default)]
+    pub score: Option<String>,
+}
+
+/// `registry/models/<model>/model.yaml`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Must equal the folder name.
+    pub name: Spanned<String>,
+    /// One line on what the model does.
+    pub description: String,
+    /// Who is responsible.
+    pub owner: String,
+    /// What it predicts.
+    pub task: Task,
+    /// Input features, in tensor order.
+    #[serde(default)]
+    pub features: Vec<Feature>,
+    /// Columns fairness is measured across.
+    #[serde(default)]
+    pub protected_attributes: Vec<String>,
+    /// The label column.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Data for the monitoring jobs.
+    #[serde(default)]
+    pub monitoring: Option<Monitoring>,
+    /// Overrides of policy.yaml.
+    #[serde(default)]
+    pub policy: Option<PolicyOverride>,
+    /// Free-form tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A file the registry refers to by location and digest.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// A repository-relative path, or a URI with a scheme (`s3://…`).
+    pub uri: Spanned<String>,
+    /// Its sha256.
+    pub sha256: Spanned<Sha256>,
+}
+
+/// The format of a model artifact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactFormat {
+    /// ONNX. modelgate never unpickles anything.
+    Onnx,
+}
+
+/// `artifact: {uri, sha256, format}`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Artifact {
+    /// Where the artifact is.
+    pub uri: Spanned<String>,
+    /// Its sha256.
+    pub sha256: Spanned<Sha256>,
+    /// Its format.
+    pub format: ArtifactFormat,
+}
+
+/// `training.dataset`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dataset {
+    /// Where the training data is.
+    pub uri: Spanned<String>,
+    /// Its sha256, when known.
+    #[serde(default)]
+    pub sha256: Option<Spanned<Sha256>>,
+    /// A snapshot name in the feature store.
+    #[serde(default)]
+    pub snapshot: Option<String>,
+    /// Number of rows.
+    #[serde(default)]
+    pub rows: Option<u64>,
+}
+
+/// `training.environment`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// Python version.
+    #[serde(default)]
+    pub python: Option<String>,
+    /// Container image.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Package versions.
+    #[serde(default)]
+    pub packages: BTreeMap<String, String>,
+}
+
+/// `training`: everything needed to reproduce the version.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Training {
+    /// Experiment-tracker run id.
+    #[serde(default)]
+    pub run_id: Option<String>,
+    /// Experiment name.
+    #[serde(default)]
+    pub experiment: Option<String>,
+    /// Commit of the training code.
+    #[serde(default)]
+    pub git_commit: Option<Spanned<CommitId>>,
+    /// Whether that working tree had uncommitted changes.
+    #[serde(default)]
+    pub dirty: Option<bool>,
+    /// Release of the training code.
+    #[serde(default)]
+    pub code_version: Option<String>,
+    /// Random seed.
+    #[serde(default)]
+    pub random_seed: Option<u64>,
+    /// Training data.
+    #[serde(default)]
+    pub dataset: Option<Dataset>,
+    /// Where the raw data came from.
+    #[serde(default)]
+    pub raw_data: Option<String>,
+    /// The pipeline that made the dataset.
+    #[serde(default)]
+    pub pipeline: Option<String>,
+    /// Software environment.
+    #[serde(default)]
+    pub environment: Option<Environment>,
+}
+
+/// Fairness numbers of one protected attribute: max − min across its groups.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BiasNumbers {
+    /// Selection-rate difference.
+    #[serde(default)]
+    pub demographic_parity: Option<f64>,
+    /// True-positive-rate difference.
+    #[serde(default)]
+    pub equal_opportunity: Option<f64>,
+    /// Precision difference.
+    #[serde(default)]
+    pub predictive_parity: Option<f64>,
+    /// Max of the TPR and FPR differences.
+    #[serde(default)]
+    pub equalized_odds: Option<f64>,
+}
+
+/// `registry/models/<model>/versions/v<N>.yaml`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionSpec {
+    /// Must equal the N of the file name.
+    pub version: Spanned<u32>,
+    /// When it was registered.
+    pub created_at: Timestamp,
+    /// Who registered it.
+    pub created_by: String,
+    /// The model artifact.
+    pub artifact: Artifact,
+    /// An explainer artifact (e.g. SHAP values).
+    #[serde(default)]
+    pub explainer: Option<FileRef>,
+    /// Lineage and reproducibility.
+    #[serde(default)]
+    pub training: Option<Training>,
+    /// Hyperparameters.
+    #[serde(default)]
+    pub hyperparameters: BTreeMap<String, serde_json::Value>,
+    /// Evaluation metrics.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+    /// Fairness numbers per protected attribute.
+    #[serde(default)]
+    pub bias: BTreeMap<String, BiasNumbers>,
+    /// Free-form tags.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Set when the version was archived.
+    #[serde(default)]
+    pub archived_at: Option<Spanned<Timestamp>>,
+    /// Set when the version's artifact was purged by retention.
+    #[serde(default)]
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// The statement an approval signs.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    /// The model.
+    pub model: Spanned<String>,
+    /// The version.
+    pub version: Spanned<u32>,
+    /// The alias it may move to.
+    pub alias: Spanned<Alias>,
+    /// sha256 of the bytes of the version file.
+    pub version_sha256: Spanned<Sha256>,
+    /// sha256 of the artifact.
+    pub artifact_sha256: Spanned<Sha256>,
+    /// The role the principal approves in.
+    pub role: Spanned<String>,
+    /// Who approves.
+    pub principal: Spanned<String>,
+    /// When.
+    pub approved_at: Spanned<Timestamp>,
+}
+
+/// `approvals/v<N>-<alias>-<role>-<principal>.yaml`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalFile {
+    /// What is approved.
+    pub statement: Statement,
+    /// An armored OpenSSH SSHSIG over the canonical JSON of the statement.
+    pub signature: Spanned<String>,
+}

@@ -1,0 +1,253 @@
+//! Validated value types: a [`ModelName`] that is safe to build paths from, a [`Sha256`] that
+//! is 32 bytes, an [`Alias`] that is one of the aliases modelgate knows, a [`Timestamp`] that
+//! keeps the text it was written as (approvals sign that text).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A model name: `^[a-z][a-z0-9_]{0,63}$`. Checked before any path is built from it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ModelName(String);
+
+/// Why a model name was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "`{0}` is not a valid model name: expected a lowercase letter followed by up to 63 lowercase letters, digits or underscores"
+)]
+pub struct InvalidModelName(pub String);
+
+impl ModelName {
+    /// Validates a name.
+    pub fn new(name: &str) -> Result<Self, InvalidModelName> {
+        let b = name.as_bytes();
+        let ok = !b.is_empty()
+            && b.len() <= 64
+            && b[0].is_ascii_lowercase()
+            && b[1..]
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_');
+        if ok {
+            Ok(ModelName(name.to_string()))
+        } else {
+            Err(InvalidModelName(name.to_string()))
+        }
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ModelName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ModelName::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sha256(pub [u8; 32]);
+
+impl Sha256 {
+    /// Lowercase hex.
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The digest of some bytes.
+    pub fn of(bytes: &[u8]) -> Self {
+        use sha2::Digest;
+        Sha256(sha2::Sha256::digest(bytes).into())
+    }
+}
+
+impl fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256({})", self.hex())
+    }
+}
+
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl FromStr for Sha256 {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut out = [0u8; 32];
+        if s.len() != 64 || hex::decode_to_slice(s, &mut out).is_err() {
+            return Err(format!(
+                "`{s}` is not a sha256: expected 64 hexadecimal digits"
+            ));
+        }
+        Ok(Sha256(out))
+    }
+}
+
+impl Serialize for Sha256 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Sha256 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The aliases a version can hold. Gates are defined per alias.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Alias {
+    /// The version in production.
+    Champion,
+    /// The version being evaluated to replace it.
+    Challenger,
+}
+
+impl Alias {
+    /// The alias as written in YAML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alias::Champion => "champion",
+            Alias::Challenger => "challenger",
+        }
+    }
+}
+
+impl fmt::Display for Alias {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Alias {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "champion" => Ok(Alias::Champion),
+            "challenger" => Ok(Alias::Challenger),
+            _ => Err(format!(
+                "unknown alias `{s}`: expected `champion` or `challenger`"
+            )),
+        }
+    }
+}
+
+/// An RFC 3339 timestamp that remembers how it was written, because signed statements sign the
+/// text, not the instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timestamp {
+    /// The text as written.
+    pub raw: String,
+    /// The instant, in UTC.
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Timestamp {
+    /// The timestamp of an instant, written as `2024-01-15T10:00:00Z`.
+    pub fn from_utc(at: chrono::DateTime<chrono::Utc>) -> Self {
+        Timestamp {
+            raw: at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            at,
+        }
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Timestamp {
+                raw: s.to_string(),
+                at: t.with_timezone(&chrono::Utc),
+            })
+            .map_err(|e| {
+                format!("`{s}` is not an RFC 3339 timestamp like 2024-01-15T10:00:00Z ({e})")
+            })
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.raw)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A git commit id: 40 hexadecimal digits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct CommitId(pub String);
+
+impl<'de> Deserialize<'de> for CommitId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(CommitId(s.to_ascii_lowercase()))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "`{s}` is not a git commit id: expected 40 hexadecimal digits"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names() {
+        assert!(ModelName::new("heart_disease").is_ok());
+        assert!(ModelName::new("a").is_ok());
+        for bad in [
+            "",
+            "../etc",
+            "Heart Disease",
+            "1abc",
+            "a-b",
+            "a/b",
+            &"a".repeat(65),
+        ] {
+            assert!(ModelName::new(bad).is_err(), "{bad}");
+        }
+        assert!(ModelName::new(&"a".repeat(64)).is_ok());
+    }
+
+    #[test]
+    fn sha256_parse() {
+        let h = "ab".repeat(32);
+        assert_eq!(h.parse::<Sha256>().unwrap().hex(), h);
+        assert!("abc".parse::<Sha256>().is_err());
+        assert!("zz".repeat(32).parse::<Sha256>().is_err());
+    }
+
+    #[test]
+    fn timestamps_keep_their_text() {
+        let t: Timestamp = "2024-06-01T12:00:00+02:00".parse().unwrap();
+        assert_eq!(t.raw, "2024-06-01T12:00:00+02:00");
+        assert_eq!(t.at.to_rfc3339(), "2024-06-01T10:00:00+00:00");
+        assert!("yesterday".parse::<Timestamp>().is_err());
+    }
+}

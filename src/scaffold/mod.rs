@@ -1,0 +1,176 @@
+//! Scaffolding for `init` and `new`, and the atomic file writer every command that changes the
+//! registry uses.
+//!
+//! Templates are embedded in the binary; a registry may replace the model-card template with
+//! its own `model-cards/TEMPLATE.md`.
+
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The default policy written by `init`.
+pub const POLICY: &str = include_str!("policy.yaml");
+/// The allowed_signers header written by `init`.
+pub const ALLOWED_SIGNERS: &str = include_str!("allowed_signers");
+/// The model-card template (`{{model}}` is replaced).
+pub const MODEL_CARD: &str = include_str!("model-card.md");
+/// The model.yaml template.
+pub const MODEL_YAML: &str = include_str!("model.yaml");
+/// The pull-request workflow written by `init`.
+pub const WORKFLOW_VALIDATE: &str = include_str!("workflow-validate.yml");
+
+/// Where a registry keeps its own model-card template.
+pub const CARD_TEMPLATE_PATH: &str = "model-cards/TEMPLATE.md";
+
+/// Fills `{{key}}` placeholders.
+pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut s = template.to_string();
+    for (k, v) in vars {
+        s = s.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    s
+}
+
+/// Quotes a string for YAML when it is not a safe plain scalar.
+pub fn yaml_str(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || " _-.@/+,()".contains(c))
+        && !s.starts_with([' ', '-', '@'])
+        && !s.ends_with(' ')
+        && !matches!(
+            s,
+            "null" | "Null" | "NULL" | "~" | "true" | "false" | "True" | "False" | "yes" | "no"
+        )
+        && s.parse::<f64>().is_err();
+    if plain {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
+    }
+}
+
+/// Writes new files under `root`, all or none: nothing is written if any of them exists, each
+/// file goes through a temporary file and a rename, and if a later file fails the earlier ones
+/// are removed again.
+pub fn write_new_files(root: &Path, files: &[(String, String)]) -> Result<Vec<PathBuf>> {
+    let existing: Vec<String> = files
+        .iter()
+        .filter(|(p, _)| root.join(p).symlink_metadata().is_ok())
+        .map(|(p, _)| p.clone())
+        .collect();
+    if !existing.is_empty() {
+        bail!(
+            "refusing to overwrite what is already there: {}",
+            existing.join(", ")
+        );
+    }
+    let mut written: Vec<PathBuf> = Vec::new();
+    for (rel, content) in files {
+        let path = root.join(rel);
+        if let Err(e) = write_atomic(&path, content.as_bytes()) {
+            for p in written.iter().rev() {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes one file through a temporary file in the same folder and a rename, so a reader sees
+/// the old content or the new, never half of it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .with_context(|| format!("{} has no parent folder", path.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}
+
+/// The files of a new registry.
+pub fn init_files() -> Vec<(String, String)> {
+    vec![
+        (crate::registry::POLICY_PATH.into(), POLICY.into()),
+        (
+            crate::signing::allowed_signers::SIGNERS_PATH.into(),
+            ALLOWED_SIGNERS.into(),
+        ),
+        (crate::audit::AUDIT_PATH.into(), String::new()),
+        (
+            format!("{}/.gitkeep", crate::registry::MODELS_DIR),
+            String::new(),
+        ),
+        (CARD_TEMPLATE_PATH.into(), MODEL_CARD.into()),
+        (
+            ".github/workflows/modelgate-validate.yml".into(),
+            WORKFLOW_VALIDATE.into(),
+        ),
+    ]
+}
+
+/// The files of a new model.
+pub fn model_files(
+    model: &crate::registry::types::ModelName,
+    owner: &str,
+    description: &str,
+    card_template: &str,
+) -> Vec<(String, String)> {
+    let m = model.as_str();
+    let vars = [
+        ("model", m),
+        ("owner", &yaml_str(owner)),
+        ("description", &yaml_str(description)),
+    ];
+    vec![
+        (
+            format!("{}/{m}/model.yaml", crate::registry::MODELS_DIR),
+            fill(MODEL_YAML, &vars),
+        ),
+        (
+            format!("{}/{m}/aliases.yaml", crate::registry::MODELS_DIR),
+            "# champion: 1\n# challenger: 2\n{}\n".into(),
+        ),
+        (
+            format!("{}/{m}.md", crate::registry::CARDS_DIR),
+            fill(card_template, &[("model", m)]),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_strings() {
+        assert_eq!(yaml_str("team@example.com"), "team@example.com");
+        assert_eq!(yaml_str("yes"), "\"yes\"");
+        assert_eq!(yaml_str("a: b"), "\"a: b\"");
+        assert_eq!(yaml_str("1.5"), "\"1.5\"");
+    }
+
+    #[test]
+    fn new_files_are_all_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b"), "keep").unwrap();
+        let files = vec![
+            ("a".to_string(), "1".to_string()),
+            ("b".to_string(), "2".to_string()),
+        ];
+        assert!(write_new_files(dir.path(), &files).is_err());
+        assert!(!dir.path().join("a").exists());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("b")).unwrap(),
+            "keep"
+        );
+    }
+}

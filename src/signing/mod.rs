@@ -1,0 +1,4 @@
+//! Signatures: who may sign (`allowed_signers`), and (with the pull-request gate) SSHSIG
+//! verification of approvals and commits.
+
+pub mod allowed_signers;

@@ -1,0 +1,505 @@
+//! `modelgate validate`: every check that needs no pull request.
+//!
+//! Schema problems are found while loading (`registry::load`); this module adds the checks
+//! across files: names and numbers agree with locations, aliases point at live versions, roles
+//! name known signers, thresholds are in range, model cards exist, local artifacts and datasets
+//! match their digests (hashed in parallel, each file once), and the audit chain verifies.
+
+use crate::diag::{Code, Diagnostic, Report};
+use crate::registry::policy;
+use crate::registry::source::Source;
+use crate::registry::source::{ReadError, normalize};
+use crate::registry::types::Sha256;
+use crate::registry::{self, Model, POLICY_PATH, Registry};
+use crate::signing::allowed_signers::SIGNERS_PATH;
+use crate::yaml::Spanned;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// What to check.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Hash local artifacts and datasets (the slow part on big files).
+    pub digests: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { digests: true }
+    }
+}
+
+/// Where a URI in a registry file points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A repository-relative path (normalized).
+    Local(String),
+    /// Somewhere modelgate does not read (`s3://…`, `runs:/…`).
+    Remote,
+}
+
+/// Classifies a URI: a scheme means remote; an absolute path or one that climbs out of the
+/// repository is refused.
+pub fn locate(uri: &str) -> Result<Location, Code> {
+    if uri.contains("://") || uri.starts_with("runs:/") || uri.starts_with("models:/") {
+        return Ok(Location::Remote);
+    }
+    if uri.starts_with('/') || uri.starts_with('\\') || uri.get(1..2) == Some(":") {
+        return Err(Code::AbsolutePath);
+    }
+    normalize(uri)
+        .map(Location::Local)
+        .map_err(|_| Code::SymlinkEscape)
+}
+
+/// What a validation found, with the registry it found it in.
+pub struct Outcome {
+    /// The registry (for reading sources when rendering).
+    pub registry: Registry,
+    /// Everything found, sorted.
+    pub report: Report,
+}
+
+/// Loads and validates a registry from a source. `Err` only when it is not a registry at all.
+pub fn validate_source(
+    src: Box<dyn Source>,
+    opts: Options,
+) -> Result<Outcome, registry::LoadError> {
+    let loaded = registry::load(src)?;
+    let mut diags: Vec<Diagnostic> = loaded.diagnostics;
+    diags.extend(validate(&loaded.registry, opts));
+    Ok(Outcome {
+        registry: loaded.registry,
+        report: Report::new(diags),
+    })
+}
+
+/// Runs every check on a loaded registry.
+pub fn validate(reg: &Registry, opts: Options) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    d.extend(reg.audit.verify(&reg.audit_text));
+    d.extend(check_audit_references(reg));
+    if let Some(p) = &reg.policy {
+        d.extend(policy::check_ranges(
+            POLICY_PATH,
+            &p.gates,
+            p.drift.as_ref(),
+            p.retention.as_ref(),
+        ));
+        d.extend(check_roles(reg));
+    }
+    let per_model: Vec<Vec<Diagnostic>> = reg
+        .models
+        .par_iter()
+        .map(|(_, m)| check_model(reg, m))
+        .collect();
+    d.extend(per_model.into_iter().flatten());
+    if opts.digests {
+        d.extend(check_digests(reg));
+    }
+    d
+}
+
+fn check_roles(reg: &Registry) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let Some(p) = &reg.policy else { return d };
+    for (role, principals) in &p.roles {
+        // Without a readable allowed_signers that file's own diagnostic says it all.
+        let Some(signers) = &reg.signers else { break };
+        for principal in principals {
+            if !signers.knows_principal(principal) {
+                d.push(
+                    Diagnostic::error(
+                        Code::UnknownPrincipal,
+                        format!(
+                            "role `{role}` names `{}`, who has no key in {SIGNERS_PATH}",
+                            principal.value
+                        ),
+                    )
+                    .in_file(POLICY_PATH)
+                    .at(principal.span)
+                    .hint(format!(
+                        "add a line `{} namespaces=\"modelgate-approval\" ssh-ed25519 AAAA…` to {SIGNERS_PATH}",
+                        principal.value
+                    )),
+                );
+            }
+        }
+    }
+    let mut gate_roles: Vec<(&str, &Spanned<String>)> = Vec::new();
+    for g in p.gates.values() {
+        if let Some(a) = &g.approvals {
+            gate_roles.extend(a.roles.iter().map(|r| (POLICY_PATH, r)));
+        }
+    }
+    let model_files: Vec<(String, &Model)> = reg
+        .models
+        .values()
+        .map(|m| (format!("{}/model.yaml", m.dir), m))
+        .collect();
+    for (file, m) in &model_files {
+        if let Some(o) = m.spec.as_ref().and_then(|s| s.policy.as_ref()) {
+            for g in o.gates.values() {
+                if let Some(a) = &g.approvals {
+                    gate_roles.extend(a.roles.iter().map(|r| (file.as_str(), r)));
+                }
+            }
+        }
+    }
+    for (file, role) in gate_roles {
+        if !p.roles.contains_key(role.as_str()) {
+            let mut diag = Diagnostic::error(
+                Code::UnknownRole,
+                format!(
+                    "approval role `{}` is not defined under `roles:` in {POLICY_PATH}",
+                    role.value
+                ),
+            )
+            .in_file(file)
+            .at(role.span);
+            diag.hint = Some(
+                match crate::yaml::de::did_you_mean(role, p.roles.keys().map(String::as_str)) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "define the role and the principals who hold it".into(),
+                },
+            );
+            d.push(diag);
+        }
+    }
+    d
+}
+
+fn check_model(reg: &Registry, m: &Model) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let model_file = format!("{}/model.yaml", m.dir);
+    if let Some(spec) = &m.spec {
+        if let Err(e) = crate::registry::types::ModelName::new(&spec.name) {
+            d.push(
+                Diagnostic::error(Code::InvalidModelName, e.to_string())
+                    .in_file(&model_file)
+                    .at(spec.name.span)
+                    .hint(format!("use the folder's name, `{}`", m.name)),
+            );
+        } else if spec.name.value != m.name.as_str() {
+            d.push(
+                Diagnostic::error(
+                    Code::NameMismatch,
+                    format!(
+                        "model.yaml says `name: {}` but its folder is `{}`",
+                        spec.name.value, m.name
+                    ),
+                )
+                .in_file(&model_file)
+                .at(spec.name.span)
+                .hint("the name and the folder must be the same"),
+            );
+        }
+        if let Some(o) = &spec.policy {
+            d.extend(policy::check_ranges(
+                &model_file,
+                &o.gates,
+                o.drift.as_ref(),
+                o.retention.as_ref(),
+            ));
+            if let Some(p) = &reg.policy {
+                // Cross-field rules after merging (a model that raises warn_at above the global
+                // block_at, say).
+                let eff = policy::effective(p, Some(o));
+                for (alias, g) in &eff.gates {
+                    if let Some(b) = &g.bias {
+                        if b.warn_at.value > b.block_at.value && o.gates.contains_key(alias) {
+                            d.push(
+                                Diagnostic::error(
+                                    Code::PolicyRange,
+                                    format!(
+                                        "after this model's overrides, gates.{alias}.bias.warn_at ({}) is above block_at ({})",
+                                        b.warn_at.value, b.block_at.value
+                                    ),
+                                )
+                                .in_file(&model_file),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for f in &spec.features {
+            if f.kind == crate::registry::schema::FeatureType::Categorical
+                && f.categories.as_ref().is_none_or(|c| c.is_empty())
+            {
+                d.push(
+                    Diagnostic::error(
+                        Code::MissingKey,
+                        format!("categorical feature `{}` lists no categories", f.name),
+                    )
+                    .in_file(&model_file)
+                    .hint("categories: [A, B] — the model sees the index of the category in this list"),
+                );
+            }
+        }
+    }
+    if m.card.is_none() {
+        d.push(
+            Diagnostic::error(
+                Code::MissingModelCard,
+                format!("{} has no model card", m.name),
+            )
+            .in_file(format!("{}/{}.md", registry::CARDS_DIR, m.name))
+            .hint("write its intended use, limitations and ethical considerations there"),
+        );
+    }
+    for (number, v) in &m.versions {
+        if v.spec.version.value != *number {
+            d.push(
+                Diagnostic::error(
+                    Code::VersionMismatch,
+                    format!("v{number}.yaml holds `version: {}`", v.spec.version.value),
+                )
+                .in_file(&v.file)
+                .at(v.spec.version.span)
+                .hint(format!("set `version: {number}`, or rename the file")),
+            );
+        }
+    }
+    if let Some(file) = &m.aliases_file {
+        for (alias, target) in &m.aliases {
+            if m.broken_versions.contains(&target.value) {
+                continue;
+            }
+            match m.versions.get(&target.value) {
+                None => d.push(
+                    Diagnostic::error(
+                        Code::AliasMissingVersion,
+                        format!(
+                            "`{alias}` points at version {} of {}, which does not exist",
+                            target.value, m.name
+                        ),
+                    )
+                    .in_file(file)
+                    .at(target.span)
+                    .hint(match m.versions.keys().next_back() {
+                        Some(last) => format!("existing versions: v1..v{last}"),
+                        None => "register a version first".into(),
+                    }),
+                ),
+                Some(v) if v.is_retired() => d.push(
+                    Diagnostic::error(
+                        Code::AliasArchivedVersion,
+                        format!(
+                            "`{alias}` points at version {} of {}, which is archived",
+                            target.value, m.name
+                        ),
+                    )
+                    .in_file(file)
+                    .at(target.span)
+                    .hint("an alias must point at a live version: promote another, or un-archive this one"),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+    for a in &m.approvals {
+        let s = &a.approval.statement;
+        let expected = format!(
+            "v{}-{}-{}-{}.yaml",
+            s.version.value, s.alias.value, s.role.value, s.principal.value
+        );
+        let actual = a.file.rsplit('/').next().unwrap_or_default();
+        if s.model.value != m.name.as_str() {
+            d.push(
+                Diagnostic::error(
+                    Code::NameMismatch,
+                    format!(
+                        "this approval is for model `{}` but lives in {}",
+                        s.model.value, m.dir
+                    ),
+                )
+                .in_file(&a.file)
+                .at(s.model.span),
+            );
+        } else if actual != expected {
+            d.push(
+                Diagnostic::error(
+                    Code::NameMismatch,
+                    format!("the approval's statement says it is {expected}, but the file is named {actual}"),
+                )
+                .in_file(&a.file)
+                .hint("approval file names are v<N>-<alias>-<role>-<principal>.yaml"),
+            );
+        }
+        if !m.versions.contains_key(&s.version.value)
+            && !m.broken_versions.contains(&s.version.value)
+        {
+            d.push(
+                Diagnostic::error(
+                    Code::AliasMissingVersion,
+                    format!(
+                        "approval of version {}, which does not exist",
+                        s.version.value
+                    ),
+                )
+                .in_file(&a.file)
+                .at(s.version.span),
+            );
+        }
+    }
+    d
+}
+
+/// One file to hash, and every place that records a digest for it.
+struct DigestUse<'a> {
+    file: &'a str,
+    uri: &'a Spanned<String>,
+    expected: &'a Spanned<Sha256>,
+    what: &'static str,
+}
+
+fn check_digests(reg: &Registry) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let mut by_path: BTreeMap<String, Vec<DigestUse<'_>>> = BTreeMap::new();
+    for m in reg.models.values() {
+        for v in m.versions.values() {
+            if v.spec.deleted_at.is_some() {
+                continue; // the artifact was purged on purpose
+            }
+            let mut uses = vec![(
+                &v.spec.artifact.uri,
+                Some(&v.spec.artifact.sha256),
+                "artifact",
+            )];
+            if let Some(e) = &v.spec.explainer {
+                uses.push((&e.uri, Some(&e.sha256), "explainer"));
+            }
+            if let Some(ds) = v.spec.training.as_ref().and_then(|t| t.dataset.as_ref()) {
+                uses.push((&ds.uri, ds.sha256.as_ref(), "dataset"));
+            }
+            for (uri, sha, what) in uses {
+                match locate(uri) {
+                    Ok(Location::Remote) => {}
+                    Ok(Location::Local(path)) => {
+                        if let Some(expected) = sha {
+                            by_path.entry(path).or_default().push(DigestUse {
+                                file: &v.file,
+                                uri,
+                                expected,
+                                what,
+                            });
+                        }
+                    }
+                    Err(code) => d.push(
+                        Diagnostic::error(
+                            code,
+                            format!("the {what} path `{}` is outside the repository", uri.value),
+                        )
+                        .in_file(&v.file)
+                        .at(uri.span)
+                        .hint("use a path relative to the repository root, or a URI such as s3://bucket/key"),
+                    ),
+                }
+            }
+        }
+    }
+    let src = reg.source.as_ref();
+    let hashed: Vec<(String, Result<Sha256, ReadError>)> = by_path
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|p| {
+            let h = src.sha256(&p);
+            (p, h)
+        })
+        .collect();
+    for (path, result) in hashed {
+        for u in &by_path[&path] {
+            match &result {
+                Ok(actual) if actual == &u.expected.value => {}
+                Ok(actual) => d.push(
+                    Diagnostic::error(
+                        Code::DigestMismatch,
+                        format!(
+                            "the {} {path} has sha256 {actual}, but {} records {}",
+                            u.what, u.file, u.expected.value
+                        ),
+                    )
+                    .in_file(u.file)
+                    .at(u.expected.span)
+                    .hint("the file changed after it was registered: restore it, or register a new version"),
+                ),
+                Err(ReadError::NotFound) => d.push(
+                    Diagnostic::error(
+                        Code::MissingFile,
+                        format!("the {} {} does not exist", u.what, u.uri.value),
+                    )
+                    .in_file(u.file)
+                    .at(u.uri.span),
+                ),
+                Err(e) => d.push(
+                    registry::read_error(&path, e)
+                        .in_file(u.file)
+                        .at(u.uri.span),
+                ),
+            }
+        }
+    }
+    d
+}
+
+fn check_audit_references(reg: &Registry) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    for line in &reg.audit.lines {
+        let Some(e) = &line.entry else { continue };
+        let Some(model) = &e.model else { continue };
+        let known = crate::registry::types::ModelName::new(model)
+            .ok()
+            .and_then(|n| reg.models.get(&n));
+        let span = line.span;
+        match (known, e.version) {
+            (None, _) => d.push(
+                Diagnostic::warning(
+                    Code::AuditReference,
+                    format!(
+                        "line {} names model `{model}`, which is not in the registry",
+                        line.number
+                    ),
+                )
+                .in_file(crate::audit::AUDIT_PATH)
+                .at(span),
+            ),
+            (Some(m), Some(v))
+                if !m.versions.contains_key(&v) && !m.broken_versions.contains(&v) =>
+            {
+                d.push(
+                    Diagnostic::warning(
+                        Code::AuditReference,
+                        format!(
+                            "line {} names version {v} of `{model}`, which does not exist",
+                            line.number
+                        ),
+                    )
+                    .in_file(crate::audit::AUDIT_PATH)
+                    .at(span),
+                )
+            }
+            _ => {}
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_locations() {
+        assert_eq!(locate("s3://b/k"), Ok(Location::Remote));
+        assert_eq!(locate("runs:/abc/model"), Ok(Location::Remote));
+        assert_eq!(
+            locate("examples/./a/model.onnx"),
+            Ok(Location::Local("examples/a/model.onnx".into()))
+        );
+        assert_eq!(locate("/etc/passwd"), Err(Code::AbsolutePath));
+        assert_eq!(locate("../../x"), Err(Code::SymlinkEscape));
+    }
+}

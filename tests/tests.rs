@@ -1,0 +1,7 @@
+//! Integration tests: one binary (as ripgrep does), a module per area.
+
+mod util;
+
+mod cli;
+mod git_source;
+mod validate_fixtures;

@@ -1,0 +1,68 @@
+//! Test helpers: fixture registries in temporary folders, git commits, and running the binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root (where Cargo.toml is).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copies a folder tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A fixture registry in a temporary folder: `tests/fixtures/_base` with the case's files laid
+/// over it. A case may list paths to delete in `_remove`, or start from nothing with `_empty`.
+pub fn fixture(case: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = repo_root().join("tests/fixtures");
+    let case_dir = fixtures.join(case);
+    assert!(
+        case_dir.is_dir(),
+        "no fixture folder {}",
+        case_dir.display()
+    );
+    if !case_dir.join("_empty").exists() {
+        copy_tree(&fixtures.join("_base"), dir.path());
+    }
+    copy_tree(&case_dir, dir.path());
+    if let Ok(list) = std::fs::read_to_string(dir.path().join("_remove")) {
+        for p in list.lines().filter(|l| !l.trim().is_empty()) {
+            std::fs::remove_file(dir.path().join(p)).unwrap();
+        }
+    }
+    for marker in ["_remove", "_empty"] {
+        let _ = std::fs::remove_file(dir.path().join(marker));
+    }
+    dir
+}
+
+/// The built binary.
+pub fn modelgate() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_modelgate"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+pub fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = modelgate().args(args).current_dir(cwd).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
