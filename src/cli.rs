@@ -62,8 +62,8 @@ pub enum Command {
     Promote(PendingArgs),
     /// Write a signed approval (not built yet).
     Approve(PendingArgs),
-    /// Approval helpers (not built yet).
-    Approval(PendingArgs),
+    /// Approval helpers: print the exact bytes an approval signs.
+    Approval(ApprovalArgs),
     /// The pull-request gate (not built yet).
     Check(PendingArgs),
     /// Data, prediction and concept drift (not built yet).
@@ -102,7 +102,6 @@ impl Command {
             Command::Register(_) => ("register", 8),
             Command::Promote(_) => ("promote", 3),
             Command::Approve(_) => ("approve", 3),
-            Command::Approval(_) => ("approval", 3),
             Command::Check(_) => ("check", 3),
             Command::Drift(_) => ("drift", 4),
             Command::Bias(_) => ("bias", 4),
@@ -175,6 +174,25 @@ pub struct DemoArgs {
     /// Where to put the copy (default: a new temporary folder, kept so you can look at it).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// `modelgate approval`.
+#[derive(Debug, Args)]
+pub struct ApprovalArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ApprovalCommand,
+}
+
+/// Approval helpers.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalCommand {
+    /// Print the exact bytes an approval signs (no trailing newline), for
+    /// `ssh-keygen -Y sign -n modelgate-approval -f KEY`.
+    Message {
+        /// An approval file; its `signature:` may be absent.
+        file: PathBuf,
+    },
 }
 
 /// `modelgate dev`.

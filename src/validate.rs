@@ -327,6 +327,22 @@ fn check_model(reg: &Registry, m: &Model) -> Vec<Diagnostic> {
                 .hint("approval file names are v<N>-<alias>-<role>-<principal>.yaml"),
             );
         }
+        if let Some(signers) = &reg.signers {
+            if let Err(why) = crate::signing::approval::verify(s, &a.approval.signature, signers) {
+                d.push(
+                    Diagnostic::error(
+                        Code::ApprovalSignature,
+                        format!("this approval does not count: {why}"),
+                    )
+                    .in_file(&a.file)
+                    .at(a.approval.signature.span)
+                    .hint(format!(
+                        "sign the bytes of `modelgate approval message {}` with `ssh-keygen -Y sign -n modelgate-approval -f KEY`",
+                        a.file
+                    )),
+                );
+            }
+        }
         if !m.versions.contains_key(&s.version.value)
             && !m.broken_versions.contains(&s.version.value)
         {

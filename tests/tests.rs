@@ -4,4 +4,5 @@ mod util;
 
 mod cli;
 mod git_source;
+mod signing;
 mod validate_fixtures;

@@ -1,6 +1,7 @@
 //! Subcommands: one file each, thin. They resolve arguments, call the library, render the
 //! result and return an exit code.
 
+mod approval;
 mod demo;
 mod dev;
 mod init;
@@ -78,6 +79,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::New(a) => new::run(&ctx, &a),
         Command::Validate(a) => validate::run(&ctx, &a),
         Command::Demo(a) => demo::run(&ctx, &a),
+        Command::Approval(a) => approval::run(&ctx, &a),
         Command::Dev(a) => dev::run(&a),
         _ => Ok(EXIT_ERROR),
     }

@@ -96,6 +96,7 @@ codes! {
     NoRegistry = "MG029", "no-registry", "No registry was found: `registry/policy.yaml` is missing.";
     GitRevision = "MG030", "git-revision", "A git revision could not be resolved or read.";
     AuditReference = "MG031", "audit-reference", "An audit entry names a model or version that the registry does not have.";
+    ApprovalSignature = "MG032", "approval-signature", "An approval's signature does not count: malformed, wrong namespace, key not allowed for the principal or not valid at approved_at, or it does not verify.";
 }
 
 impl fmt::Display for Code {

@@ -2,3 +2,4 @@
 //! verification of approvals and commits.
 
 pub mod allowed_signers;
+pub mod approval;

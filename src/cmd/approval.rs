@@ -1,0 +1,60 @@
+//! `modelgate approval message FILE`: the bytes an approval signs.
+
+use super::{Ctx, EXIT_ERROR, EXIT_OK};
+use crate::cli::{ApprovalArgs, ApprovalCommand};
+use crate::diag::{Code, Diagnostic, Report, render};
+use crate::registry::schema::Statement;
+use crate::yaml::Spanned;
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::io::Write;
+
+/// An approval file before or after signing.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unsigned {
+    statement: Statement,
+    #[serde(default)]
+    #[allow(dead_code)]
+    signature: Option<Spanned<String>>,
+}
+
+/// Runs the command.
+pub fn run(ctx: &Ctx, args: &ApprovalArgs) -> Result<u8> {
+    let ApprovalCommand::Message { file } = &args.command;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.display().to_string();
+    let parsed = crate::yaml::parse(&text)
+        .map_err(|e| {
+            Diagnostic::error(Code::YamlSyntax, e.message)
+                .in_file(&name)
+                .at(e.span)
+        })
+        .and_then(|node| {
+            crate::yaml::from_node::<Unsigned>(&node).map_err(|e| {
+                let mut d = Diagnostic::error(Code::InvalidValue, e.message)
+                    .in_file(&name)
+                    .at_opt(e.span);
+                d.hint = e.hint;
+                d
+            })
+        });
+    match parsed {
+        Ok(u) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(crate::signing::approval::message(&u.statement).as_bytes())?;
+            out.flush()?;
+            Ok(EXIT_OK)
+        }
+        Err(d) => {
+            let report = Report::new(vec![d]);
+            let t = text.clone();
+            eprint!(
+                "{}",
+                render::text(&report, &move |_| Some(t.clone()), ctx.color)
+            );
+            Ok(EXIT_ERROR)
+        }
+    }
+}
