@@ -58,14 +58,15 @@ pub enum Command {
     Demo(DemoArgs),
     /// Register a new version (not built yet).
     Register(PendingArgs),
-    /// Move an alias to a version (not built yet).
-    Promote(PendingArgs),
-    /// Write a signed approval (not built yet).
-    Approve(PendingArgs),
+    /// Move an alias to a version (the old champion is archived), with its audit entries.
+    Promote(PromoteArgs),
+    /// Write an approval signed with your SSH key.
+    Approve(ApproveArgs),
     /// Approval helpers: print the exact bytes an approval signs.
     Approval(ApprovalArgs),
-    /// The pull-request gate (not built yet).
-    Check(PendingArgs),
+    /// The pull-request gate: what changed between two revisions, and whether every promotion
+    /// passes its gates.
+    Check(CheckArgs),
     /// Data, prediction and concept drift (not built yet).
     Drift(PendingArgs),
     /// Fairness metrics across protected attributes (not built yet).
@@ -100,9 +101,6 @@ impl Command {
     pub fn pending_issue(&self) -> Option<(&'static str, u32)> {
         Some(match self {
             Command::Register(_) => ("register", 8),
-            Command::Promote(_) => ("promote", 3),
-            Command::Approve(_) => ("approve", 3),
-            Command::Check(_) => ("check", 3),
             Command::Drift(_) => ("drift", 4),
             Command::Bias(_) => ("bias", 4),
             Command::Evaluate(_) => ("evaluate", 4),
@@ -176,6 +174,68 @@ pub struct DemoArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `modelgate check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The pull request's base (e.g. `${{ github.event.pull_request.base.sha }}`).
+    #[arg(long, value_name = "REV")]
+    pub base: String,
+    /// The pull request's head.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub head: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip hashing local artifacts and datasets of the head.
+    #[arg(long)]
+    pub no_digests: bool,
+}
+
+/// `modelgate promote`.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The model.
+    pub model: String,
+    /// The version to promote (`4` or `v4`).
+    #[arg(value_name = "VERSION")]
+    pub model_version: String,
+    /// The alias to move.
+    #[arg(long, value_name = "ALIAS")]
+    pub to: String,
+    /// Who promotes (default: git's user.email).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// When (RFC 3339; default: now).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
+}
+
+/// `modelgate approve`.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The model.
+    pub model: String,
+    /// The version (`4` or `v4`).
+    #[arg(value_name = "VERSION")]
+    pub model_version: String,
+    /// The alias the approval is for.
+    #[arg(long)]
+    pub alias: String,
+    /// The role you approve in.
+    #[arg(long)]
+    pub role: String,
+    /// Your private SSH key (OpenSSH format, unencrypted; for an encrypted key or a hardware
+    /// key, sign `modelgate approval message` with ssh-keygen instead).
+    #[arg(long, value_name = "PATH")]
+    pub key: std::path::PathBuf,
+    /// Your principal (default: the one allowed_signers lists for the key).
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// When (RFC 3339; default: now).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
+}
+
 /// `modelgate approval`.
 #[derive(Debug, Args)]
 pub struct ApprovalArgs {
@@ -221,4 +281,14 @@ pub enum DevCommand {
         #[arg(long)]
         git: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own consistency checks on every subcommand (they otherwise panic at run time).
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -8,9 +8,13 @@
 //! exit code; nothing deep in the library prints.
 
 pub mod audit;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod diag;
+pub mod gates;
+pub mod gitops;
+pub mod lifecycle;
 pub mod registry;
 pub mod scaffold;
 pub mod signing;

@@ -179,7 +179,10 @@ pub fn write(out: &Path, models: u32, versions: u32) -> Result<()> {
 pub fn commit_all(dir: &Path, message: &str) -> Result<git2::Oid> {
     let repo = match git2::Repository::open(dir) {
         Ok(r) => r,
-        Err(_) => git2::Repository::init(dir)?,
+        Err(_) => git2::Repository::init_opts(
+            dir,
+            git2::RepositoryInitOptions::new().initial_head("main"),
+        )?,
     };
     let mut index = repo.index()?;
     index.add_all(["*"], git2::IndexAddOption::DEFAULT, None)?;

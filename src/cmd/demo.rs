@@ -108,7 +108,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
         let auc = champion
             .and_then(|v| m.versions.get(&v.value))
             .and_then(|v| v.spec.metrics.get("roc_auc"))
-            .map(|x| format!("{x:.4}"))
+            .map(|x| format!("{:.4}", x.value))
             .unwrap_or_else(|| "-".into());
         println!(
             "{:<16} {:>8}  {:<10} {:<11} {:>8}  {}",

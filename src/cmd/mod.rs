@@ -2,10 +2,13 @@
 //! result and return an exit code.
 
 mod approval;
+mod approve;
+mod check;
 mod demo;
 mod dev;
 mod init;
 mod new;
+mod promote;
 mod validate;
 
 use crate::cli::{Cli, ColorChoice, Command};
@@ -80,6 +83,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Validate(a) => validate::run(&ctx, &a),
         Command::Demo(a) => demo::run(&ctx, &a),
         Command::Approval(a) => approval::run(&ctx, &a),
+        Command::Check(a) => check::run(&ctx, &a),
+        Command::Promote(a) => promote::run(&ctx, &a),
+        Command::Approve(a) => approve::run(&ctx, &a),
         Command::Dev(a) => dev::run(&a),
         _ => Ok(EXIT_ERROR),
     }

@@ -80,6 +80,7 @@ pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<u8> {
         src,
         Options {
             digests: !args.no_digests,
+            ..Options::default()
         },
     ) {
         Ok(o) => o,

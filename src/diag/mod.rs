@@ -97,6 +97,18 @@ codes! {
     GitRevision = "MG030", "git-revision", "A git revision could not be resolved or read.";
     AuditReference = "MG031", "audit-reference", "An audit entry names a model or version that the registry does not have.";
     ApprovalSignature = "MG032", "approval-signature", "An approval's signature does not count: malformed, wrong namespace, key not allowed for the principal or not valid at approved_at, or it does not verify.";
+    GatePerformance = "MG033", "gate-performance", "The candidate does not improve the primary metric over the current holder of the alias by `min_improvement`.";
+    GateStability = "MG034", "gate-stability", "A stability metric of the candidate falls below `min_ratio` of the current holder's.";
+    GateBias = "MG035", "gate-bias", "The candidate's fairness disparity is at or above `warn_at` (a warning; an error above `block_at`, when bias numbers are missing, or when the model card does not discuss the attribute).";
+    GateDrift = "MG036", "gate-drift", "The current champion is drifting at `alert` severity or above, and the policy blocks promotions meanwhile.";
+    GateApprovals = "MG037", "gate-approvals", "A role that the gate requires has no valid approval for this model, version and alias.";
+    ApprovalRejected = "MG038", "approval-rejected", "An approval does not count for the promotion: stale digests, a principal without the role, or a statement for something else.";
+    ImmutableVersion = "MG039", "immutable-version", "A merged version file was edited or removed; only `archived_at`/`deleted_at` may be set.";
+    AuditRewritten = "MG040", "audit-rewritten", "The base revision's audit log is not a prefix of the head's: history was rewritten or truncated.";
+    AuditMissingEntry = "MG041", "audit-missing-entry", "An alias move or archive in the pull request has no matching audit entry.";
+    ChampionRemoved = "MG042", "champion-removed", "The champion alias was removed with no replacement.";
+    NotAncestor = "MG043", "not-ancestor", "The base revision is not an ancestor of the head; the trees are compared anyway.";
+    UnsignedCommit = "MG044", "unsigned-commit", "A commit that touches registry/ is not SSH-signed by an allowed signer (policy `require_signed_commits`).";
 }
 
 impl fmt::Display for Code {

@@ -9,6 +9,7 @@ pub mod policy;
 pub mod schema;
 pub mod source;
 pub mod types;
+pub mod write;
 
 use crate::audit::{self, AUDIT_PATH};
 use crate::diag::{Code, Diagnostic};

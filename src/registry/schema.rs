@@ -364,10 +364,10 @@ pub struct VersionSpec {
     pub hyperparameters: BTreeMap<String, serde_json::Value>,
     /// Evaluation metrics.
     #[serde(default)]
-    pub metrics: BTreeMap<String, f64>,
+    pub metrics: BTreeMap<String, Spanned<f64>>,
     /// Fairness numbers per protected attribute.
     #[serde(default)]
-    pub bias: BTreeMap<String, BiasNumbers>,
+    pub bias: BTreeMap<String, Spanned<BiasNumbers>>,
     /// Free-form tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,

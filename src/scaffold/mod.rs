@@ -4,10 +4,6 @@
 //! Templates are embedded in the binary; a registry may replace the model-card template with
 //! its own `model-cards/TEMPLATE.md`.
 
-use anyhow::{Context, Result, bail};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
 /// The default policy written by `init`.
 pub const POLICY: &str = include_str!("policy.yaml");
 /// The allowed_signers header written by `init`.
@@ -50,51 +46,7 @@ pub fn yaml_str(s: &str) -> String {
     }
 }
 
-/// Writes new files under `root`, all or none: nothing is written if any of them exists, each
-/// file goes through a temporary file and a rename, and if a later file fails the earlier ones
-/// are removed again.
-pub fn write_new_files(root: &Path, files: &[(String, String)]) -> Result<Vec<PathBuf>> {
-    let existing: Vec<String> = files
-        .iter()
-        .filter(|(p, _)| root.join(p).symlink_metadata().is_ok())
-        .map(|(p, _)| p.clone())
-        .collect();
-    if !existing.is_empty() {
-        bail!(
-            "refusing to overwrite what is already there: {}",
-            existing.join(", ")
-        );
-    }
-    let mut written: Vec<PathBuf> = Vec::new();
-    for (rel, content) in files {
-        let path = root.join(rel);
-        if let Err(e) = write_atomic(&path, content.as_bytes()) {
-            for p in written.iter().rev() {
-                let _ = std::fs::remove_file(p);
-            }
-            return Err(e);
-        }
-        written.push(path);
-    }
-    Ok(written)
-}
-
-/// Writes one file through a temporary file in the same folder and a rename, so a reader sees
-/// the old content or the new, never half of it.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .with_context(|| format!("{} has no parent folder", path.display()))?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
-}
+pub use crate::registry::write::{write_atomic, write_new_files};
 
 /// The files of a new registry.
 pub fn init_files() -> Vec<(String, String)> {
@@ -156,21 +108,5 @@ mod tests {
         assert_eq!(yaml_str("yes"), "\"yes\"");
         assert_eq!(yaml_str("a: b"), "\"a: b\"");
         assert_eq!(yaml_str("1.5"), "\"1.5\"");
-    }
-
-    #[test]
-    fn new_files_are_all_or_none() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("b"), "keep").unwrap();
-        let files = vec![
-            ("a".to_string(), "1".to_string()),
-            ("b".to_string(), "2".to_string()),
-        ];
-        assert!(write_new_files(dir.path(), &files).is_err());
-        assert!(!dir.path().join("a").exists());
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("b")).unwrap(),
-            "keep"
-        );
     }
 }

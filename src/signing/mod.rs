@@ -3,3 +3,4 @@
 
 pub mod allowed_signers;
 pub mod approval;
+pub mod commit;

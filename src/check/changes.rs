@@ -1,0 +1,442 @@
+//! What a pull request changes, and the rules of history: merged versions are immutable, and
+//! the audit log only grows and records every alias move and archive.
+
+use crate::audit::{AUDIT_PATH, Action};
+use crate::diag::{Code, Diagnostic};
+use crate::registry::types::{Alias, ModelName};
+use crate::registry::{Model, POLICY_PATH, Registry, VersionEntry};
+use crate::signing::allowed_signers::SIGNERS_PATH;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One change between the base and the head.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// A new model folder.
+    ModelAdded {
+        /// Model.
+        model: String,
+    },
+    /// A model folder was removed.
+    ModelRemoved {
+        /// Model.
+        model: String,
+    },
+    /// A new version file.
+    VersionAdded {
+        /// Model.
+        model: String,
+        /// Version.
+        version: u32,
+    },
+    /// A version file changed; `archived` when only retirement fields changed.
+    VersionModified {
+        /// Model.
+        model: String,
+        /// Version.
+        version: u32,
+        /// Only `archived_at`/`deleted_at` changed.
+        retirement_only: bool,
+    },
+    /// A version file was removed.
+    VersionRemoved {
+        /// Model.
+        model: String,
+        /// Version.
+        version: u32,
+    },
+    /// An alias moved (or appeared, or was removed).
+    AliasMoved {
+        /// Model.
+        model: String,
+        /// Alias.
+        alias: Alias,
+        /// Version in the base.
+        from: Option<u32>,
+        /// Version in the head.
+        to: Option<u32>,
+    },
+    /// An approval file was added or changed.
+    ApprovalAdded {
+        /// Model.
+        model: String,
+        /// The file.
+        file: String,
+    },
+    /// An approval file was removed.
+    ApprovalRemoved {
+        /// Model.
+        model: String,
+        /// The file.
+        file: String,
+    },
+    /// policy.yaml changed (it counts from the next pull request on).
+    PolicyChanged,
+    /// allowed_signers changed (it counts from the next pull request on).
+    SignersChanged,
+    /// Entries appended to the audit log.
+    AuditAppended {
+        /// How many.
+        entries: usize,
+    },
+    /// A model card changed.
+    CardChanged {
+        /// Model.
+        model: String,
+    },
+}
+
+impl Change {
+    /// One line for the text report.
+    pub fn describe(&self) -> String {
+        let v = |x: &Option<u32>| x.map(|v| format!("v{v}")).unwrap_or_else(|| "none".into());
+        match self {
+            Change::ModelAdded { model } => format!("+ model {model}"),
+            Change::ModelRemoved { model } => format!("- model {model}"),
+            Change::VersionAdded { model, version } => format!("+ {model} v{version}"),
+            Change::VersionModified {
+                model,
+                version,
+                retirement_only,
+            } => format!(
+                "~ {model} v{version}{}",
+                if *retirement_only {
+                    " (archived)"
+                } else {
+                    " (edited)"
+                }
+            ),
+            Change::VersionRemoved { model, version } => format!("- {model} v{version}"),
+            Change::AliasMoved {
+                model,
+                alias,
+                from,
+                to,
+            } => format!("→ {model} {alias}: {} → {}", v(from), v(to)),
+            Change::ApprovalAdded { file, .. } => format!("+ approval {file}"),
+            Change::ApprovalRemoved { file, .. } => format!("- approval {file}"),
+            Change::PolicyChanged => {
+                format!("~ {POLICY_PATH} (applies from the next pull request)")
+            }
+            Change::SignersChanged => {
+                format!("~ {SIGNERS_PATH} (applies from the next pull request)")
+            }
+            Change::AuditAppended { entries } => format!("+ {entries} audit entries"),
+            Change::CardChanged { model } => format!("~ model card of {model}"),
+        }
+    }
+}
+
+fn digest_of(reg: &Registry, path: &str) -> Option<String> {
+    reg.source.sha256(path).ok().map(|d| d.hex())
+}
+
+/// A version's content without the fields retirement may set, for comparison.
+fn without_retirement(v: &VersionEntry) -> serde_json::Value {
+    let mut spec = v.spec.clone();
+    spec.archived_at = None;
+    spec.deleted_at = None;
+    serde_json::to_value(&spec).unwrap_or_default()
+}
+
+fn approval_key(a: &crate::registry::ApprovalEntry) -> String {
+    serde_json::to_string(&a.approval).unwrap_or_default()
+}
+
+/// Classifies every change between two registries, in a stable order.
+pub fn diff(base: &Registry, head: &Registry) -> Vec<Change> {
+    let mut out = Vec::new();
+    if digest_of(base, POLICY_PATH) != digest_of(head, POLICY_PATH) {
+        out.push(Change::PolicyChanged);
+    }
+    if digest_of(base, SIGNERS_PATH) != digest_of(head, SIGNERS_PATH) {
+        out.push(Change::SignersChanged);
+    }
+    let names: BTreeSet<&ModelName> = base.models.keys().chain(head.models.keys()).collect();
+    let none: BTreeMap<u32, VersionEntry> = BTreeMap::new();
+    for name in names {
+        let (b, h) = (base.models.get(name), head.models.get(name));
+        let model = name.to_string();
+        match (b, h) {
+            (None, Some(_)) => out.push(Change::ModelAdded {
+                model: model.clone(),
+            }),
+            (Some(_), None) => out.push(Change::ModelRemoved {
+                model: model.clone(),
+            }),
+            _ => {}
+        }
+        let bv = b.map(|m| &m.versions).unwrap_or(&none);
+        let hv = h.map(|m| &m.versions).unwrap_or(&none);
+        for n in bv.keys().chain(hv.keys()).collect::<BTreeSet<_>>() {
+            match (bv.get(n), hv.get(n)) {
+                (None, Some(_)) => out.push(Change::VersionAdded {
+                    model: model.clone(),
+                    version: *n,
+                }),
+                // A version whose file exists but does not parse is not "removed".
+                (Some(_), None) if !h.is_some_and(|m| m.broken_versions.contains(n)) => {
+                    out.push(Change::VersionRemoved {
+                        model: model.clone(),
+                        version: *n,
+                    })
+                }
+                (Some(x), Some(y)) if x.digest != y.digest => out.push(Change::VersionModified {
+                    model: model.clone(),
+                    version: *n,
+                    retirement_only: without_retirement(x) == without_retirement(y),
+                }),
+                _ => {}
+            }
+        }
+        for alias in [Alias::Champion, Alias::Challenger] {
+            let from = b.and_then(|m| m.aliases.get(&alias)).map(|v| v.value);
+            let to = h.and_then(|m| m.aliases.get(&alias)).map(|v| v.value);
+            if from != to {
+                out.push(Change::AliasMoved {
+                    model: model.clone(),
+                    alias,
+                    from,
+                    to,
+                });
+            }
+        }
+        let base_approvals: BTreeMap<&str, String> = b
+            .map(|m| {
+                m.approvals
+                    .iter()
+                    .map(|a| (a.file.as_str(), approval_key(a)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let head_files: BTreeSet<&str> = h
+            .map(|m| m.approvals.iter().map(|a| a.file.as_str()).collect())
+            .unwrap_or_default();
+        if let Some(m) = h {
+            for a in &m.approvals {
+                if base_approvals.get(a.file.as_str()) != Some(&approval_key(a)) {
+                    out.push(Change::ApprovalAdded {
+                        model: model.clone(),
+                        file: a.file.clone(),
+                    });
+                }
+            }
+        }
+        for f in base_approvals.keys() {
+            if !head_files.contains(f) {
+                out.push(Change::ApprovalRemoved {
+                    model: model.clone(),
+                    file: f.to_string(),
+                });
+            }
+        }
+        let card = |r: &Registry, m: Option<&Model>| {
+            m.and_then(|m| m.card.as_ref())
+                .and_then(|c| digest_of(r, c))
+        };
+        if b.is_some() && h.is_some() && card(base, b) != card(head, h) {
+            out.push(Change::CardChanged {
+                model: model.clone(),
+            });
+        }
+    }
+    let appended = head
+        .audit
+        .lines
+        .len()
+        .saturating_sub(base.audit.lines.len());
+    if appended > 0 {
+        out.push(Change::AuditAppended { entries: appended });
+    }
+    out
+}
+
+/// Merged versions are immutable: no edit (but retirement's fields), no removal.
+pub fn immutability(base: &Registry, head: &Registry) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    for (name, bm) in &base.models {
+        let Some(hm) = head.models.get(name) else {
+            d.push(
+                Diagnostic::error(
+                    Code::ImmutableVersion,
+                    format!("model {name} is removed; models and their versions are never deleted"),
+                )
+                .in_file(&bm.dir)
+                .hint("archive its versions instead (modelgate retire)"),
+            );
+            continue;
+        };
+        for (n, bv) in &bm.versions {
+            match hm.versions.get(n) {
+                None if hm.broken_versions.contains(n) => {}
+                None => d.push(
+                    Diagnostic::error(
+                        Code::ImmutableVersion,
+                        format!("{name} v{n} is removed; merged versions are never deleted"),
+                    )
+                    .in_file(&bv.file)
+                    .hint("restore the file; set archived_at to retire it"),
+                ),
+                Some(hv) if hv.digest != bv.digest && without_retirement(bv) != without_retirement(hv) => {
+                    d.push(
+                        Diagnostic::error(
+                            Code::ImmutableVersion,
+                            format!(
+                                "{name} v{n} was merged and is immutable, but this pull request edits it"
+                            ),
+                        )
+                        .in_file(&hv.file)
+                        .at(hv.spec.version.span)
+                        .hint("register the change as a new version; only archived_at may be set on a merged version"),
+                    )
+                }
+                _ => {}
+            }
+        }
+    }
+    d
+}
+
+/// The audit log only grows, and every alias move and archive has its entry among the
+/// appended ones.
+pub fn audit(base: &Registry, head: &Registry, changes: &[Change]) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    if !head
+        .audit_text
+        .as_bytes()
+        .starts_with(base.audit_text.as_bytes())
+    {
+        let bl = &base.audit.lines;
+        let hl = &head.audit.lines;
+        let first_diff = bl
+            .iter()
+            .zip(hl.iter())
+            .position(|(x, y)| x.digest != y.digest);
+        let (message, span) = match first_diff {
+            Some(i) => (
+                format!(
+                    "line {} of the audit log differs from the base revision: the log is append-only",
+                    i + 1
+                ),
+                Some(hl[i].span),
+            ),
+            None => (
+                format!(
+                    "the audit log has {} lines, the base revision has {}: it was truncated",
+                    hl.len(),
+                    bl.len()
+                ),
+                None,
+            ),
+        };
+        d.push(
+            Diagnostic::error(Code::AuditRewritten, message)
+                .in_file(AUDIT_PATH)
+                .at_opt(span)
+                .hint("restore the base revision's lines and append new entries after them"),
+        );
+        return d;
+    }
+    let appended: Vec<&crate::audit::Entry> = head
+        .audit
+        .lines
+        .iter()
+        .skip(base.audit.lines.len())
+        .filter_map(|l| l.entry.as_ref())
+        .collect();
+    let model_dir = |model: &str| {
+        head.models
+            .iter()
+            .find(|(n, _)| n.as_str() == model)
+            .map(|(_, m)| m)
+    };
+    for c in changes {
+        match c {
+            Change::AliasMoved {
+                model,
+                alias,
+                from,
+                to,
+            } => {
+                let found = appended.iter().any(|e| {
+                    let action_ok = match to {
+                        Some(_) => e.action == Action::Promote,
+                        None => e.action == Action::Demote,
+                    };
+                    let version_ok = match to {
+                        Some(v) => e.version == Some(*v),
+                        None => e.version == *from,
+                    };
+                    let from_ok = match (to, e.details.get("from")) {
+                        (Some(_), Some(f)) => f.as_u64().map(|f| f as u32) == *from,
+                        _ => true,
+                    };
+                    action_ok
+                        && version_ok
+                        && from_ok
+                        && e.model.as_deref() == Some(model)
+                        && e.alias.as_deref() == Some(alias.as_str())
+                });
+                if !found {
+                    let m = model_dir(model);
+                    let span = m.and_then(|m| m.aliases.get(alias)).map(|v| v.span);
+                    let file = m
+                        .map(|m| format!("{}/aliases.yaml", m.dir))
+                        .unwrap_or_else(|| AUDIT_PATH.to_string());
+                    let what = match to {
+                        Some(v) => format!("a `promote` entry for {model} {alias} → v{v}"),
+                        None => format!("a `demote` entry for {model} {alias}"),
+                    };
+                    d.push(
+                        Diagnostic::error(
+                            Code::AuditMissingEntry,
+                            format!("this pull request moves {model}'s {alias}, but the audit log has no {what}"),
+                        )
+                        .in_file(file)
+                        .at_opt(span)
+                        .hint("move aliases with `modelgate promote`, which writes the entry"),
+                    );
+                }
+            }
+            Change::VersionModified {
+                model,
+                version,
+                retirement_only: true,
+            } => {
+                let archived_now = model_dir(model)
+                    .and_then(|m| m.versions.get(version))
+                    .is_some_and(|v| v.spec.archived_at.is_some());
+                let archived_before = base
+                    .models
+                    .iter()
+                    .find(|(n, _)| n.as_str() == model)
+                    .and_then(|(_, m)| m.versions.get(version))
+                    .is_some_and(|v| v.spec.archived_at.is_some());
+                if archived_now && !archived_before {
+                    let found = appended.iter().any(|e| {
+                        e.action == Action::Archive
+                            && e.model.as_deref() == Some(model)
+                            && e.version == Some(*version)
+                    });
+                    if !found {
+                        let file = model_dir(model)
+                            .and_then(|m| m.versions.get(version))
+                            .map(|v| v.file.clone())
+                            .unwrap_or_else(|| AUDIT_PATH.to_string());
+                        d.push(
+                            Diagnostic::error(
+                                Code::AuditMissingEntry,
+                                format!("{model} v{version} is archived, but the audit log has no `archive` entry for it"),
+                            )
+                            .in_file(file)
+                            .hint("archive with `modelgate promote` or `modelgate retire --apply`, which write the entry"),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    d
+}

@@ -1,0 +1,47 @@
+//! `modelgate check --base REV --head REV`: the pull-request gate.
+
+use super::{Ctx, EXIT_ERROR, EXIT_FAIL, EXIT_OK};
+use crate::check::{self, Verdict, report};
+use crate::cli::CheckArgs;
+use crate::diag::render::Format;
+use anyhow::{Context, Result};
+use std::io::Write;
+
+/// Runs the command.
+pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
+    let root = match &ctx.root {
+        Some(r) => r.clone(),
+        None => std::env::current_dir()?,
+    };
+    let opts = check::Options {
+        digests: !args.no_digests,
+    };
+    let outcome = match check::check(&root, &args.base, &args.head, &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let text = match args.format {
+        Format::Text => report::text(&outcome, ctx.color),
+        Format::Json => report::json(&outcome),
+        Format::Markdown => report::markdown(&outcome),
+        Format::Github => report::github(&outcome),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    if args.format == Format::Github {
+        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .context("opening $GITHUB_STEP_SUMMARY")?;
+            f.write_all(report::markdown(&outcome).as_bytes())?;
+        }
+    }
+    Ok(match outcome.verdict() {
+        Verdict::Block => EXIT_FAIL,
+        _ => EXIT_OK,
+    })
+}

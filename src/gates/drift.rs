@@ -1,0 +1,106 @@
+//! Drift: with `block_if_champion_drifting`, no promotion while the current champion's latest
+//! monitoring result is at `alert` severity or above — fix production first.
+//!
+//! Monitoring results are `monitoring/<YYYY-MM-DD>.yaml` files written by the drift job; this
+//! gate reads only their `version` (the version monitored) and `severity`
+//! (`none|issue|alert|retrain`).
+
+use super::{GateResult, Status};
+use crate::diag::{Code, Diagnostic};
+use crate::registry::schema::GateConfig;
+
+/// Drift severity, in rising order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// No drift worth acting on.
+    None,
+    /// Open an issue.
+    Issue,
+    /// Alert, and block promotions.
+    Alert,
+    /// Retrain.
+    Retrain,
+}
+
+impl Severity {
+    /// Parses `none|issue|alert|retrain`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Severity::None,
+            "issue" => Severity::Issue,
+            "alert" => Severity::Alert,
+            "retrain" => Severity::Retrain,
+            _ => return None,
+        })
+    }
+
+    /// As written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Issue => "issue",
+            Severity::Alert => "alert",
+            Severity::Retrain => "retrain",
+        }
+    }
+}
+
+/// The latest monitoring result of a model.
+#[derive(Clone, Debug)]
+pub struct Latest {
+    /// The file.
+    pub file: String,
+    /// The version it monitored.
+    pub version: Option<u32>,
+    /// Its severity.
+    pub severity: Severity,
+}
+
+/// Runs the gate. `champion` is the current champion's version in the base revision.
+pub fn check(gate: &GateConfig, champion: Option<u32>, latest: Option<&Latest>) -> GateResult {
+    const NAME: &str = "drift";
+    let Some(cfg) = &gate.drift else {
+        return GateResult::skip(NAME, "no drift gate in the policy");
+    };
+    if !cfg.block_if_champion_drifting {
+        return GateResult::skip(NAME, "block_if_champion_drifting is off");
+    }
+    let Some(champion) = champion else {
+        return GateResult::skip(NAME, "no current champion");
+    };
+    let Some(latest) = latest.filter(|l| l.version.is_none_or(|v| v == champion)) else {
+        return GateResult {
+            gate: NAME,
+            status: Status::Pass,
+            detail: format!("no monitoring result for champion v{champion}"),
+            diagnostics: Vec::new(),
+        };
+    };
+    let detail = format!(
+        "champion v{champion}: latest drift severity `{}` ({})",
+        latest.severity.as_str(),
+        latest.file
+    );
+    if latest.severity >= Severity::Alert {
+        GateResult {
+            gate: NAME,
+            status: Status::Block,
+            detail: detail.clone(),
+            diagnostics: vec![
+                Diagnostic::error(
+                    Code::GateDrift,
+                    format!("promotions are blocked while the champion drifts: {detail}"),
+                )
+                .in_file(&latest.file)
+                .hint("investigate the drift first; the policy sets block_if_champion_drifting"),
+            ],
+        }
+    } else {
+        GateResult {
+            gate: NAME,
+            status: Status::Pass,
+            detail,
+            diagnostics: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Stability: every listed metric of the candidate must be at least `min_ratio` times the
+//! current holder's, so a gain in the primary metric cannot hide a collapse elsewhere.
+
+use super::{GateResult, Status, num};
+use crate::diag::{Code, Diagnostic};
+use crate::registry::VersionEntry;
+use crate::registry::schema::GateConfig;
+
+/// Runs the gate.
+pub fn check(
+    gate: &GateConfig,
+    candidate: &VersionEntry,
+    holder: Option<&VersionEntry>,
+) -> GateResult {
+    const NAME: &str = "stability";
+    let Some(cfg) = &gate.stability else {
+        return GateResult::skip(NAME, "no stability gate in the policy");
+    };
+    let Some(holder) = holder else {
+        return GateResult::skip(NAME, "no current holder of the alias to compare with");
+    };
+    let ratio = cfg.min_ratio.value;
+    let mut parts = Vec::new();
+    let mut diagnostics = Vec::new();
+    for metric in &cfg.metrics {
+        let Some(base) = holder.spec.metrics.get(metric) else {
+            parts.push(format!("{metric}: v{} has none", holder.number));
+            continue;
+        };
+        let Some(cand) = candidate.spec.metrics.get(metric) else {
+            parts.push(format!("{metric} missing"));
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::GateStability,
+                    format!(
+                        "v{} records no `{metric}`, a stability metric",
+                        candidate.number
+                    ),
+                )
+                .in_file(&candidate.file),
+            );
+            continue;
+        };
+        let floor = base.value * ratio;
+        let ok = cand.value >= floor - 1e-12;
+        let part = format!(
+            "{metric} {} {} {} × {}",
+            num(cand.value),
+            if ok { "≥" } else { "<" },
+            num(base.value),
+            num(ratio)
+        );
+        if !ok {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::GateStability,
+                    format!(
+                        "v{} is less stable than v{}: {part}",
+                        candidate.number, holder.number
+                    ),
+                )
+                .in_file(&candidate.file)
+                .at(cand.span)
+                .hint(format!(
+                    "each of {} must stay at or above {} of the current value",
+                    cfg.metrics.join(", "),
+                    num(ratio)
+                )),
+            );
+        }
+        parts.push(part);
+    }
+    GateResult {
+        gate: NAME,
+        status: if diagnostics.is_empty() {
+            Status::Pass
+        } else {
+            Status::Block
+        },
+        detail: parts.join("; "),
+        diagnostics,
+    }
+}

@@ -1,0 +1,191 @@
+//! `approve`: sign an approval of a version for an alias, in a role, with an SSH key file.
+//!
+//! The file written is a complete record on its own (statement + SSHSIG); the `approve` audit
+//! entry is appended for the log's completeness, but `check` never requires it.
+
+use super::{Files, append_audit};
+use crate::audit::{Action, Entry};
+use crate::registry::types::{Alias, ModelName, Timestamp};
+use crate::registry::{Registry, VersionEntry};
+use crate::scaffold::yaml_str;
+use crate::signing::approval::{NAMESPACE, message};
+use anyhow::{Context, Result, bail};
+use ssh_key::{HashAlg, LineEnding, PrivateKey};
+
+/// What an approval writes.
+pub struct Plan {
+    /// Files to write.
+    pub files: Files,
+    /// The approval file.
+    pub file: String,
+    /// The principal it was signed as.
+    pub principal: String,
+}
+
+/// The approval's YAML text.
+pub fn approval_yaml(
+    model: &str,
+    v: &VersionEntry,
+    alias: Alias,
+    role: &str,
+    principal: &str,
+    at: &Timestamp,
+    signature_pem: &str,
+) -> String {
+    let mut s = format!(
+        "statement:\n  model: {model}\n  version: {}\n  alias: {alias}\n  version_sha256: {}\n  artifact_sha256: {}\n  role: {}\n  principal: {}\n  approved_at: {}\n",
+        v.number,
+        v.digest,
+        v.spec.artifact.sha256.value,
+        yaml_str(role),
+        yaml_str(principal),
+        at.raw
+    );
+    if !signature_pem.is_empty() {
+        s.push_str("signature: |\n");
+        for line in signature_pem.lines() {
+            s.push_str(&format!("  {line}\n"));
+        }
+    }
+    s
+}
+
+/// Reads an unencrypted OpenSSH private key.
+pub fn read_key(path: &std::path::Path) -> Result<PrivateKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the private key {}", path.display()))?;
+    let key = PrivateKey::from_openssh(&text)
+        .with_context(|| format!("{} is not an OpenSSH private key", path.display()))?;
+    if key.is_encrypted() {
+        bail!(
+            "{} is protected by a passphrase; sign with ssh-keygen instead: `modelgate approval message FILE > msg && ssh-keygen -Y sign -n {NAMESPACE} -f {} msg`",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(key)
+}
+
+/// Plans an approval signed with `key`.
+#[allow(clippy::too_many_arguments)]
+pub fn plan(
+    reg: &Registry,
+    name: &ModelName,
+    version: u32,
+    alias: Alias,
+    role: &str,
+    key: &PrivateKey,
+    principal: Option<&str>,
+    at: &Timestamp,
+) -> Result<Plan> {
+    let Some(m) = reg.models.get(name) else {
+        bail!("there is no model `{name}` in this registry");
+    };
+    let Some(v) = m.versions.get(&version) else {
+        bail!("{name} has no version {version}");
+    };
+    let policy = reg
+        .policy
+        .as_ref()
+        .context("registry/policy.yaml does not parse; run `modelgate validate`")?;
+    let Some(holders) = policy.roles.get(role) else {
+        let known: Vec<&str> = policy.roles.keys().map(String::as_str).collect();
+        bail!(
+            "there is no role `{role}` in registry/policy.yaml (roles: {})",
+            known.join(", ")
+        );
+    };
+    let signers = reg
+        .signers
+        .as_ref()
+        .context("registry/allowed_signers is missing or unreadable")?;
+    let public = key.public_key().key_data().clone();
+    let listed: Vec<&crate::signing::allowed_signers::Signer> = signers
+        .signers
+        .iter()
+        .filter(|s| {
+            ssh_key::PublicKey::from_openssh(&s.public_key).is_ok_and(|k| *k.key_data() == public)
+        })
+        .collect();
+    if listed.is_empty() {
+        bail!(
+            "this key is not in registry/allowed_signers: add its public key there first (in its own pull request)"
+        );
+    }
+    let principal = match principal {
+        Some(p) => p.to_string(),
+        None => {
+            let candidates: Vec<&String> = listed
+                .iter()
+                .flat_map(|s| s.principals.iter())
+                .filter(|p| !p.contains(['*', '?', '!']))
+                .collect();
+            match candidates.as_slice() {
+                [one] => one.to_string(),
+                [] => bail!("allowed_signers lists this key only under patterns; pass --principal"),
+                many => bail!(
+                    "allowed_signers lists this key for several principals ({}); pass --principal",
+                    many.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+    };
+    if !principal
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._@+-".contains(c))
+    {
+        bail!("`{principal}` cannot be part of a file name: use letters, digits and . _ @ + -");
+    }
+    if !holders.iter().any(|h| h.value == principal) {
+        bail!(
+            "{principal} does not hold the role `{role}` in registry/policy.yaml, so the approval would not count"
+        );
+    }
+    let unsigned = approval_yaml(name.as_str(), v, alias, role, &principal, at, "");
+    let node = crate::yaml::parse(&unsigned).map_err(|e| anyhow::anyhow!(e.message))?;
+    #[derive(serde::Deserialize)]
+    struct Only {
+        statement: crate::registry::schema::Statement,
+    }
+    let only: Only = crate::yaml::from_node(&node).map_err(|e| anyhow::anyhow!(e.message))?;
+    let msg = message(&only.statement);
+    let sig = key
+        .sign(NAMESPACE, HashAlg::Sha512, msg.as_bytes())
+        .context("signing the approval")?
+        .to_pem(LineEnding::LF)
+        .context("encoding the signature")?;
+    let text = approval_yaml(name.as_str(), v, alias, role, &principal, at, &sig);
+    let file = format!(
+        "{}/approvals/v{version}-{alias}-{role}-{principal}.yaml",
+        m.dir
+    );
+    let actor = principal.clone();
+    let details = serde_json::json!({"role": role, "principal": principal});
+    let model = name.to_string();
+    let at2 = at.clone();
+    let audit = append_audit(
+        reg,
+        vec![Box::new(move |seq, prev| Entry {
+            seq,
+            at: at2,
+            actor,
+            action: Action::Approve,
+            model: Some(model),
+            version: Some(version),
+            alias: Some(alias.as_str().to_string()),
+            details: details.as_object().cloned().unwrap_or_default(),
+            prev,
+        })],
+    );
+    Ok(Plan {
+        files: vec![
+            (file.clone(), text.into_bytes()),
+            (crate::audit::AUDIT_PATH.to_string(), audit.into_bytes()),
+        ],
+        file,
+        principal,
+    })
+}

@@ -1,0 +1,70 @@
+//! Changes to the registry that commands make: moving aliases (`promote`) and signing approvals
+//! (`approve`). Each is a plan — the new file contents and audit entries, computed from the
+//! loaded registry — applied in one all-or-none write.
+
+pub mod approve;
+pub mod promote;
+
+use crate::audit::{Entry, to_line};
+use crate::registry::Registry;
+use crate::registry::types::Sha256;
+
+/// Files to write (repository-relative path, new content).
+pub type Files = Vec<(String, Vec<u8>)>;
+
+/// Chains entries onto the registry's audit log; returns the log's new text.
+///
+/// `make(seq, prev)` builds each entry with its link filled in.
+pub fn append_audit(
+    reg: &Registry,
+    entries: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>>,
+) -> String {
+    let mut text = reg.audit_text.clone();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let (mut seq, mut prev) = reg.audit.next_link();
+    for make in entries {
+        let line = to_line(&make(seq, prev));
+        prev = Sha256::of(line.trim_end_matches('\n').as_bytes()).hex();
+        seq += 1;
+        text.push_str(&line);
+    }
+    text
+}
+
+/// Parses `4` or `v4`.
+pub fn parse_version(s: &str) -> Result<u32, String> {
+    s.strip_prefix('v')
+        .unwrap_or(s)
+        .parse::<u32>()
+        .ok()
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("`{s}` is not a version: expected a number such as 4 or v4"))
+}
+
+/// The actor for audit entries: given, or git's `user.email` for the repository.
+pub fn actor(given: Option<&str>, root: &std::path::Path) -> anyhow::Result<String> {
+    if let Some(a) = given {
+        return Ok(a.to_string());
+    }
+    let config = git2::Repository::discover(root)
+        .and_then(|r| r.config())
+        .or_else(|_| git2::Config::open_default());
+    if let Ok(c) = config {
+        if let Ok(email) = c.get_string("user.email") {
+            return Ok(email);
+        }
+    }
+    anyhow::bail!("who is doing this? pass --actor EMAIL (or set git's user.email)")
+}
+
+/// The time for a record: given (RFC 3339), or now.
+pub fn timestamp(given: Option<&str>) -> anyhow::Result<crate::registry::types::Timestamp> {
+    match given {
+        Some(t) => t.parse().map_err(|e: String| anyhow::anyhow!(e)),
+        None => Ok(crate::registry::types::Timestamp::from_utc(
+            chrono::Utc::now(),
+        )),
+    }
+}
