@@ -139,6 +139,11 @@ fn demo_runs_on_the_example() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("heart_disease"), "{out}");
     assert!(out.contains("modelgate validate --rev HEAD"), "{out}");
+    // The promotion passes; the same promotion with a forged approval is blocked.
+    let pass = out.find("verdict: PASS").expect("a passing check");
+    let block = out.find("verdict: BLOCKED").expect("a blocked check");
+    assert!(pass < block, "{out}");
+    assert!(out.contains("it belongs to bob@example.com"), "{out}");
     assert!(target.join("registry/policy.yaml").is_file());
     assert!(target.join(".git").is_dir());
 }

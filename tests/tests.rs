@@ -2,6 +2,7 @@
 
 mod util;
 
+mod check;
 mod cli;
 mod git_source;
 mod signing;

@@ -48,6 +48,68 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Makes a branch from `from`, checks it out, promotes heart_disease v4 to champion with the
+/// three approvals (the compliance one forged by Bob when `forge`), and commits.
+fn promotion_branch(work: &Path, from: git2::Oid, name: &str, forge: bool) -> Result<git2::Oid> {
+    use crate::lifecycle::{approve, promote};
+    use crate::registry::types::{Alias, ModelName};
+    let repo = git2::Repository::open(work)?;
+    let commit = repo.find_commit(from)?;
+    repo.branch(name, &commit, true)?;
+    repo.set_head(&format!("refs/heads/{name}"))?;
+    repo.checkout_head(Some(
+        git2::build::CheckoutBuilder::new()
+            .force()
+            .remove_untracked(true),
+    ))?;
+    let model = ModelName::new("heart_disease")?;
+    let load = || -> Result<crate::registry::Registry> {
+        Ok(
+            crate::registry::load(Box::new(crate::registry::source::FsSource::new(work)?))?
+                .registry,
+        )
+    };
+    let at = |t: &str| -> Result<crate::registry::types::Timestamp> {
+        t.parse().map_err(|e: String| anyhow::anyhow!(e))
+    };
+    let reg = load()?;
+    let plan = promote::plan(
+        &reg,
+        &model,
+        4,
+        Alias::Champion,
+        "alice@example.com",
+        &at("2024-06-03T09:00:00Z")?,
+    )?;
+    crate::registry::write::write_changes(work, &plan.files)?;
+    let approvals = [
+        ("data_scientist", "alice", None),
+        (
+            "compliance",
+            if forge { "bob" } else { "carol" },
+            Some("carol@example.com"),
+        ),
+        ("business", "bob", None),
+    ];
+    for (role, key, principal) in approvals {
+        let reg = load()?;
+        let key = approve::read_key(&work.join("examples/keys").join(key))?;
+        let at = at("2024-06-03T10:00:00Z")?;
+        let plan = match principal {
+            // Bob's own tooling: `modelgate approve` refuses to sign as someone else.
+            Some(p) if forge => {
+                approve::plan_unchecked(&reg, &model, 4, Alias::Champion, role, &key, p, &at)?
+            }
+            _ => approve::plan(&reg, &model, 4, Alias::Champion, role, &key, None, &at)?,
+        };
+        crate::registry::write::write_changes(work, &plan.files)?;
+    }
+    crate::synth::commit_all(
+        work,
+        &format!("Promote heart_disease v4 to champion ({name})"),
+    )
+}
+
 fn heading(title: &str) {
     println!(
         "\n━━ {title} {}",
@@ -135,6 +197,31 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
         "{}",
         super::validate::render(&at_head, Format::Text, ctx.color)
     );
+    let validated_with_errors = outcome.report.has_errors() || at_head.report.has_errors();
+
+    heading("5. A promotion by pull request: heart_disease v4 → champion, three signed approvals");
+    let main = commit;
+    let pass = promotion_branch(&work, main, "promote-heart-disease-v4", false)?;
+    println!(
+        "on branch promote-heart-disease-v4: modelgate promote heart_disease 4 --to champion,"
+    );
+    println!("then modelgate approve … --key examples/keys/{{alice,carol,bob}} (demo-only keys)\n");
+    let outcome = crate::check::check(
+        &work,
+        "main",
+        "promote-heart-disease-v4",
+        &Default::default(),
+    )?;
+    print!("{}", crate::check::report::text(&outcome, ctx.color));
+    let passed = outcome.verdict() != crate::check::Verdict::Block;
+
+    heading("6. The same promotion with a forged approval");
+    promotion_branch(&work, main, "forged-approval", true)?;
+    println!("on branch forged-approval: Bob signs the compliance approval as carol@example.com\n");
+    let forged = crate::check::check(&work, "main", "forged-approval", &Default::default())?;
+    print!("{}", crate::check::report::text(&forged, ctx.color));
+    let blocked = forged.verdict() == crate::check::Verdict::Block;
+    let _ = pass;
 
     heading("Where to look");
     println!("the registry:   {}", work.join("registry").display());
@@ -143,7 +230,15 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
         "try:            modelgate --root {} validate --format json",
         work.display()
     );
-    println!("not built yet:  check, drift, bias, batch, site, … (`modelgate --help` lists them)");
-    let failed = outcome.report.has_errors() || at_head.report.has_errors();
-    Ok(if failed { EXIT_FAIL } else { EXIT_OK })
+    println!("not built yet:  drift, bias, batch, site, … (`modelgate --help` lists them)");
+    println!(
+        "branches:       git -C {} log --oneline --all",
+        work.display()
+    );
+    println!(
+        "try:            modelgate --root {} check --base main --head forged-approval --format markdown",
+        work.display()
+    );
+    let as_expected = !validated_with_errors && passed && blocked;
+    Ok(if as_expected { EXIT_OK } else { EXIT_FAIL })
 }

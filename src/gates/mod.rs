@@ -73,3 +73,156 @@ pub fn num(x: f64) -> String {
         s.to_string()
     }
 }
+
+/// Builders for gate unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::registry::VersionEntry;
+    use crate::registry::schema::GateConfig;
+    use crate::registry::types::Sha256;
+
+    /// A version with these metrics (`{roc_auc: 0.8}`) and bias (`{sex: {...}}`).
+    pub fn version(n: u32, metrics: &str, bias: &str) -> VersionEntry {
+        let text = format!(
+            "version: {n}\ncreated_at: 2024-01-01T00:00:00Z\ncreated_by: a@example.com\nartifact: {{uri: s3://x, sha256: {}, format: onnx}}\nmetrics: {metrics}\nbias: {bias}\n",
+            "ab".repeat(32)
+        );
+        let node = crate::yaml::parse(&text).unwrap();
+        VersionEntry {
+            file: format!("registry/models/m/versions/v{n}.yaml"),
+            number: n,
+            spec: crate::yaml::from_node(&node).unwrap(),
+            digest: Sha256::of(text.as_bytes()),
+        }
+    }
+
+    /// A gate configuration from YAML.
+    pub fn gate(yaml: &str) -> GateConfig {
+        crate::yaml::from_node(&crate::yaml::parse(yaml).unwrap()).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{gate, version};
+    use super::*;
+
+    const CHAMPION: &str = "primary_metric: roc_auc\nmin_improvement: 0.02\nstability: {metrics: [roc_auc, recall], min_ratio: 0.95}\nbias: {warn_at: 0.10, block_at: 0.15}\ndrift: {block_if_champion_drifting: true}\n";
+
+    #[test]
+    fn performance_compares_with_the_holder() {
+        let g = gate(CHAMPION);
+        let old = version(3, "{roc_auc: 0.85, recall: 0.7}", "{}");
+        let good = version(4, "{roc_auc: 0.87, recall: 0.7}", "{}");
+        let bad = version(4, "{roc_auc: 0.86, recall: 0.7}", "{}");
+        let none = version(4, "{recall: 0.7}", "{}");
+        let r = performance::check(&g, &good, Some(&old));
+        assert_eq!(
+            r.status,
+            Status::Pass,
+            "0.87 ≥ 0.85 + 0.02 despite rounding"
+        );
+        assert_eq!(r.detail, "roc_auc 0.87 ≥ 0.85 + 0.02");
+        let r = performance::check(&g, &bad, Some(&old));
+        assert_eq!(r.status, Status::Block);
+        assert_eq!(r.diagnostics[0].code, crate::diag::Code::GatePerformance);
+        assert_eq!(r.diagnostics[0].span.unwrap().start.line, 5);
+        assert_eq!(
+            performance::check(&g, &none, Some(&old)).status,
+            Status::Block
+        );
+        assert_eq!(performance::check(&g, &good, None).status, Status::Skip);
+    }
+
+    #[test]
+    fn stability_blocks_a_collapse_elsewhere() {
+        let g = gate(CHAMPION);
+        let old = version(3, "{roc_auc: 0.85, recall: 0.80}", "{}");
+        let ok = version(4, "{roc_auc: 0.90, recall: 0.76}", "{}");
+        let bad = version(4, "{roc_auc: 0.90, recall: 0.75}", "{}");
+        assert_eq!(stability::check(&g, &ok, Some(&old)).status, Status::Pass);
+        let r = stability::check(&g, &bad, Some(&old));
+        assert_eq!(r.status, Status::Block);
+        assert!(
+            r.detail.contains("recall 0.75 < 0.8 × 0.95"),
+            "{}",
+            r.detail
+        );
+    }
+
+    #[test]
+    fn bias_passes_warns_and_blocks() {
+        let g = gate(CHAMPION);
+        let attrs = vec!["sex".to_string()];
+        let card = |text| bias::Card {
+            file: "model-cards/m.md",
+            text,
+        };
+        let low = version(
+            4,
+            "{}",
+            "{sex: {demographic_parity: 0.05, equal_opportunity: 0.09}}",
+        );
+        let mid = version(
+            4,
+            "{}",
+            "{sex: {demographic_parity: 0.05, predictive_parity: 0.12}}",
+        );
+        let high = version(4, "{}", "{sex: {equal_opportunity: 0.16}}");
+        let missing = version(4, "{}", "{}");
+        assert_eq!(bias::check(&g, &low, &attrs, None).status, Status::Pass);
+        let r = bias::check(&g, &mid, &attrs, Some(card("Results differ by Sex: …")));
+        assert_eq!(r.status, Status::Warn);
+        assert!(
+            r.detail
+                .starts_with("max disparity 0.12 (sex predictive_parity)"),
+            "{}",
+            r.detail
+        );
+        let r = bias::check(&g, &mid, &attrs, Some(card("Nothing about groups.")));
+        assert_eq!(r.status, Status::Block);
+        assert_eq!(r.diagnostics[0].file.as_deref(), Some("model-cards/m.md"));
+        assert_eq!(
+            bias::check(&g, &high, &attrs, Some(card("sex"))).status,
+            Status::Block
+        );
+        assert_eq!(
+            bias::check(&g, &missing, &attrs, None).status,
+            Status::Block
+        );
+    }
+
+    #[test]
+    fn drift_blocks_at_alert() {
+        let g = gate(CHAMPION);
+        let latest = |severity, version| drift::Latest {
+            file: "registry/models/m/monitoring/2024-06-24.yaml".into(),
+            version,
+            severity,
+        };
+        use drift::Severity::{Alert, Issue, Retrain};
+        assert_eq!(
+            drift::check(&g, Some(3), Some(&latest(Issue, Some(3)))).status,
+            Status::Pass
+        );
+        assert_eq!(
+            drift::check(&g, Some(3), Some(&latest(Alert, Some(3)))).status,
+            Status::Block
+        );
+        assert_eq!(
+            drift::check(&g, Some(3), Some(&latest(Retrain, None))).status,
+            Status::Block
+        );
+        // A result about another version is not about the champion.
+        assert_eq!(
+            drift::check(&g, Some(3), Some(&latest(Retrain, Some(2)))).status,
+            Status::Pass
+        );
+        assert_eq!(drift::check(&g, None, None).status, Status::Skip);
+        let off = gate("drift: {block_if_champion_drifting: false}\n");
+        assert_eq!(
+            drift::check(&off, Some(3), Some(&latest(Retrain, Some(3)))).status,
+            Status::Skip
+        );
+    }
+}

@@ -81,9 +81,9 @@ pub fn plan(
     let Some(m) = reg.models.get(name) else {
         bail!("there is no model `{name}` in this registry");
     };
-    let Some(v) = m.versions.get(&version) else {
+    if !m.versions.contains_key(&version) {
         bail!("{name} has no version {version}");
-    };
+    }
     let policy = reg
         .policy
         .as_ref()
@@ -139,11 +139,40 @@ pub fn plan(
     {
         bail!("`{principal}` cannot be part of a file name: use letters, digits and . _ @ + -");
     }
+    if !listed.iter().any(|s| s.matches_principal(&principal)) {
+        bail!(
+            "allowed_signers does not list this key for {principal}, so the approval would not count"
+        );
+    }
     if !holders.iter().any(|h| h.value == principal) {
         bail!(
             "{principal} does not hold the role `{role}` in registry/policy.yaml, so the approval would not count"
         );
     }
+    plan_unchecked(reg, name, version, alias, role, key, &principal, at)
+}
+
+/// Signs an approval with no check that the key belongs to the principal or that the principal
+/// holds the role: what anyone with their own tooling can produce. `check` must reject what this
+/// writes for a wrong key; the demo and the tests use it to show that.
+#[allow(clippy::too_many_arguments)]
+pub fn plan_unchecked(
+    reg: &Registry,
+    name: &ModelName,
+    version: u32,
+    alias: Alias,
+    role: &str,
+    key: &PrivateKey,
+    principal: &str,
+    at: &Timestamp,
+) -> Result<Plan> {
+    let Some(m) = reg.models.get(name) else {
+        bail!("there is no model `{name}` in this registry");
+    };
+    let Some(v) = m.versions.get(&version) else {
+        bail!("{name} has no version {version}");
+    };
+    let principal = principal.to_string();
     let unsigned = approval_yaml(name.as_str(), v, alias, role, &principal, at, "");
     let node = crate::yaml::parse(&unsigned).map_err(|e| anyhow::anyhow!(e.message))?;
     #[derive(serde::Deserialize)]
