@@ -83,6 +83,7 @@ fn main() {
         ])
     });
     let rss = children_max_rss_mib();
+    let check_rows = bench_check(&root, models, runs);
 
     println!(
         "\nmodelgate validate, synthetic registry of {models} models × {versions} versions \
@@ -105,4 +106,102 @@ fn main() {
         );
     }
     println!("| binary peak RSS (max over runs)     | {rss:>6.1} MiB |           |");
+    for (name, (med, min)) in check_rows {
+        println!(
+            "| {name:<35} | {:>7.1} ms | {:>7.1} ms |",
+            med.as_secs_f64() * 1e3,
+            min.as_secs_f64() * 1e3
+        );
+    }
+}
+
+/// A pull request that promotes 10 models, each with three approvals signed with real
+/// ed25519 keys (made by ssh-keygen): `check` of it, in process and as the binary.
+fn bench_check(root: &Path, models: u32, runs: usize) -> Vec<(&'static str, (Duration, Duration))> {
+    use modelgate::lifecycle::{approve, promote};
+    use modelgate::registry::types::{Alias, ModelName, Timestamp};
+    let keys = root.join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let mut signers = String::new();
+    for who in ["alice", "bob", "carol"] {
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", who, "-f"])
+            .arg(keys.join(who))
+            .status()
+            .expect("ssh-keygen");
+        assert!(st.success());
+        let public = std::fs::read_to_string(keys.join(format!("{who}.pub"))).unwrap();
+        let public: Vec<&str> = public.split_whitespace().take(2).collect();
+        signers.push_str(&format!("{who}@example.com {}\n", public.join(" ")));
+    }
+    std::fs::write(root.join("registry/allowed_signers"), signers).unwrap();
+    let base = modelgate::synth::commit_all(root, "real signers")
+        .unwrap()
+        .to_string();
+    let load = || {
+        modelgate::registry::load(Box::new(FsSource::new(root).unwrap()))
+            .unwrap()
+            .registry
+    };
+    let at: Timestamp = "2024-06-03T10:00:00Z".parse().unwrap();
+    let promoted = 10.min(models);
+    for i in 0..promoted {
+        let name = ModelName::new(&format!("model_{i:04}")).unwrap();
+        let reg = load();
+        let challenger = reg.models[&name].aliases[&Alias::Challenger].value;
+        for (role, who) in [
+            ("data_scientist", "alice"),
+            ("compliance", "carol"),
+            ("business", "bob"),
+        ] {
+            let key = approve::read_key(&keys.join(who)).unwrap();
+            let reg = load();
+            let plan = approve::plan(
+                &reg,
+                &name,
+                challenger,
+                Alias::Champion,
+                role,
+                &key,
+                None,
+                &at,
+            )
+            .unwrap();
+            modelgate::registry::write::write_changes(root, &plan.files).unwrap();
+        }
+        let reg = load();
+        let plan = promote::plan(
+            &reg,
+            &name,
+            challenger,
+            Alias::Champion,
+            "alice@example.com",
+            &at,
+        )
+        .unwrap();
+        modelgate::registry::write::write_changes(root, &plan.files).unwrap();
+    }
+    modelgate::synth::commit_all(root, "promote 10 models").unwrap();
+    let opts = modelgate::check::Options::default();
+    let lib = time(runs, || {
+        let o = modelgate::check::check(root, &base, "HEAD", &opts).unwrap();
+        assert_eq!(
+            o.promotions.iter().filter(|p| p.to.is_some()).count(),
+            promoted as usize
+        );
+        assert_ne!(
+            o.verdict(),
+            modelgate::check::Verdict::Block,
+            "{}",
+            modelgate::check::report::text(&o, false)
+        );
+    });
+    let rs = root.to_str().unwrap();
+    let bin = time(runs, || {
+        run_binary(&["--root", rs, "check", "--base", &base, "--format", "json"])
+    });
+    vec![
+        ("check, 10 promotions, library", lib),
+        ("check, 10 promotions, binary", bin),
+    ]
 }

@@ -141,7 +141,7 @@ fn check_roles(reg: &Registry) -> Vec<Diagnostic> {
     let model_files: Vec<(String, &Model)> = reg
         .models
         .values()
-        .map(|m| (format!("{}/model.yaml", m.dir), m))
+        .map(|m| (format!("{}/model.yaml", m.dir), &**m))
         .collect();
     for (file, m) in &model_files {
         if let Some(o) = m.spec.as_ref().and_then(|s| s.policy.as_ref()) {

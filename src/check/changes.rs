@@ -231,7 +231,7 @@ pub fn diff(base: &Registry, head: &Registry) -> Vec<Change> {
                 });
             }
         }
-        let card = |r: &Registry, m: Option<&Model>| {
+        let card = |r: &Registry, m: Option<&std::sync::Arc<Model>>| {
             m.and_then(|m| m.card.as_ref())
                 .and_then(|c| digest_of(r, c))
         };

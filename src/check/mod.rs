@@ -114,12 +114,13 @@ fn load_at(
     repo_path: &Path,
     side: &'static str,
     rev: &Rev,
+    previous: Option<&Registry>,
 ) -> Result<registry::Loaded, CheckError> {
     let src = GitSource::open(repo_path, &rev.commit).map_err(|e| GitError::NoSuchRev {
         rev: rev.rev.clone(),
         message: e.message().to_string(),
     })?;
-    registry::load(Box::new(src)).map_err(|error| CheckError::NotRegistry {
+    registry::load_reusing(Box::new(src), previous).map_err(|error| CheckError::NotRegistry {
         side,
         rev: rev.rev.clone(),
         error,
@@ -153,8 +154,8 @@ pub fn check(
             .hint("rebase the branch on its target, or pass the merge base as --base"),
         );
     }
-    let base_reg = load_at(&root, "base", &base_rev)?.registry;
-    let head_loaded = load_at(&root, "head", &head_rev)?;
+    let base_reg = load_at(&root, "base", &base_rev, None)?.registry;
+    let head_loaded = load_at(&root, "head", &head_rev, Some(&base_reg))?;
     let head_reg = head_loaded.registry;
     diags.extend(head_loaded.diagnostics);
     diags.extend(crate::validate::validate(
@@ -184,7 +185,11 @@ pub fn check(
         let Some(head_model) = head_reg.models.values().find(|m| m.name.as_str() == model) else {
             continue;
         };
-        let base_model = base_reg.models.values().find(|m| m.name.as_str() == model);
+        let base_model = base_reg
+            .models
+            .values()
+            .find(|m| m.name.as_str() == model)
+            .map(|m| &**m);
         match to {
             None => {
                 if *alias == Alias::Champion {

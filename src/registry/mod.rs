@@ -20,6 +20,7 @@ use schema::{ApprovalFile, ModelSpec, Policy, VersionSpec};
 use serde::de::DeserializeOwned;
 use source::{EntryKind, ReadError, Source};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use types::{Alias, ModelName, Sha256};
 
 /// The largest registry YAML file modelgate reads. Real ones are a few KiB; anything near this
@@ -87,6 +88,11 @@ pub struct Model {
     pub monitoring: Vec<String>,
     /// `model-cards/<name>.md`, when it exists.
     pub card: Option<String>,
+    /// The source's fingerprint of the model folder (git's tree id), when it has one.
+    pub fingerprint: Option<String>,
+    /// What was wrong while loading this model's folder (kept so that a model reused from
+    /// another revision brings its diagnostics along).
+    pub problems: Vec<Diagnostic>,
 }
 
 /// A loaded registry.
@@ -101,8 +107,9 @@ pub struct Registry {
     pub audit: audit::Log,
     /// The audit log's text.
     pub audit_text: String,
-    /// Every model with a valid folder name.
-    pub models: BTreeMap<ModelName, Model>,
+    /// Every model with a valid folder name. Shared (`Arc`) so that two revisions of a
+    /// registry can hold the same unchanged models once.
+    pub models: BTreeMap<ModelName, Arc<Model>>,
     /// How many files were read.
     pub files_read: usize,
 }
@@ -245,6 +252,16 @@ fn not_utf8(path: &str, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
 
 /// Loads a registry. Fails only when the source is not a registry at all.
 pub fn load(src: Box<dyn Source>) -> Result<Loaded, LoadError> {
+    load_reusing(src, None)
+}
+
+/// Loads a registry, taking every model whose folder has the same fingerprint in `previous`
+/// (another revision of the same repository) from there instead of parsing it again: the head
+/// of a pull request costs only what it changes.
+pub fn load_reusing(
+    src: Box<dyn Source>,
+    previous: Option<&Registry>,
+) -> Result<Loaded, LoadError> {
     let mut diags = Vec::new();
     let mut files_read = 0usize;
     let policy = match read_yaml::<Policy>(src.as_ref(), POLICY_PATH, &mut diags) {
@@ -362,13 +379,36 @@ pub fn load(src: Box<dyn Source>) -> Result<Loaded, LoadError> {
     }
 
     let src_ref = src.as_ref();
-    let loaded: Vec<(Model, Vec<Diagnostic>, usize)> = dirs
+    let loaded: Vec<(Arc<Model>, usize)> = dirs
         .into_par_iter()
-        .map(|name| load_model(src_ref, name, &cards))
+        .map(|name| {
+            let dir = format!("{MODELS_DIR}/{name}");
+            let fingerprint = src_ref.fingerprint(&dir);
+            let card = cards
+                .contains(&format!("{name}.md"))
+                .then(|| format!("{CARDS_DIR}/{name}.md"));
+            let reused = previous
+                .and_then(|p| p.models.get(&name))
+                .filter(|m| fingerprint.is_some() && m.fingerprint == fingerprint);
+            match reused {
+                Some(m) if m.card == card => (Arc::clone(m), 0),
+                Some(m) => {
+                    let mut m = Model::clone(m);
+                    m.card = card;
+                    (Arc::new(m), 0)
+                }
+                None => {
+                    let (mut model, problems, n) = load_model(src_ref, name, &cards);
+                    model.fingerprint = fingerprint;
+                    model.problems = problems;
+                    (Arc::new(model), n)
+                }
+            }
+        })
         .collect();
     let mut models = BTreeMap::new();
-    for (model, d, n) in loaded {
-        diags.extend(d);
+    for (model, n) in loaded {
+        diags.extend(model.problems.iter().cloned());
         files_read += n;
         models.insert(model.name.clone(), model);
     }
@@ -417,6 +457,8 @@ fn load_model(
         broken_versions: BTreeSet::new(),
         approvals: Vec::new(),
         monitoring: Vec::new(),
+        fingerprint: None,
+        problems: Vec::new(),
     };
     let entries = match src.list(&dir) {
         Ok(e) => e,

@@ -69,6 +69,12 @@ pub trait Source: Send + Sync {
 
     /// Whether a file exists (following links inside the repository).
     fn is_file(&self, path: &str) -> bool;
+
+    /// A content fingerprint of a folder when the source has one cheaply (git's tree id):
+    /// two folders with the same fingerprint hold the same files.
+    fn fingerprint(&self, _dir: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Normalizes a repository-relative path lexically: no absolute paths, no `..` above the root.
@@ -260,11 +266,15 @@ pub fn hash_reader(mut r: impl Read) -> std::io::Result<Sha256> {
 
 /// A registry at a git revision, read from the object database without a checkout.
 pub struct GitSource {
-    repo: Mutex<git2::Repository>,
+    /// Where the repository is, to open more handles.
+    path: std::path::PathBuf,
+    /// Open handles, one per thread at work: libgit2 handles must not be shared between threads,
+    /// and a single locked one would make parallel loading serial.
+    pool: Mutex<Vec<git2::Repository>>,
     /// Every path in the tree, with its blob id and file mode.
     entries: BTreeMap<String, (git2::Oid, i32)>,
     /// Every folder in the tree.
-    dirs: std::collections::BTreeSet<String>,
+    dirs: BTreeMap<String, git2::Oid>,
     description: String,
     commit: git2::Oid,
 }
@@ -279,14 +289,14 @@ impl GitSource {
         let commit = repo.revparse_single(rev)?.peel_to_commit()?;
         let tree = commit.tree()?;
         let mut entries = BTreeMap::new();
-        let mut dirs = std::collections::BTreeSet::new();
-        dirs.insert(String::new());
+        let mut dirs = BTreeMap::new();
+        dirs.insert(String::new(), tree.id());
         tree.walk(git2::TreeWalkMode::PreOrder, |prefix, entry| {
             let name = entry.name().unwrap_or_default();
             let path = format!("{prefix}{name}");
             match entry.kind() {
                 Some(git2::ObjectType::Tree) => {
-                    dirs.insert(path);
+                    dirs.insert(path, entry.id());
                 }
                 Some(git2::ObjectType::Blob) => {
                     entries.insert(path, (entry.id(), entry.filemode()));
@@ -300,7 +310,8 @@ impl GitSource {
         drop(tree);
         drop(commit);
         Ok(GitSource {
-            repo: Mutex::new(repo),
+            path: repo_path.to_path_buf(),
+            pool: Mutex::new(vec![repo]),
             entries,
             dirs,
             description: format!("{rev} ({short})"),
@@ -313,29 +324,43 @@ impl GitSource {
         self.commit
     }
 
+    /// Runs `f` with a repository handle of this thread's own (from the pool, or opened).
+    fn with_repo<T>(
+        &self,
+        f: impl FnOnce(&git2::Repository) -> Result<T, ReadError>,
+    ) -> Result<T, ReadError> {
+        let pooled = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let repo = match pooled {
+            Some(r) => r,
+            None => git2::Repository::open(&self.path)
+                .map_err(|e| ReadError::Other(e.message().to_string()))?,
+        };
+        let result = f(&repo);
+        if let Ok(mut p) = self.pool.lock() {
+            p.push(repo);
+        }
+        result
+    }
+
     fn blob(&self, oid: git2::Oid) -> Result<Vec<u8>, ReadError> {
-        let repo = self
-            .repo
-            .lock()
-            .map_err(|_| ReadError::Other("git repository lock poisoned".into()))?;
-        let blob = repo
-            .find_blob(oid)
-            .map_err(|e| ReadError::Other(e.message().to_string()))?;
-        Ok(blob.content().to_vec())
+        self.with_repo(|repo| {
+            let blob = repo
+                .find_blob(oid)
+                .map_err(|e| ReadError::Other(e.message().to_string()))?;
+            Ok(blob.content().to_vec())
+        })
     }
 
     fn blob_size(&self, oid: git2::Oid) -> Result<u64, ReadError> {
-        let repo = self
-            .repo
-            .lock()
-            .map_err(|_| ReadError::Other("git repository lock poisoned".into()))?;
-        let odb = repo
-            .odb()
-            .map_err(|e| ReadError::Other(e.message().to_string()))?;
-        let (size, _) = odb
-            .read_header(oid)
-            .map_err(|e| ReadError::Other(e.message().to_string()))?;
-        Ok(size as u64)
+        self.with_repo(|repo| {
+            let odb = repo
+                .odb()
+                .map_err(|e| ReadError::Other(e.message().to_string()))?;
+            let (size, _) = odb
+                .read_header(oid)
+                .map_err(|e| ReadError::Other(e.message().to_string()))?;
+            Ok(size as u64)
+        })
     }
 
     /// Follows links (up to a few hops) to the path of a regular blob or folder.
@@ -404,7 +429,7 @@ impl Source for GitSource {
             let rest = p.strip_prefix(&prefix)?;
             (!rest.is_empty() && !rest.contains('/')).then(|| rest.to_string())
         };
-        for d in self.dirs.range(prefix.clone()..) {
+        for (d, _) in self.dirs.range(prefix.clone()..) {
             if !d.starts_with(&prefix) {
                 break;
             }
@@ -422,7 +447,7 @@ impl Source for GitSource {
             if let Some(name) = child(p) {
                 let kind = if *mode == MODE_LINK {
                     match self.resolve(p) {
-                        Ok(target) if self.dirs.contains(&target) => EntryKind::Dir,
+                        Ok(target) if self.dirs.contains_key(&target) => EntryKind::Dir,
                         Ok(_) => EntryKind::File,
                         Err(ReadError::Escapes(t)) => EntryKind::Escapes(t),
                         Err(_) => continue,
@@ -450,29 +475,34 @@ impl Source for GitSource {
     fn sha256(&self, path: &str) -> Result<Sha256, ReadError> {
         let path = self.resolve(path)?;
         let (oid, _) = *self.entries.get(&path).ok_or(ReadError::NotFound)?;
-        let repo = self
-            .repo
-            .lock()
-            .map_err(|_| ReadError::Other("git repository lock poisoned".into()))?;
-        let odb = repo
-            .odb()
-            .map_err(|e| ReadError::Other(e.message().to_string()))?;
-        // A streaming reader works for loose objects; packed ones are read whole by libgit2.
-        match odb.reader(oid) {
-            Ok((reader, _, _)) => hash_reader(reader).map_err(|e| ReadError::Other(e.to_string())),
-            Err(_) => {
-                let blob = repo
-                    .find_blob(oid)
-                    .map_err(|e| ReadError::Other(e.message().to_string()))?;
-                Ok(Sha256::of(blob.content()))
+        self.with_repo(|repo| {
+            let odb = repo
+                .odb()
+                .map_err(|e| ReadError::Other(e.message().to_string()))?;
+            // A streaming reader works for loose objects; packed ones are read whole by libgit2.
+            match odb.reader(oid) {
+                Ok((reader, _, _)) => {
+                    hash_reader(reader).map_err(|e| ReadError::Other(e.to_string()))
+                }
+                Err(_) => {
+                    let blob = repo
+                        .find_blob(oid)
+                        .map_err(|e| ReadError::Other(e.message().to_string()))?;
+                    Ok(Sha256::of(blob.content()))
+                }
             }
-        }
+        })
     }
 
     fn is_file(&self, path: &str) -> bool {
         self.resolve(path)
             .map(|p| self.entries.contains_key(&p))
             .unwrap_or(false)
+    }
+
+    fn fingerprint(&self, dir: &str) -> Option<String> {
+        let dir = self.resolve(dir).ok()?;
+        self.dirs.get(&dir).map(|oid| oid.to_string())
     }
 }
 
