@@ -140,6 +140,23 @@ fn a_promotion_with_three_approvals_passes() {
     let (code, v) = check(dir.path(), &base);
     assert_eq!(code, 1, "no approvals yet");
     assert_eq!(codes(&v), ["MG037"]);
+    let summary = dir.path().join("summary.md");
+    let out = crate::util::modelgate()
+        .args(["check", "--base", &base, "--format", "github"])
+        .current_dir(dir.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    let gh = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        gh.starts_with("::error file=registry/models/heart_disease/aliases.yaml,line=1,col=11,"),
+        "{gh}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains("| ✗ | approvals | missing: business, compliance, data_scientist |"),
+        "{md}"
+    );
     assert_eq!(
         gate(&v, "heart_disease", "champion", "approvals")["status"],
         "block"
