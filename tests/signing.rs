@@ -180,3 +180,36 @@ fn ssh_keygen_verifies_modelgates_message_of_the_example() {
     }
     assert_eq!(checked, 4);
 }
+
+/// ECDSA and RSA keys made by ssh-keygen verify too (modelgate signs with ed25519, ECDSA or RSA
+/// key files; these keys sign here through ssh-keygen).
+#[test]
+fn ecdsa_and_rsa_signatures_verify() {
+    for (kind, bits) in [("ecdsa", "256"), ("ecdsa", "384"), ("rsa", "3072")] {
+        let dir = fixture("_base");
+        let root = dir.path();
+        let keys = tempfile::tempdir().unwrap();
+        let key = keys.path().join("alice");
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-t", kind, "-b", bits, "-N", "", "-C", "alice", "-f"])
+            .arg(&key)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        let public: Vec<&str> = public.split_whitespace().take(2).collect();
+        std::fs::write(
+            root.join("registry/allowed_signers"),
+            format!(
+                "alice@example.com {}\nbob@example.com {}\ncarol@example.com {}\n",
+                public.join(" "),
+                public.join(" "),
+                public.join(" ")
+            ),
+        )
+        .unwrap();
+        approve(root, &key, "modelgate-approval", "2024-06-01T12:00:00Z");
+        let (code, out) = codes(root);
+        assert_eq!(code, 0, "{kind} {bits}: {out}");
+    }
+}
