@@ -67,12 +67,12 @@ pub enum Command {
     /// The pull-request gate: what changed between two revisions, and whether every promotion
     /// passes its gates.
     Check(CheckArgs),
-    /// Data, prediction and concept drift (not built yet).
-    Drift(PendingArgs),
-    /// Fairness metrics across protected attributes (not built yet).
-    Bias(PendingArgs),
-    /// Classification metrics (not built yet).
-    Evaluate(PendingArgs),
+    /// Data, prediction and concept drift: of two data sets, or of models from the registry.
+    Drift(DriftArgs),
+    /// Fairness metrics across protected attributes.
+    Bias(BiasArgs),
+    /// Classification metrics of scores against labels.
+    Evaluate(EvaluateArgs),
     /// Mergeable data profiles (not built yet).
     Profile(PendingArgs),
     /// Batch inference with ONNX Runtime (not built yet).
@@ -101,9 +101,6 @@ impl Command {
     pub fn pending_issue(&self) -> Option<(&'static str, u32)> {
         Some(match self {
             Command::Register(_) => ("register", 8),
-            Command::Drift(_) => ("drift", 4),
-            Command::Bias(_) => ("bias", 4),
-            Command::Evaluate(_) => ("evaluate", 4),
             Command::Profile(_) => ("profile", 4),
             Command::Batch(_) => ("batch", 5),
             Command::Retire(_) => ("retire", 8),
@@ -234,6 +231,130 @@ pub struct ApproveArgs {
     /// When (RFC 3339; default: now).
     #[arg(long, value_name = "TIMESTAMP")]
     pub at: Option<String>,
+}
+
+/// Severity at which `drift` exits 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any drift worth an issue.
+    Issue,
+    /// Alert and above.
+    Alert,
+    /// Retrain only.
+    Retrain,
+    /// Never fail on drift.
+    Never,
+}
+
+/// `modelgate drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Reference data: a Parquet or CSV file, or a glob (plain-file mode).
+    #[arg(long, value_name = "PATH", requires = "current", conflicts_with_all = ["model", "all"])]
+    pub reference: Option<String>,
+    /// Current data: a file or a glob (plain-file mode).
+    #[arg(long, value_name = "PATH", requires = "reference")]
+    pub current: Option<String>,
+    /// Columns to compare (default: every column of the reference).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub columns: Vec<String>,
+    /// Columns to treat as categorical even when they hold numbers.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub categorical: Vec<String>,
+    /// Timestamp column for --since (plain-file mode).
+    #[arg(long, value_name = "COLUMN", requires = "since")]
+    pub timestamp: Option<String>,
+    /// Keep current rows at or after this instant (RFC 3339 or YYYY-MM-DD).
+    #[arg(long, value_name = "TIME", requires = "timestamp")]
+    pub since: Option<String>,
+    /// Models of the registry to check (repeatable).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Vec<String>,
+    /// Every model of the registry with a `monitoring:` section.
+    #[arg(long)]
+    pub all: bool,
+    /// Only the models of this shard, `i/N` (with --all).
+    #[arg(long, value_name = "i/N", requires = "all")]
+    pub shard: Option<String>,
+    /// Force one test for every column (default: automatic, as Evidently).
+    #[arg(long, value_enum)]
+    pub method: Option<crate::monitor::drift::Method>,
+    /// Override the test's threshold.
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// Correct p-values for the number of columns tested.
+    #[arg(long, value_enum)]
+    pub correction: Option<crate::monitor::drift::Correction>,
+    /// Minimum effect size (KS D or Jensen–Shannon distance) for a p-value test to count.
+    #[arg(long, value_name = "X")]
+    pub min_effect: Option<f64>,
+    /// Concept drift when the primary metric drops by more than this.
+    #[arg(long, default_value_t = 0.05)]
+    pub concept_drop: f64,
+    /// Date of the monitoring result (default: the last day of the data window).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// Registry mode: report only, write no monitoring file or audit entry.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Who runs the job, for the audit entry (default: git's user.email, else modelgate-ci).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Exit 1 at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Alert)]
+    pub fail_on: FailOn,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `modelgate bias`.
+#[derive(Debug, Args)]
+pub struct BiasArgs {
+    /// Scored, labelled data (file or glob).
+    #[arg(long, value_name = "PATH", required_unless_present = "model")]
+    pub data: Option<String>,
+    /// Label column (0/1).
+    #[arg(long, default_value = "label")]
+    pub label: String,
+    /// Score column (probability of the positive class).
+    #[arg(long, default_value = "score")]
+    pub score: String,
+    /// Decision threshold.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Protected attributes (default with --model: model.yaml's protected_attributes).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub sensitive: Vec<String>,
+    /// Also every combination of two attributes.
+    #[arg(long)]
+    pub intersectional: bool,
+    /// A model of the registry: its evaluation data is model.yaml's labelled current data.
+    #[arg(long, value_name = "MODEL", conflicts_with = "data")]
+    pub model: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `modelgate evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Scored, labelled data (file or glob).
+    #[arg(long, value_name = "PATH")]
+    pub data: String,
+    /// Label column (0/1).
+    #[arg(long, default_value = "label")]
+    pub label: String,
+    /// Score column.
+    #[arg(long, default_value = "score")]
+    pub score: String,
+    /// Decision threshold.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `modelgate approval`.

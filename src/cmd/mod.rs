@@ -3,9 +3,12 @@
 
 mod approval;
 mod approve;
+mod bias;
 mod check;
 mod demo;
 mod dev;
+mod drift;
+mod evaluate;
 mod init;
 mod new;
 mod promote;
@@ -84,6 +87,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Demo(a) => demo::run(&ctx, &a),
         Command::Approval(a) => approval::run(&ctx, &a),
         Command::Check(a) => check::run(&ctx, &a),
+        Command::Drift(a) => drift::run(&ctx, &a),
+        Command::Bias(a) => bias::run(&ctx, &a),
+        Command::Evaluate(a) => evaluate::run(&a),
         Command::Promote(a) => promote::run(&ctx, &a),
         Command::Approve(a) => approve::run(&ctx, &a),
         Command::Dev(a) => dev::run(&a),

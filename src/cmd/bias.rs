@@ -1,0 +1,133 @@
+//! `modelgate bias`: fairness across protected attributes, of a file or a registry model.
+
+use super::{Ctx, EXIT_FAIL, EXIT_OK};
+use crate::cli::BiasArgs;
+use crate::diag::render::Format;
+use crate::monitor::{bias, data, render};
+use crate::registry::source::FsSource;
+use crate::registry::types::{Alias, ModelName};
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Runs the command.
+pub fn run(ctx: &Ctx, args: &BiasArgs) -> Result<u8> {
+    super::evaluate::check_threshold(args.threshold)?;
+    let mut sensitive = args.sensitive.clone();
+    let mut thresholds = (0.10, 0.15);
+    let (pattern, base, label): (String, PathBuf, String) = match &args.model {
+        None => (
+            args.data.clone().context("--data is required")?,
+            std::env::current_dir()?,
+            args.label.clone(),
+        ),
+        Some(name) => {
+            let root = ctx.registry_root()?;
+            let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
+            let n = ModelName::new(name)?;
+            let m = reg
+                .models
+                .get(&n)
+                .with_context(|| format!("there is no model `{name}` in this registry"))?;
+            let spec = m.spec.as_ref().context("model.yaml does not parse")?;
+            let mon = spec
+                .monitoring
+                .as_ref()
+                .context("model.yaml has no `monitoring:`")?;
+            if sensitive.is_empty() {
+                sensitive = spec.protected_attributes.clone();
+            }
+            let policy = reg.policy.clone().unwrap_or_default();
+            let eff = crate::registry::policy::effective(&policy, spec.policy.as_ref());
+            if let Some(b) = eff
+                .gates
+                .get(&Alias::Champion)
+                .and_then(|g| g.bias.as_ref())
+            {
+                thresholds = (b.warn_at.value, b.block_at.value);
+            }
+            let label = spec.label.clone().unwrap_or_else(|| args.label.clone());
+            (mon.current.value.clone(), root, label)
+        }
+    };
+    if sensitive.is_empty() {
+        bail!("name the protected attributes with --sensitive a,b");
+    }
+    let mut columns = vec![label.clone(), args.score.clone()];
+    columns.extend(sensitive.iter().cloned());
+    let t = data::read(
+        &pattern,
+        &base,
+        &data::Request {
+            columns,
+            ..Default::default()
+        },
+    )?;
+    // Rows without a label or a score cannot be judged; keep the rest, aligned.
+    let frame = t.frame;
+    let (labels, scores, keep) = data::labels_scores_kept(&frame, &label, &args.score)?;
+    if labels.is_empty() {
+        bail!("no row has both a label and a finite score");
+    }
+    let groups_of = |attr: &str| -> Result<Vec<Option<String>>> {
+        Ok(data::strings(&frame, attr)?
+            .into_iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(g, _)| g)
+            .collect())
+    };
+    let mut attributes = Vec::new();
+    let mut cached = Vec::new();
+    for a in &sensitive {
+        let g = groups_of(a)?;
+        attributes.push(bias::attribute(
+            a,
+            &g,
+            &labels,
+            &scores,
+            args.threshold,
+            thresholds,
+        ));
+        cached.push((a.clone(), g));
+    }
+    if args.intersectional {
+        for i in 0..cached.len() {
+            for j in i + 1..cached.len() {
+                let g: Vec<Option<String>> = cached[i]
+                    .1
+                    .iter()
+                    .zip(&cached[j].1)
+                    .map(|(a, b)| {
+                        Some(format!(
+                            "{},{}",
+                            a.as_deref().unwrap_or("(null)"),
+                            b.as_deref().unwrap_or("(null)")
+                        ))
+                    })
+                    .collect();
+                let name = format!("{}×{}", cached[i].0, cached[j].0);
+                attributes.push(bias::attribute(
+                    &name,
+                    &g,
+                    &labels,
+                    &scores,
+                    args.threshold,
+                    thresholds,
+                ));
+            }
+        }
+    }
+    let report = bias::Report {
+        threshold: args.threshold,
+        attributes,
+    };
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Markdown => render::bias_markdown(&report),
+        _ => render::bias_text(&report),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    let blocked = report.attributes.iter().any(|a| a.verdict == "block");
+    Ok(if blocked { EXIT_FAIL } else { EXIT_OK })
+}

@@ -1,0 +1,242 @@
+//! `modelgate drift`: plain files, or models of the registry.
+
+use super::{Ctx, EXIT_FAIL, EXIT_OK};
+use crate::cli::{DriftArgs, FailOn};
+use crate::diag::render::Format;
+use crate::monitor::data::{self, Kind, Request};
+use crate::monitor::drift::{self, Options, Rows};
+use crate::monitor::job::{self, JobOptions};
+use crate::monitor::render;
+use crate::registry::policy::DEFAULT_SEVERITY;
+use crate::registry::source::FsSource;
+use crate::registry::types::ModelName;
+use anyhow::{Context, Result, bail};
+use std::io::Write;
+
+fn check_threshold(args: &DriftArgs) -> Result<()> {
+    if let Some(t) = args.threshold {
+        let psi = args.method == Some(drift::Method::Psi);
+        if !(t > 0.0 && (t < 1.0 || psi) && t.is_finite()) {
+            bail!("--threshold {t} is out of range: expected a number in (0, 1)");
+        }
+    }
+    if let Some(e) = args.min_effect {
+        if !(0.0..=1.0).contains(&e) {
+            bail!("--min-effect {e} is out of range: expected a number in [0, 1]");
+        }
+    }
+    Ok(())
+}
+
+fn fails(severity: &str, fail_on: FailOn) -> bool {
+    let rank = |s: &str| match s {
+        "issue" => 1,
+        "alert" => 2,
+        "retrain" => 3,
+        _ => 0,
+    };
+    let bar = match fail_on {
+        FailOn::Issue => 1,
+        FailOn::Alert => 2,
+        FailOn::Retrain => 3,
+        FailOn::Never => return false,
+    };
+    rank(severity) >= bar
+}
+
+fn options(args: &DriftArgs, severity: (f64, f64, f64)) -> Options {
+    Options {
+        method: args.method,
+        threshold: args.threshold,
+        per_column: Default::default(),
+        correction: args.correction,
+        min_effect: args.min_effect,
+        severity,
+    }
+}
+
+fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()),
+        Err(_) => bail!("--since `{s}`: expected an RFC 3339 time or YYYY-MM-DD"),
+    }
+}
+
+/// Runs the command.
+pub fn run(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
+    check_threshold(args)?;
+    match (&args.reference, &args.current) {
+        (Some(r), Some(c)) => plain(args, r, c),
+        _ if args.all || !args.model.is_empty() => registry(ctx, args),
+        _ => bail!("say what to compare: --reference R --current C, or --model M, or --all"),
+    }
+}
+
+fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
+    let base = std::env::current_dir()?;
+    let columns = if args.columns.is_empty() {
+        data::column_names(reference, &base)?
+            .into_iter()
+            .filter(|c| Some(c) != args.timestamp.as_ref())
+            .collect()
+    } else {
+        args.columns.clone()
+    };
+    let since = match (&args.timestamp, &args.since) {
+        (Some(ts), Some(s)) => Some((ts.clone(), parse_since(s)?)),
+        _ => None,
+    };
+    let r = data::read(
+        reference,
+        &base,
+        &Request {
+            columns: columns.clone(),
+            ..Default::default()
+        },
+    )
+    .context("reading the reference data")?;
+    let c = data::read(
+        current,
+        &base,
+        &Request {
+            columns: columns.clone(),
+            since,
+            last_days: None,
+        },
+    )
+    .context("reading the current data")?;
+    if r.frame.height() == 0 {
+        bail!("the reference data has no rows");
+    }
+    if c.frame.height() == 0 {
+        bail!("the current data has no rows");
+    }
+    let mut pairs = Vec::new();
+    for name in &columns {
+        let kind = args.categorical.contains(name).then_some(Kind::Categorical);
+        let rc = data::column(&r.frame, name, kind).context("in the reference data")?;
+        let cc = data::column(&c.frame, name, kind.or(Some(rc.kind()))).with_context(|| {
+            format!(
+                "in the current data (`{name}` is {:?} in the reference)",
+                rc.kind()
+            )
+            .to_lowercase()
+        })?;
+        pairs.push((rc, cc));
+    }
+    let report = drift::report(
+        &pairs,
+        Rows {
+            reference: r.frame.height() as u64,
+            current: c.frame.height() as u64,
+        },
+        &options(args, DEFAULT_SEVERITY),
+    )?;
+    let text = match args.format {
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Markdown => render::drift_markdown(&report),
+        Format::Text | Format::Github => render::drift_text(&report),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(if fails(&report.severity, args.fail_on) {
+        EXIT_FAIL
+    } else {
+        EXIT_OK
+    })
+}
+
+fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
+    let root = ctx.registry_root()?;
+    let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
+    let shard: Option<crate::shard::Shard> = args.shard.as_deref().map(str::parse).transpose()?;
+    let models: Vec<_> = if args.all {
+        reg.models
+            .values()
+            .filter(|m| m.spec.as_ref().is_some_and(|s| s.monitoring.is_some()))
+            .filter(|m| shard.is_none_or(|s| s.owns(m.name.as_str())))
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for name in &args.model {
+            let n = ModelName::new(name)?;
+            match reg.models.get(&n) {
+                Some(m) => v.push(m),
+                None => bail!("there is no model `{name}` in this registry"),
+            }
+        }
+        v
+    };
+    let policy = reg.policy.clone().unwrap_or_default();
+    // Every model is computed before anything is written: one failing model writes nothing.
+    let mut results = Vec::new();
+    for m in &models {
+        let over = m.spec.as_ref().and_then(|s| s.policy.as_ref());
+        let eff = crate::registry::policy::effective(&policy, over);
+        let opts = JobOptions {
+            drift: options(args, eff.severity),
+            concept_drop: args.concept_drop,
+            date: args.date.clone(),
+        };
+        results.push(job::run(&reg, &root, m, &opts)?);
+    }
+    if !args.dry_run && !results.is_empty() {
+        let actor = crate::lifecycle::actor(args.actor.as_deref(), &root)
+            .unwrap_or_else(|_| "modelgate-ci".to_string());
+        let at = crate::registry::types::Timestamp::from_utc(chrono::Utc::now());
+        crate::registry::write::write_changes(&root, &job::files(&reg, &results, &actor, &at))?;
+    }
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            out.write_all((serde_json::to_string_pretty(&results)? + "\n").as_bytes())?
+        }
+        Format::Markdown => {
+            for r in &results {
+                writeln!(out, "### {} v{} — {}\n", r.model, r.version, r.date)?;
+                out.write_all(render::drift_markdown(&r.data).as_bytes())?;
+            }
+        }
+        Format::Text | Format::Github => {
+            for r in &results {
+                writeln!(out, "━━ {} v{} (champion), {}", r.model, r.version, r.date)?;
+                out.write_all(render::drift_text(&r.data).as_bytes())?;
+                if let Some(p) = &r.prediction {
+                    writeln!(
+                        out,
+                        "prediction drift ({}): {} {} → {}",
+                        p.column,
+                        p.method.as_str(),
+                        p.score,
+                        if p.drifted { "DRIFT" } else { "ok" }
+                    )?;
+                }
+                if let Some(c) = &r.concept {
+                    match (c.current, c.recorded) {
+                        (Some(now), Some(rec)) => writeln!(
+                            out,
+                            "concept drift ({}, {} labelled rows): {now:.4} now vs {rec:.4} recorded → {}",
+                            c.metric,
+                            c.rows,
+                            if c.drifted { "DRIFT" } else { "ok" }
+                        )?,
+                        _ => {
+                            writeln!(out, "concept drift: {}", c.note.clone().unwrap_or_default())?
+                        }
+                    }
+                }
+                if args.dry_run {
+                    writeln!(out, "(dry run: {} not written)\n", r.file)?;
+                } else {
+                    writeln!(out, "wrote {}\n", r.file)?;
+                }
+            }
+        }
+    }
+    let failing = results
+        .iter()
+        .any(|r| fails(&r.data.severity, args.fail_on));
+    Ok(if failing { EXIT_FAIL } else { EXIT_OK })
+}

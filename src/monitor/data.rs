@@ -1,0 +1,345 @@
+//! Reading monitoring data with polars: Parquet and CSV files, paths or globs, only the columns
+//! needed, optionally a time window, into per-column values ready for the statistics.
+//!
+//! Nulls are counted, not silently dropped; NaN and ±inf in numerical columns are counted
+//! separately and excluded from the statistics.
+
+use anyhow::{Context, Result, bail};
+use polars::prelude::{
+    BooleanChunked, DataFrame, DataType, Expr, LazyCsvReader, LazyFileListReader, LazyFrame,
+    PlRefPath, ScanArgsParquet, TimeUnit, UnionArgs, col, concat,
+};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Numerical or categorical.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Numbers.
+    Numerical,
+    /// Categories (strings, booleans, or numbers declared categorical).
+    Categorical,
+}
+
+/// The values of one column, split the way the statistics need them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    /// Numbers: the finite ones sorted, and how many were NaN or infinite.
+    Numerical {
+        /// Finite values, sorted.
+        sorted: Vec<f64>,
+        /// NaN, +inf, -inf.
+        non_finite: u64,
+    },
+    /// Category counts.
+    Categorical {
+        /// Count per category.
+        counts: BTreeMap<String, u64>,
+    },
+}
+
+/// One column of a table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnData {
+    /// Its name.
+    pub name: String,
+    /// Its values.
+    pub values: Values,
+    /// Null count.
+    pub nulls: u64,
+}
+
+impl ColumnData {
+    /// Numerical or categorical.
+    pub fn kind(&self) -> Kind {
+        match self.values {
+            Values::Numerical { .. } => Kind::Numerical,
+            Values::Categorical { .. } => Kind::Categorical,
+        }
+    }
+
+    /// Number of usable (non-null, finite) values.
+    pub fn usable(&self) -> u64 {
+        match &self.values {
+            Values::Numerical { sorted, .. } => sorted.len() as u64,
+            Values::Categorical { counts } => counts.values().sum(),
+        }
+    }
+}
+
+/// The files a path or glob names, sorted; an error when it names none.
+pub fn expand(pattern: &str, base: &Path) -> Result<Vec<PathBuf>> {
+    let full = if Path::new(pattern).is_absolute() {
+        PathBuf::from(pattern)
+    } else {
+        base.join(pattern)
+    };
+    let text = full.to_string_lossy().into_owned();
+    let mut files: Vec<PathBuf> = if text.contains(['*', '?', '[']) {
+        glob::glob(&text)
+            .with_context(|| format!("`{pattern}` is not a valid glob"))?
+            .filter_map(|p| p.ok())
+            .filter(|p| p.is_file())
+            .collect()
+    } else if full.is_file() {
+        vec![full]
+    } else {
+        bail!("{} does not exist", full.display());
+    };
+    files.sort();
+    if files.is_empty() {
+        bail!("`{pattern}` matches no file");
+    }
+    Ok(files)
+}
+
+fn scan(path: &Path) -> Result<LazyFrame> {
+    let p = PlRefPath::from(path.to_string_lossy().as_ref());
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let lf = match ext.as_str() {
+        "parquet" | "pq" => LazyFrame::scan_parquet(p, ScanArgsParquet::default()),
+        "csv" | "tsv" => {
+            let sep = if ext == "tsv" { b'\t' } else { b',' };
+            LazyCsvReader::new(p)
+                .with_has_header(true)
+                .with_infer_schema_length(Some(10_000))
+                .with_try_parse_dates(true)
+                .map_parse_options(|o| o.with_separator(sep))
+                .finish()
+        }
+        _ => bail!("{}: expected a .parquet or .csv file", path.display()),
+    };
+    lf.map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+}
+
+/// A table read from one or more files.
+pub struct Table {
+    /// The files read.
+    pub files: Vec<PathBuf>,
+    /// The frame (only the requested columns).
+    pub frame: DataFrame,
+}
+
+/// What to read.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// Columns to read (all when empty).
+    pub columns: Vec<String>,
+    /// A timestamp column and the earliest instant to keep.
+    pub since: Option<(String, chrono::DateTime<chrono::Utc>)>,
+    /// A timestamp column and a number of days: keep the last `days` before the latest row.
+    pub last_days: Option<(String, u32)>,
+}
+
+/// Reads files (a path or glob, relative to `base`) into one frame.
+pub fn read(pattern: &str, base: &Path, req: &Request) -> Result<Table> {
+    let files = expand(pattern, base)?;
+    let mut frames = Vec::with_capacity(files.len());
+    for f in &files {
+        let mut lf = scan(f)?;
+        let schema = lf
+            .collect_schema()
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", f.display()))?;
+        for c in &req.columns {
+            if schema.get(c.as_str()).is_none() {
+                let have: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+                bail!(
+                    "{} has no column `{c}` (it has: {})",
+                    f.display(),
+                    have.join(", ")
+                );
+            }
+        }
+        let mut names: Vec<&str> = req.columns.iter().map(String::as_str).collect();
+        let time_columns = [
+            req.since.as_ref().map(|s| &s.0),
+            req.last_days.as_ref().map(|s| &s.0),
+        ];
+        for ts in time_columns.into_iter().flatten() {
+            if schema.get(ts.as_str()).is_none() {
+                bail!("{} has no timestamp column `{ts}`", f.display());
+            }
+            if !names.contains(&ts.as_str()) {
+                names.push(ts);
+            }
+        }
+        let cols: Vec<Expr> = names.iter().map(|c| col(*c)).collect();
+        if !req.columns.is_empty() {
+            lf = lf.select(cols);
+        }
+        frames.push(lf);
+    }
+    let lf = concat(
+        frames,
+        UnionArgs {
+            to_supertypes: true,
+            ..Default::default()
+        },
+    )?;
+    let mut frame = lf
+        .collect()
+        .map_err(|e| anyhow::anyhow!("reading {pattern}: {e}"))?;
+    if let Some((ts, since)) = &req.since {
+        frame = filter_time(frame, ts, |t| t >= since.timestamp_micros())?;
+    }
+    if let Some((ts, days)) = &req.last_days {
+        let micros = timestamps(&frame, ts)?;
+        if let Some(max) = micros.iter().flatten().max().copied() {
+            let from = max - i64::from(*days) * 86_400_000_000;
+            frame = filter_time(frame, ts, |t| t > from)?;
+        }
+    }
+    Ok(Table { files, frame })
+}
+
+/// A timestamp column as microseconds since the epoch (UTC).
+fn timestamps(frame: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
+    let s = frame
+        .column(name)
+        .map_err(|_| anyhow::anyhow!("no timestamp column `{name}`"))?
+        .as_materialized_series()
+        .clone();
+    let s = match s.dtype() {
+        DataType::Datetime(_, _) | DataType::Date => {
+            s.cast(&DataType::Datetime(TimeUnit::Microseconds, None))?
+        }
+        other => bail!("`{name}` is {other}, expected a timestamp column"),
+    };
+    let phys = s.to_physical_repr();
+    Ok(phys.i64()?.iter().collect())
+}
+
+fn filter_time(frame: DataFrame, name: &str, keep: impl Fn(i64) -> bool) -> Result<DataFrame> {
+    let ts = timestamps(&frame, name)?;
+    let mask: BooleanChunked = ts.iter().map(|t| Some(t.is_some_and(&keep))).collect();
+    Ok(frame.filter(&mask)?)
+}
+
+/// Extracts one column's values; `kind` forces numerical or categorical, else it is inferred
+/// (numbers → numerical; strings and booleans → categorical).
+pub fn column(frame: &DataFrame, name: &str, kind: Option<Kind>) -> Result<ColumnData> {
+    let s = frame
+        .column(name)
+        .map_err(|_| anyhow::anyhow!("no column `{name}`"))?
+        .as_materialized_series();
+    let numeric = s.dtype().is_primitive_numeric();
+    let kind = kind.unwrap_or(if numeric {
+        Kind::Numerical
+    } else {
+        Kind::Categorical
+    });
+    let nulls = s.null_count() as u64;
+    let values = match kind {
+        Kind::Numerical => {
+            if !numeric {
+                bail!(
+                    "column `{name}` holds {} values, expected numbers",
+                    s.dtype()
+                );
+            }
+            let f = s.cast(&DataType::Float64)?;
+            let mut sorted = Vec::with_capacity(f.len());
+            let mut non_finite = 0;
+            for v in f.f64()?.iter().flatten() {
+                if v.is_finite() {
+                    sorted.push(v);
+                } else {
+                    non_finite += 1;
+                }
+            }
+            sorted.sort_by(f64::total_cmp);
+            Values::Numerical { sorted, non_finite }
+        }
+        Kind::Categorical => {
+            let st = s.cast(&DataType::String)?;
+            let mut counts = BTreeMap::new();
+            for v in st.str()?.iter().flatten() {
+                *counts.entry(v.to_string()).or_insert(0u64) += 1;
+            }
+            Values::Categorical { counts }
+        }
+    };
+    Ok(ColumnData {
+        name: name.to_string(),
+        values,
+        nulls,
+    })
+}
+
+/// Labels (0/1 or booleans) and scores of the rows where both are present and the score is
+/// finite; also how many rows were left out.
+pub fn labels_and_scores(
+    frame: &DataFrame,
+    label: &str,
+    score: &str,
+) -> Result<(Vec<bool>, Vec<f64>, u64)> {
+    let (l, s, kept) = labels_scores_kept(frame, label, score)?;
+    let dropped = kept.iter().filter(|k| !**k).count() as u64;
+    Ok((l, s, dropped))
+}
+
+/// As [`labels_and_scores`], with which rows were kept.
+pub fn labels_scores_kept(
+    frame: &DataFrame,
+    label: &str,
+    score: &str,
+) -> Result<(Vec<bool>, Vec<f64>, Vec<bool>)> {
+    let l = frame
+        .column(label)
+        .map_err(|_| anyhow::anyhow!("no label column `{label}`"))?
+        .as_materialized_series()
+        .cast(&DataType::Float64)
+        .map_err(|_| anyhow::anyhow!("label column `{label}` is not 0/1 or boolean"))?;
+    let s = frame
+        .column(score)
+        .map_err(|_| anyhow::anyhow!("no score column `{score}`"))?
+        .as_materialized_series()
+        .cast(&DataType::Float64)
+        .map_err(|_| anyhow::anyhow!("score column `{score}` is not numeric"))?;
+    let (mut labels, mut scores, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+    for (lv, sv) in l.f64()?.iter().zip(s.f64()?.iter()) {
+        match (lv, sv) {
+            (Some(lv), Some(sv)) if sv.is_finite() => {
+                if lv != 0.0 && lv != 1.0 {
+                    bail!("label column `{label}` holds {lv}; expected 0 or 1");
+                }
+                labels.push(lv == 1.0);
+                scores.push(sv);
+                kept.push(true);
+            }
+            _ => kept.push(false),
+        }
+    }
+    Ok((labels, scores, kept))
+}
+
+/// A column as optional strings (group values for fairness).
+pub fn strings(frame: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let s = frame
+        .column(name)
+        .map_err(|_| anyhow::anyhow!("no column `{name}`"))?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    Ok(s.str()?.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// The sha256 of a file, streamed.
+pub fn file_sha256(path: &Path) -> Result<crate::registry::types::Sha256> {
+    let f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    crate::registry::source::hash_reader(f).with_context(|| format!("reading {}", path.display()))
+}
+
+/// The column names of the first file a path or glob names (reads the schema only).
+pub fn column_names(pattern: &str, base: &Path) -> Result<Vec<String>> {
+    let files = expand(pattern, base)?;
+    let mut lf = scan(&files[0])?;
+    let schema = lf
+        .collect_schema()
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", files[0].display()))?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}

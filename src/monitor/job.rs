@@ -1,0 +1,404 @@
+//! The registry drift job: for a model, read its reference and current data as `model.yaml`
+//! says, compute data, prediction and concept drift for its champion, and write the result to
+//! `monitoring/<date>.yaml` with a `drift` audit entry — both files or neither.
+
+use super::data::{self, Kind, Request};
+use super::drift::{self, ColumnDrift, Options, Report, Rows};
+use super::metrics;
+use crate::audit::{Action, Entry};
+use crate::registry::schema::FeatureType;
+use crate::registry::types::{Alias, Timestamp};
+use crate::registry::{Model, Registry};
+use crate::scaffold::yaml_str;
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use std::path::Path;
+
+/// Concept drift: the primary metric on labelled current rows vs the version's recorded value.
+#[derive(Clone, Debug, Serialize)]
+pub struct Concept {
+    /// The metric.
+    pub metric: String,
+    /// Labelled current rows used.
+    pub rows: u64,
+    /// Its value now, when defined.
+    pub current: Option<f64>,
+    /// The version's recorded value.
+    pub recorded: Option<f64>,
+    /// recorded − current.
+    pub drop: Option<f64>,
+    /// Whether the drop exceeds the allowed one.
+    pub drifted: bool,
+    /// Why it could not be computed, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One file read, with its digest.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileDigest {
+    /// Repository-relative path.
+    pub file: String,
+    /// sha256.
+    pub sha256: String,
+}
+
+/// What the job found for one model.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelDrift {
+    /// The model.
+    pub model: String,
+    /// The champion monitored.
+    pub version: u32,
+    /// The day of the result (the last day of the data window).
+    pub date: String,
+    /// The window of current data: first and last timestamp.
+    pub window: Option<(String, String)>,
+    /// Data drift over the features.
+    pub data: Report,
+    /// Prediction drift (the score column).
+    pub prediction: Option<ColumnDrift>,
+    /// Concept drift.
+    pub concept: Option<Concept>,
+    /// The files read.
+    pub inputs: Vec<FileDigest>,
+    /// The monitoring file (written unless dry-run).
+    pub file: String,
+}
+
+/// Settings of the job.
+#[derive(Clone, Debug)]
+pub struct JobOptions {
+    /// Test options (method, threshold, correction, min effect). Severities come from policy.
+    pub drift: Options,
+    /// Allowed drop of the primary metric before concept drift.
+    pub concept_drop: f64,
+    /// The date to write under (default: the last day in the data window).
+    pub date: Option<String>,
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Runs the job for one model (no writing; see [`files`]).
+pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<ModelDrift> {
+    let name = m.name.as_str();
+    let spec = m
+        .spec
+        .as_ref()
+        .with_context(|| format!("{name}: model.yaml does not parse; run `modelgate validate`"))?;
+    let mon = spec
+        .monitoring
+        .as_ref()
+        .with_context(|| format!("{name}: model.yaml has no `monitoring:` section"))?;
+    let Some(champion) = m.aliases.get(&Alias::Champion).map(|v| v.value) else {
+        bail!("{name} has no champion to monitor");
+    };
+    let version = m
+        .versions
+        .get(&champion)
+        .with_context(|| format!("{name}: champion v{champion} does not exist"))?;
+    let score_col = mon.score.clone().unwrap_or_else(|| "score".into());
+    let features: Vec<(String, Kind)> = spec
+        .features
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                match f.kind {
+                    FeatureType::Numerical => Kind::Numerical,
+                    FeatureType::Categorical => Kind::Categorical,
+                },
+            )
+        })
+        .collect();
+    if features.is_empty() {
+        bail!("{name}: model.yaml lists no features to monitor");
+    }
+    let mut columns: Vec<String> = features.iter().map(|f| f.0.clone()).collect();
+    let reference = data::read(
+        &mon.reference,
+        root,
+        &Request {
+            columns: columns.clone(),
+            ..Default::default()
+        },
+    )
+    .with_context(|| format!("{name}: reference data"))?;
+    let ref_has_score = data::column_names(&mon.reference, root)?.contains(&score_col);
+    // Read the current data with the score and the label, when present.
+    let current_names =
+        data::column_names(&mon.current, root).with_context(|| format!("{name}: current data"))?;
+    let has = |c: &str| current_names.iter().any(|n| n == c);
+    if has(&score_col) {
+        columns.push(score_col.clone());
+    }
+    let label = spec.label.clone().filter(|l| has(l));
+    if let Some(l) = &label {
+        columns.push(l.clone());
+    }
+    let current = data::read(
+        &mon.current,
+        root,
+        &Request {
+            columns,
+            since: None,
+            last_days: match (&mon.timestamp, mon.window_days) {
+                (Some(ts), Some(days)) => Some((ts.clone(), days)),
+                _ => None,
+            },
+        },
+    )
+    .with_context(|| format!("{name}: current data"))?;
+    if current.frame.height() == 0 {
+        bail!("{name}: the current data window is empty");
+    }
+    let mut pairs = Vec::new();
+    for (f, kind) in &features {
+        pairs.push((
+            data::column(&reference.frame, f, Some(*kind))?,
+            data::column(&current.frame, f, Some(*kind))?,
+        ));
+    }
+    let data_report = drift::report(
+        &pairs,
+        Rows {
+            reference: reference.frame.height() as u64,
+            current: current.frame.height() as u64,
+        },
+        &opts.drift,
+    )
+    .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let prediction = if ref_has_score && has(&score_col) {
+        let r = data::read(
+            &mon.reference,
+            root,
+            &Request {
+                columns: vec![score_col.clone()],
+                ..Default::default()
+            },
+        )?;
+        Some(
+            drift::column(
+                &data::column(&r.frame, &score_col, Some(Kind::Numerical))?,
+                &data::column(&current.frame, &score_col, Some(Kind::Numerical))?,
+                opts.drift.method,
+                opts.drift.threshold,
+            )
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?,
+        )
+    } else {
+        None
+    };
+    let policy = reg.policy.clone().unwrap_or_default();
+    let eff = crate::registry::policy::effective(&policy, spec.policy.as_ref());
+    let metric = eff
+        .gates
+        .get(&Alias::Champion)
+        .and_then(|g| g.primary_metric.as_ref())
+        .map(|m| m.value.clone())
+        .unwrap_or_else(|| "roc_auc".into());
+    let concept = match &label {
+        Some(l) if has(&score_col) => {
+            let (labels, scores, _) = data::labels_and_scores(&current.frame, l, &score_col)?;
+            let recorded = version.spec.metrics.get(&metric).map(|v| v.value);
+            let ev = metrics::evaluate(&labels, &scores, 0.5);
+            let now = ev.metrics.get(&metric).copied();
+            let drop = recorded.zip(now).map(|(r, c)| r - c);
+            let note = if labels.is_empty() {
+                Some("no labelled rows in the window".to_string())
+            } else if now.is_none() {
+                Some(format!(
+                    "{metric} is undefined on the labelled rows (one class only)"
+                ))
+            } else if recorded.is_none() {
+                Some(format!("v{champion} records no {metric}"))
+            } else {
+                None
+            };
+            Some(Concept {
+                metric,
+                rows: labels.len() as u64,
+                current: now,
+                recorded,
+                drop,
+                drifted: drop.is_some_and(|d| d > opts.concept_drop),
+                note,
+            })
+        }
+        _ => None,
+    };
+    let mut inputs = Vec::new();
+    for f in reference.files.iter().chain(&current.files) {
+        inputs.push(FileDigest {
+            file: rel(root, f),
+            sha256: data::file_sha256(f)?.hex(),
+        });
+    }
+    let window = match &mon.timestamp {
+        Some(ts) => window_of(&current.frame, ts),
+        None => None,
+    };
+    let date = match (&opts.date, &window) {
+        (Some(d), _) => d.clone(),
+        (None, Some((_, last))) => last[..10].to_string(),
+        (None, None) => {
+            bail!("{name}: no timestamp column to date the result; pass --date YYYY-MM-DD")
+        }
+    };
+    if chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_err() {
+        bail!("`{date}` is not a date: expected YYYY-MM-DD");
+    }
+    Ok(ModelDrift {
+        model: name.to_string(),
+        version: champion,
+        file: format!("{}/monitoring/{date}.yaml", m.dir),
+        date,
+        window,
+        data: data_report,
+        prediction,
+        concept,
+        inputs,
+    })
+}
+
+fn window_of(frame: &polars::prelude::DataFrame, ts: &str) -> Option<(String, String)> {
+    use polars::prelude::{DataType, TimeUnit};
+    let s = frame.column(ts).ok()?.as_materialized_series();
+    let s = s
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+        .ok()?
+        .to_physical_repr()
+        .into_owned();
+    let v: Vec<i64> = s.i64().ok()?.iter().flatten().collect();
+    let fmt = |m: i64| {
+        chrono::DateTime::from_timestamp_micros(m)
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
+    };
+    Some((fmt(*v.iter().min()?), fmt(*v.iter().max()?)))
+}
+
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else if x.is_nan() {
+        ".nan".into()
+    } else if x > 0.0 {
+        ".inf".into()
+    } else {
+        "-.inf".into()
+    }
+}
+
+/// The monitoring file's YAML.
+pub fn yaml(r: &ModelDrift) -> String {
+    let mut s = format!(
+        "# Written by `modelgate drift`. The drift gate reads `version` and `severity`.\nmodel: {}\nversion: {}\ndate: {}\n",
+        r.model, r.version, r.date
+    );
+    if let Some((a, b)) = &r.window {
+        s.push_str(&format!("window: {{from: {a}, to: {b}}}\n"));
+    }
+    s.push_str(&format!(
+        "rows: {{reference: {}, current: {}}}\ndrift_share: {}\ndataset_drift: {}\nseverity: {}\n",
+        r.data.rows.reference,
+        r.data.rows.current,
+        num(r.data.drift_share),
+        r.data.dataset_drift,
+        r.data.severity
+    ));
+    s.push_str("columns:\n");
+    for c in &r.data.columns {
+        s.push_str(&format!(
+            "  - {{column: {}, kind: {}, method: {}, threshold: {}, score: {}, drifted: {}}}\n",
+            yaml_str(&c.column),
+            match c.kind {
+                Kind::Numerical => "numerical",
+                Kind::Categorical => "categorical",
+            },
+            c.method.as_str(),
+            num(c.threshold),
+            num(c.score),
+            c.drifted
+        ));
+    }
+    if let Some(p) = &r.prediction {
+        s.push_str(&format!(
+            "prediction: {{column: {}, method: {}, threshold: {}, score: {}, drifted: {}}}\n",
+            yaml_str(&p.column),
+            p.method.as_str(),
+            num(p.threshold),
+            num(p.score),
+            p.drifted
+        ));
+    }
+    if let Some(c) = &r.concept {
+        let opt = |v: Option<f64>| v.map(num).unwrap_or_else(|| "null".into());
+        s.push_str(&format!(
+            "concept: {{metric: {}, rows: {}, current: {}, recorded: {}, drop: {}, drifted: {}}}\n",
+            c.metric,
+            c.rows,
+            opt(c.current),
+            opt(c.recorded),
+            opt(c.drop),
+            c.drifted
+        ));
+    }
+    s.push_str("inputs:\n");
+    for i in &r.inputs {
+        s.push_str(&format!(
+            "  - {{file: {}, sha256: {}}}\n",
+            yaml_str(&i.file),
+            i.sha256
+        ));
+    }
+    s
+}
+
+/// The files the job writes: the monitoring result and the audit log with its `drift` entry.
+pub fn files(
+    reg: &Registry,
+    results: &[ModelDrift],
+    actor: &str,
+    at: &Timestamp,
+) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = results
+        .iter()
+        .map(|r| (r.file.clone(), yaml(r).into_bytes()))
+        .collect();
+    let entries: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>> = results
+        .iter()
+        .map(|r| {
+            let details = serde_json::json!({
+                "severity": r.data.severity,
+                "drift_share": r.data.drift_share,
+                "file": r.file,
+            });
+            let (model, version, at, actor) =
+                (r.model.clone(), r.version, at.clone(), actor.to_string());
+            Box::new(move |seq, prev| Entry {
+                seq,
+                at,
+                actor,
+                action: Action::Drift,
+                model: Some(model),
+                version: Some(version),
+                alias: Some("champion".into()),
+                details: details.as_object().cloned().unwrap_or_default(),
+                prev,
+            }) as Box<dyn FnOnce(u64, String) -> Entry + '_>
+        })
+        .collect();
+    if !entries.is_empty() {
+        out.push((
+            crate::audit::AUDIT_PATH.to_string(),
+            crate::lifecycle::append_audit(reg, entries).into_bytes(),
+        ));
+    }
+    out
+}
