@@ -1,16 +1,36 @@
 #!/usr/bin/env bash
 # Install the pinned Python tools of this repository into <repo>/.tools/venv (idempotent).
+#
+#   scripts/setup.sh            the tools the tests need (scripts/requirements.txt); what CI runs
+#   scripts/setup.sh --peers    also the peer libraries Evidently and Fairlearn
+#                               (scripts/requirements-peers.txt, ~70 packages, ~40 s): needed only
+#                               by scripts/fixtures.py and scripts/bench-peers, not by the tests
+#                               (the reference values they produce are committed)
+#
 #   - creates the virtualenv if missing
 #   - installs scripts/requirements.txt only when it changed (stamp: .tools/requirements.sha256)
 #   - writes .tools/ort-dylib-path: the absolute path of libonnxruntime.so.<version> in the venv
 #   - makes sure ssh-keygen exists (openssh-client via apt-get, only if missing)
+#   - with --peers: installs scripts/requirements-peers.txt together with scripts/requirements.txt
+#     only when either changed (stamp: .tools/requirements-peers.sha256)
 set -euo pipefail
+
+PEERS=0
+for arg in "$@"; do
+  case "$arg" in
+    --peers) PEERS=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "setup: unknown argument: $arg (expected --peers)" >&2; exit 2 ;;
+  esac
+done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 VENV="$TOOLS/venv"
 REQ="$ROOT/scripts/requirements.txt"
 STAMP="$TOOLS/requirements.sha256"
+PEERS_REQ="$ROOT/scripts/requirements-peers.txt"
+PEERS_STAMP="$TOOLS/requirements-peers.sha256"
 PYTHON="${PYTHON:-python3}"
 
 log() { echo "setup: $*"; }
@@ -29,7 +49,7 @@ fi
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating virtualenv $VENV"
   "$PYTHON" -m venv "$VENV"
-  rm -f "$STAMP"
+  rm -f "$STAMP" "$PEERS_STAMP"
 else
   log "virtualenv present"
 fi
@@ -42,6 +62,20 @@ if [ "$want" != "$have" ]; then
   echo "$want" > "$STAMP"
 else
   log "requirements unchanged, nothing to install"
+fi
+
+if [ "$PEERS" = 1 ]; then
+  want="$(cat "$REQ" "$PEERS_REQ" | sha256sum | cut -d' ' -f1)"
+  have="$(cat "$PEERS_STAMP" 2>/dev/null || true)"
+  if [ "$want" != "$have" ]; then
+    log "installing scripts/requirements-peers.txt (evidently, fairlearn)"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$REQ" -r "$PEERS_REQ"
+    DO_NOT_TRACK=1 "$VENV/bin/python" -c 'import evidently, fairlearn' \
+      || { echo "setup: error: evidently/fairlearn do not import" >&2; exit 1; }
+    echo "$want" > "$PEERS_STAMP"
+  else
+    log "peer requirements unchanged, nothing to install"
+  fi
 fi
 
 ORT_VERSION="$(sed -n 's/^onnxruntime==\([0-9.]*\).*/\1/p' "$REQ")"

@@ -73,8 +73,8 @@ pub enum Command {
     Bias(BiasArgs),
     /// Classification metrics of scores against labels.
     Evaluate(EvaluateArgs),
-    /// Mergeable data profiles (not built yet).
-    Profile(PendingArgs),
+    /// A mergeable profile of one partition of current data against a reference.
+    Profile(ProfileArgs),
     /// Batch inference with ONNX Runtime (not built yet).
     Batch(PendingArgs),
     /// Apply the retention policy (not built yet).
@@ -101,7 +101,6 @@ impl Command {
     pub fn pending_issue(&self) -> Option<(&'static str, u32)> {
         Some(match self {
             Command::Register(_) => ("register", 8),
-            Command::Profile(_) => ("profile", 4),
             Command::Batch(_) => ("batch", 5),
             Command::Retire(_) => ("retire", 8),
             Command::Search(_) => ("search", 8),
@@ -267,6 +266,9 @@ pub struct DriftArgs {
     /// Keep current rows at or after this instant (RFC 3339 or YYYY-MM-DD).
     #[arg(long, value_name = "TIME", requires = "timestamp")]
     pub since: Option<String>,
+    /// Profiles of partitions of the current data (from `modelgate profile`) to merge.
+    #[arg(long, num_args = 1.., value_name = "P.json", conflicts_with_all = ["reference", "model", "all"])]
+    pub profiles: Vec<std::path::PathBuf>,
     /// Models of the registry to check (repeatable).
     #[arg(long, value_name = "MODEL")]
     pub model: Vec<String>,
@@ -306,6 +308,26 @@ pub struct DriftArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// `modelgate profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Reference data (file or glob).
+    #[arg(long, value_name = "PATH")]
+    pub reference: String,
+    /// One partition of the current data (file or glob).
+    #[arg(long, value_name = "PATH")]
+    pub current: String,
+    /// Where to write the profile (JSON).
+    #[arg(long, value_name = "P.json")]
+    pub out: std::path::PathBuf,
+    /// Columns (default: every column of the reference).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub columns: Vec<String>,
+    /// Columns to treat as categorical even when they hold numbers.
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub categorical: Vec<String>,
 }
 
 /// `modelgate bias`.

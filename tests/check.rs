@@ -1,7 +1,7 @@
 //! `check` on real git repositories made from the example registry: a promotion pull request,
 //! every bad-input case of the issue, and the signed-commit gate.
 
-use crate::util::{copy_tree, repo_root, run};
+use crate::util::run;
 use modelgate::synth::commit_all;
 use serde_json::Value;
 use std::path::Path;
@@ -9,17 +9,7 @@ use std::process::Command;
 
 /// A git repository holding a copy of the example, committed once; returns it and the commit.
 fn example_repo() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    for d in ["registry", "model-cards", "examples"] {
-        copy_tree(&repo_root().join(d), &dir.path().join(d));
-    }
-    // git does not keep permissions; ssh-keygen refuses keys that others can read.
-    #[cfg(unix)]
-    for who in ["alice", "bob", "carol"] {
-        use std::os::unix::fs::PermissionsExt;
-        let key = dir.path().join("examples/keys").join(who);
-        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    }
+    let dir = crate::util::example_dir();
     let base = commit_all(dir.path(), "base").unwrap().to_string();
     (dir, base)
 }

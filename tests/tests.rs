@@ -5,5 +5,6 @@ mod util;
 mod check;
 mod cli;
 mod git_source;
+mod monitor;
 mod signing;
 mod validate_fixtures;

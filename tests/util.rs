@@ -66,3 +66,19 @@ pub fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// A copy of the example registry (registry/, model-cards/, examples/) in a temporary folder,
+/// with the demo keys readable by their owner only (ssh-keygen insists; git does not keep modes).
+pub fn example_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["registry", "model-cards", "examples"] {
+        copy_tree(&repo_root().join(d), &dir.path().join(d));
+    }
+    #[cfg(unix)]
+    for who in ["alice", "bob", "carol"] {
+        use std::os::unix::fs::PermissionsExt;
+        let key = dir.path().join("examples/keys").join(who);
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    dir
+}

@@ -69,25 +69,32 @@ fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>> {
 pub fn run(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
     check_threshold(args)?;
     match (&args.reference, &args.current) {
+        _ if !args.profiles.is_empty() => from_profiles(args),
         (Some(r), Some(c)) => plain(args, r, c),
         _ if args.all || !args.model.is_empty() => registry(ctx, args),
-        _ => bail!("say what to compare: --reference R --current C, or --model M, or --all"),
+        _ => bail!(
+            "say what to compare: --reference R --current C, --profiles P1.json P2.json …, --model M, or --all"
+        ),
     }
 }
 
-fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
+/// Reads both sides' columns for plain-file drift and profiles.
+pub fn column_pairs(
+    reference: &str,
+    current: &str,
+    columns: &[String],
+    categorical: &[String],
+    exclude: Option<&String>,
+    since: Option<(String, chrono::DateTime<chrono::Utc>)>,
+) -> Result<(Vec<(data::ColumnData, data::ColumnData)>, Rows)> {
     let base = std::env::current_dir()?;
-    let columns = if args.columns.is_empty() {
+    let columns: Vec<String> = if columns.is_empty() {
         data::column_names(reference, &base)?
             .into_iter()
-            .filter(|c| Some(c) != args.timestamp.as_ref())
+            .filter(|c| Some(c) != exclude)
             .collect()
     } else {
-        args.columns.clone()
-    };
-    let since = match (&args.timestamp, &args.since) {
-        (Some(ts), Some(s)) => Some((ts.clone(), parse_since(s)?)),
-        _ => None,
+        columns.to_vec()
     };
     let r = data::read(
         reference,
@@ -116,7 +123,7 @@ fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
     }
     let mut pairs = Vec::new();
     for name in &columns {
-        let kind = args.categorical.contains(name).then_some(Kind::Categorical);
+        let kind = categorical.contains(name).then_some(Kind::Categorical);
         let rc = data::column(&r.frame, name, kind).context("in the reference data")?;
         let cc = data::column(&c.frame, name, kind.or(Some(rc.kind()))).with_context(|| {
             format!(
@@ -127,20 +134,59 @@ fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
         })?;
         pairs.push((rc, cc));
     }
-    let report = drift::report(
-        &pairs,
-        Rows {
-            reference: r.frame.height() as u64,
-            current: c.frame.height() as u64,
-        },
-        &options(args, DEFAULT_SEVERITY),
-    )?;
-    let text = match args.format {
-        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Format::Markdown => render::drift_markdown(&report),
-        Format::Text | Format::Github => render::drift_text(&report),
+    let rows = Rows {
+        reference: r.frame.height() as u64,
+        current: c.frame.height() as u64,
+    };
+    Ok((pairs, rows))
+}
+
+fn emit(report: &drift::Report, format: Format) -> Result<()> {
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(report)? + "\n",
+        Format::Markdown => render::drift_markdown(report),
+        Format::Text | Format::Github => render::drift_text(report),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn from_profiles(args: &DriftArgs) -> Result<u8> {
+    let mut profiles = Vec::new();
+    for p in &args.profiles {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        profiles.push(
+            serde_json::from_str::<crate::monitor::profile::Profile>(&text)
+                .with_context(|| format!("{} is not a modelgate profile", p.display()))?,
+        );
+    }
+    let merged = crate::monitor::profile::merge(&profiles)?;
+    let report =
+        crate::monitor::profile::report(&merged, args.method, args.threshold, DEFAULT_SEVERITY)?;
+    emit(&report, args.format)?;
+    Ok(if fails(&report.severity, args.fail_on) {
+        EXIT_FAIL
+    } else {
+        EXIT_OK
+    })
+}
+
+fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
+    let since = match (&args.timestamp, &args.since) {
+        (Some(ts), Some(s)) => Some((ts.clone(), parse_since(s)?)),
+        _ => None,
+    };
+    let (pairs, rows) = column_pairs(
+        reference,
+        current,
+        &args.columns,
+        &args.categorical,
+        args.timestamp.as_ref(),
+        since,
+    )?;
+    let report = drift::report(&pairs, rows, &options(args, DEFAULT_SEVERITY))?;
+    emit(&report, args.format)?;
     Ok(if fails(&report.severity, args.fail_on) {
         EXIT_FAIL
     } else {

@@ -11,6 +11,7 @@ mod drift;
 mod evaluate;
 mod init;
 mod new;
+mod profile;
 mod promote;
 mod validate;
 
@@ -90,6 +91,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Drift(a) => drift::run(&ctx, &a),
         Command::Bias(a) => bias::run(&ctx, &a),
         Command::Evaluate(a) => evaluate::run(&a),
+        Command::Profile(a) => profile::run(&a),
         Command::Promote(a) => promote::run(&ctx, &a),
         Command::Approve(a) => approve::run(&ctx, &a),
         Command::Dev(a) => dev::run(&a),

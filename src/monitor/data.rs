@@ -227,7 +227,9 @@ pub fn column(frame: &DataFrame, name: &str, kind: Option<Kind>) -> Result<Colum
         .column(name)
         .map_err(|_| anyhow::anyhow!("no column `{name}`"))?
         .as_materialized_series();
-    let numeric = s.dtype().is_primitive_numeric();
+    // A column with no value at all has no type worth the name (CSV readers say "string").
+    let all_null = s.null_count() == s.len();
+    let numeric = s.dtype().is_primitive_numeric() || (all_null && kind == Some(Kind::Numerical));
     let kind = kind.unwrap_or(if numeric {
         Kind::Numerical
     } else {
@@ -242,7 +244,11 @@ pub fn column(frame: &DataFrame, name: &str, kind: Option<Kind>) -> Result<Colum
                     s.dtype()
                 );
             }
-            let f = s.cast(&DataType::Float64)?;
+            let f = if all_null {
+                polars::prelude::Series::full_null(s.name().clone(), s.len(), &DataType::Float64)
+            } else {
+                s.cast(&DataType::Float64)?
+            };
             let mut sorted = Vec::with_capacity(f.len());
             let mut non_finite = 0;
             for v in f.f64()?.iter().flatten() {
@@ -334,12 +340,19 @@ pub fn file_sha256(path: &Path) -> Result<crate::registry::types::Sha256> {
     crate::registry::source::hash_reader(f).with_context(|| format!("reading {}", path.display()))
 }
 
-/// The column names of the first file a path or glob names (reads the schema only).
+/// The names of the columns of the first file a path or glob names that drift can compare
+/// (numbers, strings, booleans; not timestamps). Reads the schema only.
 pub fn column_names(pattern: &str, base: &Path) -> Result<Vec<String>> {
     let files = expand(pattern, base)?;
     let mut lf = scan(&files[0])?;
     let schema = lf
         .collect_schema()
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", files[0].display()))?;
-    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+    Ok(schema
+        .iter()
+        .filter(|(_, dt)| {
+            dt.is_primitive_numeric() || matches!(dt, DataType::String | DataType::Boolean)
+        })
+        .map(|(n, _)| n.to_string())
+        .collect())
 }

@@ -228,16 +228,6 @@ pub enum ColumnError {
         /// `reference` or `current`.
         side: &'static str,
     },
-    /// A method that does not apply to the kind.
-    #[error("method `{method}` does not apply to the {kind} column `{column}`")]
-    MethodKind {
-        /// Column.
-        column: String,
-        /// Method.
-        method: &'static str,
-        /// Kind.
-        kind: &'static str,
-    },
 }
 
 /// Compares one column (without correction; see [`report`]).
@@ -326,14 +316,12 @@ pub fn column(
             } else {
                 Method::Jensenshannon
             };
-            let chosen = method.unwrap_or(auto);
-            if matches!(chosen, Method::Ks | Method::Wasserstein) {
-                return Err(ColumnError::MethodKind {
-                    column: name,
-                    method: chosen.as_str(),
-                    kind: "categorical",
-                });
-            }
+            // A method for numbers only (KS, Wasserstein) applies to the numerical columns of a
+            // report; categorical ones keep the automatic choice.
+            let chosen = match method {
+                Some(Method::Ks | Method::Wasserstein) | None => auto,
+                Some(m) => m,
+            };
             (chosen, None)
         }
         _ => return Err(ColumnError::KindMismatch(name)),

@@ -6,5 +6,6 @@ pub mod data;
 pub mod drift;
 pub mod job;
 pub mod metrics;
+pub mod profile;
 pub mod render;
 pub mod stats;

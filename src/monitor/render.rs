@@ -109,9 +109,9 @@ pub fn drift_text(r: &Report) -> String {
 
 /// Drift as a Markdown table.
 pub fn drift_markdown(r: &Report) -> String {
-    let mut s = format!(
+    let mut s =
         "| Column | Kind | Method | Score | Threshold | Drift |\n|---|---|---|---|---|---|\n"
-    );
+            .to_string();
     for c in &r.columns {
         let cells = row(c);
         s.push_str(&format!(

@@ -1,0 +1,562 @@
+//! `drift`, `bias`, `evaluate` and `profile` as a user runs them: the JSON contracts, the
+//! registry job, the bad-input cases, and mergeable profiles.
+
+use crate::util::{example_dir, repo_root, run};
+use serde_json::Value;
+use std::path::Path;
+
+const REF: &str = "examples/heart_disease/reference.parquet";
+const WEEK4: &str = "examples/heart_disease/inference/2024-06-24.parquet";
+
+fn json(args: &[&str], cwd: &Path) -> (i32, Value, String) {
+    let (code, out, err) = run(args, cwd);
+    let v = serde_json::from_str(&out).unwrap_or(Value::Null);
+    (code, v, err)
+}
+
+#[test]
+fn drift_json_contract_on_the_example() {
+    let root = repo_root();
+    let (code, v, err) = json(
+        &[
+            "drift",
+            "--reference",
+            REF,
+            "--current",
+            WEEK4,
+            "--columns",
+            "age,glucose,sex,chest_pain",
+            "--format",
+            "json",
+        ],
+        &root,
+    );
+    assert_eq!(code, 1, "alert or worse fails by default: {err}");
+    assert_eq!(v["rows"]["reference"], 2000);
+    assert_eq!(v["rows"]["current"], 800);
+    let cols = v["columns"].as_array().unwrap();
+    assert_eq!(cols.len(), 4);
+    let age = &cols[0];
+    for key in [
+        "column",
+        "kind",
+        "method",
+        "threshold",
+        "score",
+        "drifted",
+        "nulls",
+        "statistics",
+    ] {
+        assert!(age.get(key).is_some(), "missing {key}: {age:#}");
+    }
+    assert_eq!(age["kind"], "numerical");
+    assert_eq!(
+        age["method"], "wasserstein",
+        "more than 1000 reference rows"
+    );
+    for key in ["ks", "wasserstein", "wasserstein_normed", "psi"] {
+        assert!(age["statistics"].get(key).is_some(), "{key}");
+    }
+    assert!(
+        age["statistics"].get("chi_square").is_none(),
+        "categorical statistics are absent"
+    );
+    let sex = &cols[2];
+    assert_eq!(sex["kind"], "categorical");
+    assert_eq!(sex["method"], "jensenshannon");
+    assert!(sex["statistics"]["chi_square"]["dof"].as_u64() == Some(1));
+    assert!(sex["statistics"].get("ks").is_none());
+    assert_eq!(v["severity"], "retrain");
+    assert_eq!(v["dataset_drift"], true);
+    // The first week did not drift.
+    let (code, v, _) = json(
+        &[
+            "drift",
+            "--reference",
+            REF,
+            "--current",
+            "examples/heart_disease/inference/2024-06-03.parquet",
+            "--format",
+            "json",
+            "--columns",
+            "age,glucose,sex",
+        ],
+        &root,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(v["severity"], "none");
+}
+
+#[test]
+fn corrections_and_minimum_effect() {
+    let root = repo_root();
+    let args = [
+        "drift",
+        "--reference",
+        REF,
+        "--current",
+        WEEK4,
+        "--method",
+        "ks",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+        "--columns",
+        "age,resting_bp,cholesterol,max_heart_rate,bmi,glucose,sex,smoker",
+    ];
+    let (_, plain, _) = json(&args, &root);
+    let with = |extra: &[&str]| {
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend_from_slice(extra);
+        json(&a, &root).1
+    };
+    let bonf = with(&["--correction", "bonferroni"]);
+    let n = plain["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["method"] == "ks")
+        .count() as f64;
+    for (p, b) in plain["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(bonf["columns"].as_array().unwrap())
+    {
+        if p["method"] == "ks" {
+            let expected = (p["score"].as_f64().unwrap() * n).min(1.0);
+            assert!((b["score"].as_f64().unwrap() - expected).abs() < 1e-15);
+        }
+    }
+    let bh = with(&["--correction", "bh"]);
+    assert_eq!(
+        bh["columns"].as_array().unwrap().len(),
+        plain["columns"].as_array().unwrap().len()
+    );
+    // A minimum effect larger than any KS D: nothing counts as drifted.
+    let big = with(&["--min-effect", "0.9"]);
+    assert!(
+        big["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["drifted"] == false)
+    );
+}
+
+#[test]
+fn registry_drift_writes_the_monitoring_file_and_audit_entry() {
+    let dir = example_dir();
+    let root = dir.path();
+    let (code, out, err) = run(
+        &[
+            "drift",
+            "--model",
+            "heart_disease",
+            "--actor",
+            "ci@example.com",
+        ],
+        root,
+    );
+    assert_eq!(code, 1, "the example drifts: {out}{err}");
+    let file = root.join("registry/models/heart_disease/monitoring/2024-06-30.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("version: 3"), "{text}");
+    assert!(
+        text.contains("severity: alert"),
+        "half the columns drift: {text}"
+    );
+    assert!(text.contains("prediction: {column: score"), "{text}");
+    assert!(text.contains("sha256: "), "{text}");
+    let audit = std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "drift");
+    assert_eq!(last["details"]["severity"], "alert");
+    assert_eq!(last["actor"], "ci@example.com");
+    // The registry still validates, chain included.
+    let (code, out, _) = run(&["validate"], root);
+    assert_eq!(code, 0, "{out}");
+    // --dry-run writes nothing.
+    let before = std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap();
+    let (_, out, _) = run(&["drift", "--all", "--dry-run"], root);
+    assert!(out.contains("dry run"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_failing_model_writes_nothing() {
+    let dir = example_dir();
+    let root = dir.path();
+    std::fs::remove_file(root.join("examples/readmission/reference.parquet")).unwrap();
+    let before = std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap();
+    let (code, _, err) = run(&["drift", "--all"], root);
+    assert_eq!(code, 2);
+    assert!(err.contains("readmission: reference data"), "{err}");
+    assert!(
+        !root
+            .join("registry/models/heart_disease/monitoring")
+            .exists()
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn shards_split_the_models() {
+    let dir = example_dir();
+    let mut seen = Vec::new();
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let (_, v, _) = json(
+            &[
+                "drift",
+                "--all",
+                "--shard",
+                &shard,
+                "--dry-run",
+                "--format",
+                "json",
+            ],
+            dir.path(),
+        );
+        for r in v.as_array().unwrap() {
+            seen.push(r["model"].as_str().unwrap().to_string());
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["diabetes", "heart_disease", "readmission"]);
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    std::fs::write(dir.join(name), text).unwrap();
+    dir.join(name).to_string_lossy().into_owned()
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let r = write(p, "r.csv", "x,c\n1,a\n2,b\n3,a\n4,b\n");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--current".into(), write(p, "missing.csv", "y,c\n1,a\n")],
+            "has no column `x`",
+        ),
+        (
+            vec![
+                "--current".into(),
+                write(p, "strings.csv", "x,c\none,a\ntwo,b\n"),
+            ],
+            "`x` is numerical in the reference",
+        ),
+        (
+            vec!["--current".into(), write(p, "empty.csv", "x,c\n")],
+            "the current data has no rows",
+        ),
+        (
+            vec!["--current".into(), write(p, "nulls.csv", "x,c\n,a\n,b\n")],
+            "has no usable values in the current data",
+        ),
+        (
+            vec![
+                "--current".into(),
+                p.join("nothing-*.csv").to_string_lossy().into_owned(),
+            ],
+            "matches no file",
+        ),
+        (
+            vec![
+                "--current".into(),
+                r.clone(),
+                "--threshold".into(),
+                "1.5".into(),
+            ],
+            "out of range",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args: Vec<String> = vec!["drift".into(), "--reference".into(), r.clone()];
+        args.extend(extra);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = run(&a, p);
+        assert_eq!(code, 2, "{a:?}: {out}{err}");
+        assert!(err.contains(expected), "{a:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn nan_and_infinity_are_counted_and_excluded() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let r = write(p, "r.csv", "x\n1.0\n2.0\n3.0\nNaN\n");
+    let c = write(p, "c.csv", "x\n1.0\ninf\n-inf\n2.0\n\n");
+    let (code, v, err) = json(
+        &[
+            "drift",
+            "--reference",
+            &r,
+            "--current",
+            &c,
+            "--format",
+            "json",
+        ],
+        p,
+    );
+    assert!(code == 0 || code == 1, "{err}");
+    let x = &v["columns"][0];
+    assert_eq!(x["non_finite"]["reference"], 1);
+    assert_eq!(x["non_finite"]["current"], 2);
+    assert_eq!(x["nulls"]["current"], 1);
+}
+
+#[test]
+fn evaluate_and_bias_on_the_example() {
+    let root = repo_root();
+    let (code, v, err) = json(
+        &[
+            "evaluate",
+            "--data",
+            "examples/heart_disease/inference/2024-06-03.parquet",
+            "--format",
+            "json",
+        ],
+        &root,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["rows"], 800);
+    for m in [
+        "roc_auc",
+        "precision",
+        "recall",
+        "f1",
+        "accuracy",
+        "log_loss",
+        "brier",
+    ] {
+        assert!(v["metrics"][m].is_number(), "{m}: {v:#}");
+    }
+    let (code, v, err) = json(
+        &[
+            "bias",
+            "--data",
+            "examples/heart_disease/inference/2024-06-03.parquet",
+            "--sensitive",
+            "sex,race",
+            "--intersectional",
+            "--format",
+            "json",
+        ],
+        &root,
+    );
+    let blocked = v["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["verdict"] == "block");
+    assert_eq!(code, if blocked { 1 } else { 0 }, "{err}");
+    assert_eq!(v["threshold"], 0.5);
+    let attrs = v["attributes"].as_array().unwrap();
+    assert_eq!(attrs.len(), 3, "sex, race and sex×race");
+    for key in [
+        "attribute",
+        "groups",
+        "demographic_parity_difference",
+        "demographic_parity_ratio",
+        "equal_opportunity_difference",
+        "equalized_odds_difference",
+        "predictive_parity_difference",
+        "disparity",
+        "verdict",
+    ] {
+        assert!(attrs[0].get(key).is_some(), "{key}");
+    }
+    for key in [
+        "group",
+        "count",
+        "selection_rate",
+        "tpr",
+        "fpr",
+        "precision",
+    ] {
+        assert!(attrs[0]["groups"][0].get(key).is_some(), "{key}");
+    }
+    // The registry form takes the protected attributes from model.yaml.
+    let (code, out, err) = run(&["bias", "--model", "heart_disease"], &root);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("age_group: disparity"), "{out}");
+}
+
+#[test]
+fn single_class_labels_say_auc_is_undefined() {
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "e.csv", "label,score\n1,0.9\n1,0.4\n1,0.7\n");
+    let (code, v, _) = json(&["evaluate", "--data", &p, "--format", "json"], d.path());
+    assert_eq!(code, 0);
+    assert!(v["metrics"].get("roc_auc").is_none(), "{v:#}");
+    assert!(
+        v["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("roc_auc is undefined")
+    );
+    let (_, out, _) = run(&["evaluate", "--data", &p], d.path());
+    assert!(
+        !out.contains("NaN") && out.contains("roc_auc is undefined"),
+        "{out}"
+    );
+    for args in [
+        vec!["evaluate", "--data", &p, "--threshold", "0"],
+        vec![
+            "bias",
+            "--data",
+            &p,
+            "--threshold",
+            "1",
+            "--sensitive",
+            "label",
+        ],
+    ] {
+        let (code, _, err) = run(&args, d.path());
+        assert_eq!(code, 2);
+        assert!(err.contains("out of range"), "{err}");
+    }
+}
+
+#[test]
+fn profiles_of_seven_parts_equal_one() {
+    let root = repo_root();
+    let d = tempfile::tempdir().unwrap();
+    // Split the four inference weeks (3,200 rows) into 7 CSV parts via the CSV the test writes.
+    let (_, v, _) = json(
+        &[
+            "drift",
+            "--reference",
+            REF,
+            "--current",
+            "examples/heart_disease/inference/*.parquet",
+            "--columns",
+            "age,sex",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        &root,
+    );
+    assert_eq!(v["rows"]["current"], 3200);
+    let one = d.path().join("one.json");
+    let (code, _, err) = run(
+        &[
+            "profile",
+            "--reference",
+            REF,
+            "--current",
+            "examples/heart_disease/inference/*.parquet",
+            "--columns",
+            "age,sex,glucose,chest_pain",
+            "--out",
+            one.to_str().unwrap(),
+        ],
+        &root,
+    );
+    assert_eq!(code, 0, "{err}");
+    // Seven parts: the four weekly files, the second and third split again in halves by CSV.
+    let mut parts = Vec::new();
+    let weeks = ["2024-06-03", "2024-06-10", "2024-06-17", "2024-06-24"];
+    for (i, w) in weeks.iter().enumerate() {
+        let out = d.path().join(format!("w{i}.json"));
+        let (code, _, err) = run(
+            &[
+                "profile",
+                "--reference",
+                REF,
+                "--current",
+                &format!("examples/heart_disease/inference/{w}.parquet"),
+                "--columns",
+                "age,sex,glucose,chest_pain",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &root,
+        );
+        assert_eq!(code, 0, "{err}");
+        parts.push(out);
+    }
+    let merged_4 = merge(&root, &parts);
+    let whole = merge(&root, std::slice::from_ref(&one));
+    assert_eq!(merged_4, whole);
+    // Profiles of the same data in 7 pieces of any size, made by the library directly.
+    let reference = modelgate::monitor::data::read(
+        REF,
+        &root,
+        &modelgate::monitor::data::Request {
+            columns: vec!["age".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let current = modelgate::monitor::data::read(
+        "examples/heart_disease/inference/*.parquet",
+        &root,
+        &modelgate::monitor::data::Request {
+            columns: vec!["age".into()],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let r = modelgate::monitor::data::column(&reference.frame, "age", None).unwrap();
+    let c = modelgate::monitor::data::column(&current.frame, "age", None).unwrap();
+    let rows = |n: u64| modelgate::monitor::drift::Rows {
+        reference: 2000,
+        current: n,
+    };
+    let all = modelgate::monitor::profile::build(&[(r.clone(), c.clone())], rows(3200)).unwrap();
+    let modelgate::monitor::data::Values::Numerical { sorted, .. } = &c.values else {
+        panic!()
+    };
+    let pieces: Vec<_> = sorted
+        .chunks(sorted.len() / 7 + 1)
+        .map(|chunk| {
+            let part = modelgate::monitor::data::ColumnData {
+                name: "age".into(),
+                values: modelgate::monitor::data::Values::Numerical {
+                    sorted: chunk.to_vec(),
+                    non_finite: 0,
+                },
+                nulls: 0,
+            };
+            modelgate::monitor::profile::build(&[(r.clone(), part)], rows(chunk.len() as u64))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(pieces.len(), 7);
+    let merged = modelgate::monitor::profile::merge(&pieces).unwrap();
+    let sev = (0.1, 0.25, 0.5);
+    assert_eq!(
+        modelgate::monitor::profile::report(&merged, None, None, sev).unwrap(),
+        modelgate::monitor::profile::report(&all, None, None, sev).unwrap()
+    );
+}
+
+fn merge(root: &Path, parts: &[std::path::PathBuf]) -> Value {
+    let mut args: Vec<String> = vec![
+        "drift".into(),
+        "--format".into(),
+        "json".into(),
+        "--fail-on".into(),
+        "never".into(),
+        "--profiles".into(),
+    ];
+    args.extend(parts.iter().map(|p| p.to_string_lossy().into_owned()));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, v, err) = json(&a, root);
+    assert_eq!(code, 0, "{err}");
+    v
+}
