@@ -48,6 +48,70 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Checks out main again, runs the drift job of every model (writing the monitoring files and
+/// audit entries, as the scheduled CI job does) and the bias report of heart_disease.
+fn monitor_main(work: &Path, main: git2::Oid) -> Result<String> {
+    use crate::monitor::{job, render};
+    let repo = git2::Repository::open(work)?;
+    repo.set_head("refs/heads/main")?;
+    repo.checkout_head(Some(
+        git2::build::CheckoutBuilder::new()
+            .force()
+            .remove_untracked(true),
+    ))?;
+    let _ = main;
+    let reg =
+        crate::registry::load(Box::new(crate::registry::source::FsSource::new(work)?))?.registry;
+    let policy = reg.policy.clone().unwrap_or_default();
+    let mut results = Vec::new();
+    for m in reg.models.values() {
+        let over = m.spec.as_ref().and_then(|s| s.policy.as_ref());
+        let eff = crate::registry::policy::effective(&policy, over);
+        let opts = job::JobOptions {
+            drift: crate::monitor::drift::Options {
+                severity: eff.severity,
+                ..Default::default()
+            },
+            concept_drop: 0.05,
+            date: None,
+        };
+        results.push(job::run(&reg, work, m, &opts)?);
+    }
+    let at: crate::registry::types::Timestamp = "2024-07-01T06:00:00Z"
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!(e))?;
+    crate::registry::write::write_changes(work, &job::files(&reg, &results, "modelgate-ci", &at))?;
+    crate::synth::commit_all(work, "Weekly drift job")?;
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{:<16} {:>8}  {:<11} {:>11}  {:<17} files\n",
+        "model", "champion", "severity", "drift share", "prediction drift"
+    ));
+    for r in &results {
+        s.push_str(&format!(
+            "{:<16} {:>8}  {:<11} {:>11.2}  {:<17} {}\n",
+            r.model,
+            format!("v{}", r.version),
+            r.data.severity,
+            r.data.drift_share,
+            r.prediction
+                .as_ref()
+                .map(|p| if p.drifted { "drift" } else { "ok" })
+                .unwrap_or("-"),
+            r.file
+        ));
+    }
+    if let Some(hd) = results.iter().find(|r| r.model == "heart_disease") {
+        s.push_str(&format!(
+            "\nheart_disease v{} on {}:\n",
+            hd.version, hd.date
+        ));
+        s.push_str(&render::drift_text(&hd.data));
+    }
+    s.push_str("\ncommitted to main with one `drift` audit entry per model; from now on the drift gate blocks promotions of heart_disease until its drift is dealt with\n");
+    Ok(s)
+}
+
 /// Makes a branch from `from`, checks it out, promotes heart_disease v4 to champion with the
 /// three approvals (the compliance one forged by Bob when `forge`), and commits.
 fn promotion_branch(work: &Path, from: git2::Oid, name: &str, forge: bool) -> Result<git2::Oid> {
@@ -223,6 +287,10 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
     let blocked = forged.verdict() == crate::check::Verdict::Block;
     let _ = pass;
 
+    heading("7. Monitoring on main: modelgate drift --all");
+    let monitored = monitor_main(&work, main)?;
+    print!("{monitored}");
+
     heading("Where to look");
     println!("the registry:   {}", work.join("registry").display());
     println!("model cards:    {}", work.join("model-cards").display());
@@ -230,7 +298,12 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
         "try:            modelgate --root {} validate --format json",
         work.display()
     );
-    println!("not built yet:  drift, bias, batch, site, … (`modelgate --help` lists them)");
+    println!(
+        "monitoring:     {}",
+        work.join("registry/models/heart_disease/monitoring")
+            .display()
+    );
+    println!("not built yet:  batch, site, … (`modelgate --help` lists them)");
     println!(
         "branches:       git -C {} log --oneline --all",
         work.display()
