@@ -75,14 +75,14 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// A mergeable profile of one partition of current data against a reference.
     Profile(ProfileArgs),
-    /// Batch inference with ONNX Runtime (not built yet).
-    Batch(PendingArgs),
+    /// Batch inference with ONNX Runtime, with lineage for every prediction.
+    Batch(BatchArgs),
     /// Apply the retention policy (not built yet).
     Retire(PendingArgs),
     /// Search versions with MLflow's filter grammar (not built yet).
     Search(PendingArgs),
-    /// Lineage of a version or a prediction (not built yet).
-    Lineage(PendingArgs),
+    /// Lineage of a version or a prediction.
+    Lineage(LineageArgs),
     /// Reproduce a version (not built yet).
     Reproduce(PendingArgs),
     /// Import from MLflow (not built yet).
@@ -101,10 +101,8 @@ impl Command {
     pub fn pending_issue(&self) -> Option<(&'static str, u32)> {
         Some(match self {
             Command::Register(_) => ("register", 8),
-            Command::Batch(_) => ("batch", 5),
             Command::Retire(_) => ("retire", 8),
             Command::Search(_) => ("search", 8),
-            Command::Lineage(_) => ("lineage", 5),
             Command::Reproduce(_) => ("reproduce", 8),
             Command::Import(_) => ("import", 8),
             Command::Plan(_) => ("plan", 7),
@@ -328,6 +326,70 @@ pub struct ProfileArgs {
     /// Columns to treat as categorical even when they hold numbers.
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub categorical: Vec<String>,
+}
+
+/// `modelgate batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// `model`, `model@champion`, `model@challenger` or `model@v4` (default alias: champion).
+    #[arg(value_name = "MODEL[@ALIAS|@vN]", required_unless_present = "onnx")]
+    pub target: Option<String>,
+    /// Score with an ONNX file directly, without a registry.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "target",
+        requires = "features"
+    )]
+    pub onnx: Option<std::path::PathBuf>,
+    /// With --onnx: the numerical feature columns, in the model's input order.
+    #[arg(long, value_delimiter = ',', value_name = "A,B,C")]
+    pub features: Vec<String>,
+    /// Input data: Parquet or CSV, a path or a glob.
+    #[arg(long, value_name = "PATH|GLOB")]
+    pub input: String,
+    /// Output Parquet file (a manifest is written beside it).
+    #[arg(long, value_name = "PATH")]
+    pub output: std::path::PathBuf,
+    /// Id column(s) to carry into the output (default: the row number).
+    #[arg(long = "id-column", value_name = "COLUMN")]
+    pub id_columns: Vec<String>,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 65_536)]
+    pub batch_size: usize,
+    /// ONNX Runtime threads (one is fastest for small tree models on 2 cores).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Only this shard's rows (by id, or content), `i/N`.
+    #[arg(long, value_name = "i/N")]
+    pub shard: Option<String>,
+    /// Threshold of the `prediction` column.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// The `scored_at` written (RFC 3339; default: now).
+    #[arg(long, value_name = "TIME")]
+    pub scored_at: Option<String>,
+    /// Also append the scored rows, features included, to the model's inference log (the
+    /// folder of model.yaml's `monitoring.current`), where the drift job reads them.
+    #[arg(long, requires = "target")]
+    pub log: bool,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `modelgate lineage`.
+#[derive(Debug, Args)]
+pub struct LineageArgs {
+    /// `model@vN` (or `model@champion`), or a prediction id.
+    #[arg(value_name = "MODEL@VERSION|PREDICTION_ID")]
+    pub target: String,
+    /// Batch outputs to look for a prediction id in (path or glob).
+    #[arg(long = "in", value_name = "PATH|GLOB")]
+    pub inputs: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `modelgate bias`.

@@ -8,6 +8,7 @@
 //! exit code; nothing deep in the library prints.
 
 pub mod audit;
+pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod cmd;

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod batch;
 mod check;
 mod cli;
 mod git_source;

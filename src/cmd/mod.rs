@@ -3,6 +3,7 @@
 
 mod approval;
 mod approve;
+mod batch;
 mod bias;
 mod check;
 mod demo;
@@ -10,6 +11,7 @@ mod dev;
 mod drift;
 mod evaluate;
 mod init;
+mod lineage;
 mod new;
 mod profile;
 mod promote;
@@ -92,6 +94,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Bias(a) => bias::run(&ctx, &a),
         Command::Evaluate(a) => evaluate::run(&a),
         Command::Profile(a) => profile::run(&a),
+        Command::Batch(a) => batch::run(&ctx, &a),
+        Command::Lineage(a) => lineage::run(&ctx, &a),
         Command::Promote(a) => promote::run(&ctx, &a),
         Command::Approve(a) => approve::run(&ctx, &a),
         Command::Dev(a) => dev::run(&a),

@@ -94,7 +94,8 @@ pub fn expand(pattern: &str, base: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn scan(path: &Path) -> Result<LazyFrame> {
+/// A lazy scan of one Parquet or CSV file.
+pub fn scan_file(path: &Path) -> Result<LazyFrame> {
     let p = PlRefPath::from(path.to_string_lossy().as_ref());
     let ext = path
         .extension()
@@ -141,7 +142,7 @@ pub fn read(pattern: &str, base: &Path, req: &Request) -> Result<Table> {
     let files = expand(pattern, base)?;
     let mut frames = Vec::with_capacity(files.len());
     for f in &files {
-        let mut lf = scan(f)?;
+        let mut lf = scan_file(f)?;
         let schema = lf
             .collect_schema()
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", f.display()))?;
@@ -344,7 +345,7 @@ pub fn file_sha256(path: &Path) -> Result<crate::registry::types::Sha256> {
 /// (numbers, strings, booleans; not timestamps). Reads the schema only.
 pub fn column_names(pattern: &str, base: &Path) -> Result<Vec<String>> {
     let files = expand(pattern, base)?;
-    let mut lf = scan(&files[0])?;
+    let mut lf = scan_file(&files[0])?;
     let schema = lf
         .collect_schema()
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", files[0].display()))?;

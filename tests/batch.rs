@@ -1,0 +1,387 @@
+//! Batch inference with the real example models and ONNX Runtime (the library from the pinned
+//! onnxruntime wheel that scripts/setup.sh installs).
+
+use crate::util::{example_dir, repo_root, run};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn read(path: &Path) -> DataFrame {
+    LazyFrame::scan_parquet(PlRefPath::from(path.to_str().unwrap()), Default::default())
+        .unwrap()
+        .collect()
+        .unwrap()
+}
+
+fn f64s(df: &DataFrame, col: &str) -> Vec<f64> {
+    df.column(col)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect()
+}
+
+fn strings(df: &DataFrame, col: &str) -> Vec<String> {
+    df.column(col)
+        .unwrap()
+        .as_materialized_series()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect()
+}
+
+/// Every example version scores the evaluation data exactly as onnxruntime's Python API did
+/// (examples/fixtures/onnx_scores.json, made by scripts/gen_example.py), to 1e-6.
+#[test]
+fn scores_equal_onnxruntime_python() {
+    let root = repo_root();
+    let fixtures: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("examples/fixtures/onnx_scores.json")).unwrap(),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for e in fixtures["entries"].as_array().unwrap() {
+        let target = format!("{}@v{}", e["model"].as_str().unwrap(), e["version"]);
+        let output = out
+            .path()
+            .join(format!("{}.parquet", target.replace('@', "-")));
+        let (code, o, err) = run(
+            &[
+                "batch",
+                &target,
+                "--input",
+                e["data"].as_str().unwrap(),
+                "--output",
+                output.to_str().unwrap(),
+                "--batch-size",
+                "37",
+            ],
+            &root,
+        );
+        assert_eq!(code, 0, "{target}: {o}{err}");
+        let scores = f64s(&read(&output), "score");
+        for (i, expected) in e["scores"].as_array().unwrap().iter().enumerate() {
+            let x = expected.as_f64().unwrap();
+            assert!(
+                (scores[i] - x).abs() <= 1e-6,
+                "{target} row {i}: {} vs {x}",
+                scores[i]
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 7);
+}
+
+#[test]
+fn outputs_carry_lineage_and_a_manifest() {
+    let root = repo_root();
+    let out = tempfile::tempdir().unwrap();
+    let output = out.path().join("scored.parquet");
+    let (code, o, err) = run(
+        &[
+            "batch",
+            "heart_disease",
+            "--input",
+            "examples/heart_disease/inference/2024-06-03.parquet",
+            "--output",
+            output.to_str().unwrap(),
+            "--id-column",
+            "id",
+            "--scored-at",
+            "2024-07-01T00:00:00Z",
+        ],
+        &root,
+    );
+    assert_eq!(code, 0, "{o}{err}");
+    let df = read(&output);
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "id",
+            "score",
+            "prediction",
+            "prediction_id",
+            "model",
+            "version",
+            "artifact_sha256",
+            "scored_at"
+        ]
+    );
+    assert_eq!(df.height(), 800);
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("scored.parquet.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["rows"], 800);
+    assert_eq!(manifest["target"]["version"], 3, "the champion");
+    assert_eq!(manifest["inputs"][0]["rows"], 800);
+    assert_eq!(manifest["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    // The same rows give the same prediction ids (stable), and lineage finds them.
+    let id = strings(&df, "prediction_id")[0].clone();
+    let (code, text, err) = run(&["lineage", &id, "--in", output.to_str().unwrap()], &root);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("model heart_disease v3 (champion now, champion when it scored)"),
+        "{text}"
+    );
+    assert!(text.contains("→ code commit"), "{text}");
+    assert!(
+        text.contains("→ dataset examples/heart_disease/reference.parquet"),
+        "{text}"
+    );
+    let (code, json, _) = run(&["lineage", "heart_disease@v4", "--format", "json"], &root);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["stage"], "challenger");
+    assert_eq!(v["training"]["random_seed"], 404);
+}
+
+#[test]
+fn four_shards_give_exactly_the_rows_of_one_run() {
+    let root = repo_root();
+    let out = tempfile::tempdir().unwrap();
+    let score = |shard: Option<&str>, name: &str| -> BTreeMap<String, f64> {
+        let output = out.path().join(name);
+        let mut args = vec![
+            "batch",
+            "heart_disease",
+            "--input",
+            "examples/heart_disease/inference/*.parquet",
+            "--output",
+            output.to_str().unwrap(),
+            "--id-column",
+            "id",
+        ];
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        let (code, o, err) = run(&args, &root);
+        assert_eq!(code, 0, "{o}{err}");
+        let df = read(&output);
+        strings(&df, "prediction_id")
+            .into_iter()
+            .zip(f64s(&df, "score"))
+            .collect()
+    };
+    let all = score(None, "all.parquet");
+    assert_eq!(all.len(), 3200);
+    let mut union = BTreeMap::new();
+    for i in 0..4 {
+        let part = score(Some(&format!("{i}/4")), &format!("s{i}.parquet"));
+        assert!(!part.is_empty());
+        for (k, v) in part {
+            assert!(union.insert(k, v).is_none(), "a row in two shards");
+        }
+    }
+    assert_eq!(union, all);
+}
+
+#[test]
+fn a_tampered_artifact_is_refused() {
+    let dir = example_dir();
+    let art = dir.path().join("examples/heart_disease/v3/model.onnx");
+    let mut bytes = std::fs::read(&art).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0x01;
+    std::fs::write(&art, bytes).unwrap();
+    let output = dir.path().join("out.parquet");
+    let (code, _, err) = run(
+        &[
+            "batch",
+            "heart_disease",
+            "--input",
+            "examples/heart_disease/inference/2024-06-03.parquet",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("refusing to score with it"), "{err}");
+    assert!(!output.exists(), "nothing is scored");
+}
+
+#[test]
+fn bad_input_names_the_column_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo_root();
+    // heart_disease@v3 with an unknown category in row 2.
+    let src = read(&root.join("examples/heart_disease/eval.parquet")).head(Some(3));
+    let mut df = src.clone();
+    let sex: Vec<&str> = vec!["F", "X", "M"];
+    df.with_column(Column::new("sex".into(), sex)).unwrap();
+    let input = dir.path().join("in.parquet");
+    ParquetWriter::new(std::fs::File::create(&input).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let out = dir.path().join("o.parquet");
+    let (code, _, err) = run(
+        &[
+            "batch",
+            "heart_disease",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        &root,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("feature `sex` has the category `X` at row 2"),
+        "{err}"
+    );
+    // A missing feature column.
+    let mut df = src.drop("bmi").unwrap();
+    ParquetWriter::new(std::fs::File::create(&input).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let (code, _, err) = run(
+        &[
+            "batch",
+            "heart_disease",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ],
+        &root,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("no column `bmi`"), "{err}");
+}
+
+#[test]
+fn a_missing_onnx_runtime_says_how_to_install_it() {
+    let root = repo_root();
+    let out = tempfile::tempdir().unwrap();
+    let output = out.path().join("o.parquet");
+    let o = crate::util::modelgate()
+        .args([
+            "batch",
+            "heart_disease",
+            "--input",
+            "examples/heart_disease/eval.parquet",
+            "--output",
+            output.to_str().unwrap(),
+        ])
+        .env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("scripts/setup.sh"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn the_inference_log_feeds_the_drift_job() {
+    let dir = example_dir();
+    let out = dir.path().join("o.parquet");
+    let (code, o, err) = run(
+        &[
+            "batch",
+            "diabetes",
+            "--input",
+            "examples/diabetes/eval.parquet",
+            "--output",
+            out.to_str().unwrap(),
+            "--log",
+            "--scored-at",
+            "2024-07-08T00:00:00Z",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{o}{err}");
+    assert!(o.contains("appended to the inference log"), "{o}");
+    let log = dir
+        .path()
+        .join("examples/diabetes/inference/scored-2024-07-08T000000-v2.parquet");
+    assert!(log.is_file());
+    // The drift job now takes its window from the newest rows: the ones just scored.
+    let (_, o, err) = run(
+        &[
+            "drift",
+            "--model",
+            "diabetes",
+            "--dry-run",
+            "--fail-on",
+            "never",
+        ],
+        dir.path(),
+    );
+    assert!(o.contains("2024-07-08"), "{o}{err}");
+}
+
+/// 2,000,000 rows × 12 features run batch by batch: peak memory stays far below what loading
+/// the input whole would take.
+#[test]
+fn two_million_rows_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2_000_000usize;
+    let mut cols = Vec::new();
+    for j in 0..12 {
+        let v: Vec<f64> = (0..n)
+            .map(|i| ((i * (j + 7)) % 1000) as f64 / 10.0)
+            .collect();
+        cols.push(Column::new(format!("f{j}").into(), v));
+    }
+    let mut df = DataFrame::new(n, cols).unwrap();
+    let input = dir.path().join("big.parquet");
+    ParquetWriter::new(std::fs::File::create(&input).unwrap())
+        .with_row_group_size(Some(100_000))
+        .finish(&mut df)
+        .unwrap();
+    drop(df);
+    let output = dir.path().join("o.parquet");
+    let features: Vec<String> = (0..12).map(|j| format!("f{j}")).collect();
+    let model = repo_root().join("examples/heart_disease/v4/model.onnx");
+    let before = children_max_rss_mib();
+    let (code, o, err) = run(
+        &[
+            "batch",
+            "--onnx",
+            model.to_str().unwrap(),
+            "--features",
+            &features.join(","),
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{o}{err}");
+    let rss = children_max_rss_mib();
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("o.parquet.manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["rows"], 2_000_000);
+    // The input alone is 192 MB of float64; the run must not hold it.
+    assert!(rss.max(before) < 400.0, "peak RSS {rss:.0} MiB");
+}
+
+fn children_max_rss_mib() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
