@@ -7,5 +7,6 @@ mod check;
 mod cli;
 mod git_source;
 mod monitor;
+mod reference;
 mod signing;
 mod validate_fixtures;

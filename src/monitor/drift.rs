@@ -282,6 +282,9 @@ pub fn column(
                 } else {
                     Method::Ks
                 }
+            } else if n_values <= 5 {
+                // Evidently treats a numerical column with few values as categorical here.
+                Method::Jensenshannon
             } else {
                 Method::Wasserstein
             };
