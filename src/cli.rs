@@ -87,8 +87,8 @@ pub enum Command {
     Reproduce(PendingArgs),
     /// Import from MLflow (not built yet).
     Import(PendingArgs),
-    /// Split models over CI jobs (not built yet).
-    Plan(PendingArgs),
+    /// Split the models over CI jobs (a GitHub Actions matrix, JSON, or lines).
+    Plan(PlanArgs),
     /// Render the static site (not built yet).
     Site(PendingArgs),
     /// Developer tools: synthetic registries for benchmarks.
@@ -105,7 +105,6 @@ impl Command {
             Command::Search(_) => ("search", 8),
             Command::Reproduce(_) => ("reproduce", 8),
             Command::Import(_) => ("import", 8),
-            Command::Plan(_) => ("plan", 7),
             Command::Site(_) => ("site", 6),
             _ => return None,
         })
@@ -439,6 +438,28 @@ pub struct EvaluateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+/// Output of `plan`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// `{"include": [{"shard": "0/4", "models": 12}, …]}` for `strategy.matrix`.
+    GithubMatrix,
+    /// Every shard with its models.
+    Json,
+    /// `index<TAB>models`, one shard a line (Kubernetes Indexed Jobs).
+    Lines,
+}
+
+/// `modelgate plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Number of shards (CI jobs).
+    #[arg(long)]
+    pub shards: u32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::GithubMatrix)]
+    pub format: PlanFormat,
 }
 
 /// `modelgate approval`.

@@ -9,11 +9,12 @@ pub mod runtime;
 
 use crate::monitor::data;
 use crate::registry::schema::FeatureType;
-use crate::registry::types::{Sha256, Timestamp};
+use crate::registry::types::Timestamp;
 use crate::shard::Shard;
 use anyhow::{Context, Result, bail};
 use polars::prelude::{
-    Column, DataFrame, DataType, IntoColumn, LazyFrame, NamedFrom, ParquetWriter, Series, TimeUnit,
+    AnyValue, Column, DataFrame, DataType, IntoColumn, LazyFrame, NamedFrom, ParquetCompression,
+    ParquetWriter, Scalar, Series, TimeUnit,
 };
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -122,9 +123,24 @@ pub struct Manifest {
     pub modelgate_version: String,
 }
 
-/// The stable id of a prediction: model, version and the row's key.
+/// The stable id of a prediction: the first 128 bits of the sha256 of model, version and the
+/// row's key, as 32 hex digits.
 pub fn prediction_id(model: &str, version: u32, key: &str) -> String {
-    Sha256::of(format!("{model}\u{0}{version}\u{0}{key}").as_bytes()).hex()[..32].to_string()
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(model.as_bytes());
+    h.update([0u8]);
+    h.update(version.to_string().as_bytes());
+    h.update([0u8]);
+    h.update(key.as_bytes());
+    let digest = h.finalize();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(32);
+    for b in &digest[..16] {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
 
 fn lazy(path: &Path) -> Result<LazyFrame> {
@@ -233,7 +249,207 @@ fn encode(
     Ok((matrix, keys))
 }
 
+/// One batch, read and encoded, ready to score (only the rows of this shard).
+struct Prepared {
+    /// The input rows kept.
+    input: DataFrame,
+    /// Their features, row-major.
+    matrix: Vec<f32>,
+    /// Their prediction ids.
+    ids: Vec<String>,
+    /// Their 1-based row numbers in the file (when there is no id column).
+    rows: Vec<u64>,
+}
+
+/// Reads every input file batch by batch and sends prepared batches; returns the inputs read.
+fn read_and_prepare(
+    files: &[PathBuf],
+    target: &Target,
+    opts: &Options,
+    tx: &std::sync::mpsc::SyncSender<Result<Prepared>>,
+) -> Result<Vec<InputFile>> {
+    let n = target.features.len();
+    let mut inputs = Vec::new();
+    for file in files {
+        let lf = lazy(file)?;
+        let total = lf
+            .clone()
+            .select([polars::prelude::len()])
+            .collect()
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?
+            .column("len")
+            .ok()
+            .and_then(|c| c.get(0).ok())
+            .and_then(|v| v.extract::<u64>())
+            .unwrap_or(0);
+        let mut offset = 0u64;
+        while offset < total {
+            let df = lf
+                .clone()
+                .slice(offset as i64, opts.batch_size as polars::prelude::IdxSize)
+                .collect()
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+            let height = df.height();
+            if height == 0 {
+                break;
+            }
+            let (matrix, keys) = encode(&df, &target.features, &opts.id_columns, file, offset)?;
+            let keep: Vec<bool> = keys
+                .iter()
+                .map(|k| opts.shard.is_none_or(|s| s.owns(k)))
+                .collect();
+            let kept = keep.iter().filter(|k| **k).count();
+            if kept > 0 {
+                let mut m = Vec::with_capacity(kept * n);
+                let mut ids = Vec::with_capacity(kept);
+                let mut rows = Vec::new();
+                for (i, k) in keep.iter().enumerate() {
+                    if *k {
+                        m.extend_from_slice(&matrix[i * n..(i + 1) * n]);
+                        ids.push(prediction_id(&target.model, target.version, &keys[i]));
+                        if opts.id_columns.is_empty() {
+                            rows.push(offset + i as u64 + 1);
+                        }
+                    }
+                }
+                let input = if kept == height {
+                    df
+                } else {
+                    let mask: polars::prelude::BooleanChunked =
+                        keep.iter().map(|k| Some(*k)).collect();
+                    df.filter(&mask)?
+                };
+                let prepared = Prepared {
+                    input,
+                    matrix: m,
+                    ids,
+                    rows,
+                };
+                if tx.send(Ok(prepared)).is_err() {
+                    // The scorer stopped (it failed): its error is the one to report.
+                    return Ok(inputs);
+                }
+            }
+            offset += height as u64;
+        }
+        inputs.push(InputFile {
+            path: file.to_string_lossy().into_owned(),
+            sha256: data::file_sha256(file)?.hex(),
+            rows: total,
+        });
+    }
+    Ok(inputs)
+}
+
+/// The output frame of a scored batch.
+fn output_frame(
+    p: &Prepared,
+    scores: Vec<f64>,
+    target: &Target,
+    opts: &Options,
+    scored_at_micros: i64,
+) -> Result<DataFrame> {
+    let kept = scores.len();
+    let mut cols: Vec<Column> = Vec::new();
+    if opts.id_columns.is_empty() {
+        cols.push(Series::new("row".into(), p.rows.clone()).into_column());
+    } else {
+        for c in &opts.id_columns {
+            cols.push(p.input.column(c)?.clone());
+        }
+    }
+    let predictions: Vec<i32> = scores
+        .iter()
+        .map(|s| i32::from(*s >= opts.threshold))
+        .collect();
+    cols.push(Series::new("score".into(), scores).into_column());
+    cols.push(Series::new("prediction".into(), predictions).into_column());
+    cols.push(Series::new("prediction_id".into(), p.ids.clone()).into_column());
+    // Columns with one value for the whole run are scalar columns: no per-row copies.
+    let constant = |name: &str, dtype: DataType, value: AnyValue<'static>| {
+        Column::new_scalar(name.into(), Scalar::new(dtype, value), kept)
+    };
+    cols.push(constant(
+        "model",
+        DataType::String,
+        AnyValue::StringOwned(target.model.as_str().into()),
+    ));
+    cols.push(constant(
+        "version",
+        DataType::UInt32,
+        AnyValue::UInt32(target.version),
+    ));
+    cols.push(constant(
+        "artifact_sha256",
+        DataType::String,
+        AnyValue::StringOwned(target.artifact_sha256.as_str().into()),
+    ));
+    cols.push(
+        constant(
+            "scored_at",
+            DataType::Int64,
+            AnyValue::Int64(scored_at_micros),
+        )
+        .cast(&DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(polars::prelude::TimeZone::UTC),
+        ))?,
+    );
+    Ok(DataFrame::new(kept, cols)?)
+}
+
+/// Writes output batches (and the log) as they come; returns when the channel closes.
+fn write_batches(
+    out_file: std::fs::File,
+    log: Option<&Path>,
+    rx: std::sync::mpsc::Receiver<(DataFrame, Option<DataFrame>)>,
+) -> Result<u64> {
+    let mut writer = None;
+    let mut log_writer = None;
+    let mut written = 0u64;
+    for (out, full) in rx {
+        if writer.is_none() {
+            writer = Some(
+                ParquetWriter::new(out_file.try_clone()?)
+                    .with_compression(ParquetCompression::Snappy)
+                    .batched(out.schema())?,
+            );
+        }
+        if let Some(w) = writer.as_mut() {
+            w.write_batch(&out)?;
+        }
+        if let (Some(path), Some(full)) = (log, full) {
+            if log_writer.is_none() {
+                let f = std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                log_writer = Some(
+                    ParquetWriter::new(f)
+                        .with_compression(ParquetCompression::Snappy)
+                        .batched(full.schema())?,
+                );
+            }
+            if let Some(w) = log_writer.as_mut() {
+                w.write_batch(&full)?;
+            }
+        }
+        written += out.height() as u64;
+    }
+    match writer {
+        Some(w) => {
+            w.finish()?;
+        }
+        None => return Ok(0),
+    }
+    if let Some(w) = log_writer {
+        w.finish()?;
+    }
+    Ok(written)
+}
+
 /// Scores the input with a model and writes the output, the manifest and the optional log.
+///
+/// Three stages overlap, connected by bounded channels (two batches in flight each, so memory
+/// stays bounded): reading and encoding, scoring (ONNX Runtime), and writing Parquet.
 pub fn run(model: &[u8], target: &Target, opts: &Options) -> Result<Manifest> {
     let started = std::time::Instant::now();
     let mut scorer = runtime::Scorer::new(model, opts.threads)?;
@@ -254,10 +470,6 @@ pub fn run(model: &[u8], target: &Target, opts: &Options) -> Result<Manifest> {
     let files = data::expand(&opts.input, &opts.base)?;
     let out_file = std::fs::File::create(&opts.output)
         .with_context(|| format!("creating {}", opts.output.display()))?;
-    let mut writer = None;
-    let mut log_writer = None;
-    let mut inputs = Vec::new();
-    let mut written = 0u64;
     let n = target.features.len();
     let progress = opts.progress.then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -268,148 +480,91 @@ pub fn run(model: &[u8], target: &Target, opts: &Options) -> Result<Manifest> {
         pb
     });
     let scored_at_micros = opts.scored_at.at.timestamp_micros();
-    for file in &files {
-        let lf = lazy(file)?;
-        let total = lf
-            .clone()
-            .select([polars::prelude::len()])
-            .collect()
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?
-            .column("len")
-            .ok()
-            .and_then(|c| c.get(0).ok())
-            .and_then(|v| v.extract::<u64>())
-            .unwrap_or(0);
-        let mut offset = 0u64;
-        while offset < total {
-            let df = lf
-                .clone()
-                .slice(offset as i64, opts.batch_size as polars::prelude::IdxSize)
-                .collect()
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
-            let rows = df.height();
-            if rows == 0 {
+    let outcome = std::thread::scope(|s| -> Result<(Vec<InputFile>, u64)> {
+        let (tx_in, rx_in) = std::sync::mpsc::sync_channel::<Result<Prepared>>(2);
+        let (tx_out, rx_out) = std::sync::mpsc::sync_channel(2);
+        let files = &files;
+        let reader = s.spawn(move || {
+            let r = read_and_prepare(files, target, opts, &tx_in);
+            if let Err(e) = &r {
+                let _ = tx_in.send(Err(anyhow::anyhow!("{e:#}")));
+            }
+            r
+        });
+        let log = opts.log.as_deref();
+        let writer = s.spawn(move || write_batches(out_file, log, rx_out));
+        let mut scored = 0u64;
+        let mut failure = None;
+        for prepared in rx_in {
+            let step = (|| -> Result<()> {
+                let mut p = prepared?;
+                let rows = p.ids.len();
+                let scores = scorer.score(std::mem::take(&mut p.matrix), rows, n)?;
+                let out = output_frame(&p, scores, target, opts, scored_at_micros)?;
+                let full = match opts.log {
+                    Some(_) => {
+                        let mut full = p.input.clone();
+                        for c in out.columns() {
+                            if full.column(c.name()).is_err() {
+                                full.with_column(c.clone())?;
+                            }
+                        }
+                        Some(full)
+                    }
+                    None => None,
+                };
+                scored += rows as u64;
+                if let Some(pb) = &progress {
+                    pb.set_position(scored);
+                }
+                tx_out
+                    .send((out, full))
+                    .map_err(|_| anyhow::anyhow!("the Parquet writer stopped"))
+            })();
+            if let Err(e) = step {
+                failure = Some(e);
                 break;
             }
-            let (matrix, keys) = encode(&df, &target.features, &opts.id_columns, file, offset)?;
-            let keep: Vec<bool> = keys
-                .iter()
-                .map(|k| opts.shard.is_none_or(|s| s.owns(k)))
-                .collect();
-            let kept = keep.iter().filter(|k| **k).count();
-            if kept > 0 {
-                let mut m = Vec::with_capacity(kept * n);
-                for (i, k) in keep.iter().enumerate() {
-                    if *k {
-                        m.extend_from_slice(&matrix[i * n..(i + 1) * n]);
-                    }
-                }
-                let scores = scorer.score(m, kept, n)?;
-                let mask: polars::prelude::BooleanChunked = keep.iter().map(|k| Some(*k)).collect();
-                let input = df.filter(&mask)?;
-                let kept_keys: Vec<&String> = keys
-                    .iter()
-                    .zip(&keep)
-                    .filter(|(_, k)| **k)
-                    .map(|(key, _)| key)
-                    .collect();
-                let mut cols: Vec<Column> = Vec::new();
-                if opts.id_columns.is_empty() {
-                    let rows_idx: Vec<u64> = (0..rows as u64)
-                        .zip(&keep)
-                        .filter(|(_, k)| **k)
-                        .map(|(i, _)| offset + i + 1)
-                        .collect();
-                    cols.push(Series::new("row".into(), rows_idx).into_column());
-                } else {
-                    for c in &opts.id_columns {
-                        cols.push(input.column(c)?.clone());
-                    }
-                }
-                let predictions: Vec<i32> = scores
-                    .iter()
-                    .map(|s| i32::from(*s >= opts.threshold))
-                    .collect();
-                let ids: Vec<String> = kept_keys
-                    .iter()
-                    .map(|k| prediction_id(&target.model, target.version, k))
-                    .collect();
-                cols.push(Series::new("score".into(), scores).into_column());
-                cols.push(Series::new("prediction".into(), predictions).into_column());
-                cols.push(Series::new("prediction_id".into(), ids).into_column());
-                cols.push(
-                    Series::new("model".into(), vec![target.model.clone(); kept]).into_column(),
-                );
-                cols.push(Series::new("version".into(), vec![target.version; kept]).into_column());
-                cols.push(
-                    Series::new(
-                        "artifact_sha256".into(),
-                        vec![target.artifact_sha256.clone(); kept],
-                    )
-                    .into_column(),
-                );
-                cols.push(
-                    Series::new("scored_at".into(), vec![scored_at_micros; kept])
-                        .cast(&DataType::Datetime(
-                            TimeUnit::Microseconds,
-                            Some(polars::prelude::TimeZone::UTC),
-                        ))?
-                        .into_column(),
-                );
-                let out = DataFrame::new(kept, cols)?;
-                if writer.is_none() {
-                    writer = Some(ParquetWriter::new(out_file.try_clone()?).batched(out.schema())?);
-                }
-                if let Some(w) = writer.as_mut() {
-                    w.write_batch(&out)?;
-                }
-                if let Some(log) = &opts.log {
-                    let mut full = input.clone();
-                    for c in out.columns() {
-                        if full.column(c.name()).is_err() {
-                            full.with_column(c.clone())?;
-                        }
-                    }
-                    if log_writer.is_none() {
-                        let f = std::fs::File::create(log)
-                            .with_context(|| format!("creating {}", log.display()))?;
-                        log_writer = Some(ParquetWriter::new(f).batched(full.schema())?);
-                    }
-                    if let Some(w) = log_writer.as_mut() {
-                        w.write_batch(&full)?;
-                    }
-                }
-                written += kept as u64;
-                if let Some(pb) = &progress {
-                    pb.set_position(written);
-                }
-            }
-            offset += rows as u64;
         }
-        inputs.push(InputFile {
-            path: file.to_string_lossy().into_owned(),
-            sha256: data::file_sha256(file)?.hex(),
-            rows: total,
-        });
+        drop(tx_out);
+        let written = writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the Parquet writer panicked"))?;
+        let inputs = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reader panicked"))?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok((inputs?, written?))
+    });
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
     }
-    match writer {
-        Some(w) => {
-            w.finish()?;
+    // Never leave a partial output behind.
+    let remove_outputs = || {
+        let _ = std::fs::remove_file(&opts.output);
+        if let Some(l) = &opts.log {
+            let _ = std::fs::remove_file(l);
         }
-        None => bail!(
+    };
+    let (inputs, written) = match outcome {
+        Ok(x) => x,
+        Err(e) => {
+            remove_outputs();
+            return Err(e);
+        }
+    };
+    if written == 0 {
+        remove_outputs();
+        bail!(
             "no row was scored: the input is empty{}",
             if opts.shard.is_some() {
                 " (or none of it is in this shard)"
             } else {
                 ""
             }
-        ),
-    }
-    if let Some(w) = log_writer {
-        w.finish()?;
-    }
-    if let Some(pb) = progress {
-        pb.finish_and_clear();
+        );
     }
     let manifest = Manifest {
         target: target.clone(),

@@ -112,6 +112,77 @@ fn monitor_main(work: &Path, main: git2::Oid) -> Result<String> {
     Ok(s)
 }
 
+/// Scores the newest inference week with the champion of heart_disease and traces the first
+/// prediction back to its training data and code.
+fn score_with_champion(work: &Path) -> Result<String> {
+    use crate::batch::{self, Feature, Options, Target, lineage};
+    crate::batch::runtime::environment()?;
+    let reg =
+        crate::registry::load(Box::new(crate::registry::source::FsSource::new(work)?))?.registry;
+    let name = crate::registry::types::ModelName::new("heart_disease")?;
+    let m = reg.models.get(&name).context("heart_disease is missing")?;
+    let champion = m
+        .aliases
+        .get(&crate::registry::types::Alias::Champion)
+        .map(|v| v.value)
+        .context("no champion")?;
+    let v = m
+        .versions
+        .get(&champion)
+        .context("champion version missing")?;
+    let spec = m.spec.as_ref().context("model.yaml")?;
+    let bytes = std::fs::read(work.join(&v.spec.artifact.uri.value))?;
+    if crate::registry::types::Sha256::of(&bytes) != v.spec.artifact.sha256.value {
+        bail!("the champion's artifact does not match its digest");
+    }
+    let target = Target {
+        model: name.to_string(),
+        version: champion,
+        alias: Some("champion".into()),
+        artifact_sha256: v.spec.artifact.sha256.value.hex(),
+        artifact: v.spec.artifact.uri.value.clone(),
+        features: spec.features.iter().map(Feature::from_spec).collect(),
+    };
+    let output = work.join("scored-2024-06-24.parquet");
+    let opts = Options {
+        input: "examples/heart_disease/inference/2024-06-24.parquet".into(),
+        base: work.to_path_buf(),
+        output: output.clone(),
+        id_columns: vec!["id".into()],
+        batch_size: 65_536,
+        threads: 1,
+        shard: None,
+        threshold: 0.5,
+        scored_at: "2024-07-01T06:30:00Z"
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?,
+        log: None,
+        progress: false,
+    };
+    let manifest = batch::run(&bytes, &target, &opts)?;
+    let first = crate::monitor::data::scan_file(&output)?
+        .limit(1)
+        .collect()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = crate::monitor::data::strings(&first, "prediction_id")?
+        .into_iter()
+        .next()
+        .flatten()
+        .context("no prediction")?;
+    let (p, model, version) = lineage::find(&output.to_string_lossy(), work, &id)?;
+    let mut chain = lineage::of_version(&reg, &model, version)?;
+    chain.aliases_at_scoring = lineage::aliases_at(&reg, &model, version, opts.scored_at.at);
+    chain.prediction = Some(p);
+    Ok(format!(
+        "scored {} rows with heart_disease v{champion} in {:.2} s into {}\n(manifest beside it)\n\nmodelgate lineage {id} --in {}\n{}",
+        manifest.rows,
+        manifest.duration_seconds,
+        output.display(),
+        output.display(),
+        lineage::text(&chain)
+    ))
+}
+
 /// Makes a branch from `from`, checks it out, promotes heart_disease v4 to champion with the
 /// three approvals (the compliance one forged by Bob when `forge`), and commits.
 fn promotion_branch(work: &Path, from: git2::Oid, name: &str, forge: bool) -> Result<git2::Oid> {
@@ -291,6 +362,12 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
     let monitored = monitor_main(&work, main)?;
     print!("{monitored}");
 
+    heading("8. Batch inference with lineage: modelgate batch heart_disease --log");
+    match score_with_champion(&work) {
+        Ok(text) => print!("{text}"),
+        Err(e) => println!("skipped: {e:#}"),
+    }
+
     heading("Where to look");
     println!("the registry:   {}", work.join("registry").display());
     println!("model cards:    {}", work.join("model-cards").display());
@@ -303,7 +380,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
         work.join("registry/models/heart_disease/monitoring")
             .display()
     );
-    println!("not built yet:  batch, site, … (`modelgate --help` lists them)");
+    println!("not built yet:  site, plan, retire, search, … (`modelgate --help` lists them)");
     println!(
         "branches:       git -C {} log --oneline --all",
         work.display()

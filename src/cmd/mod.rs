@@ -13,6 +13,7 @@ mod evaluate;
 mod init;
 mod lineage;
 mod new;
+mod plan;
 mod profile;
 mod promote;
 mod validate;
@@ -95,6 +96,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Evaluate(a) => evaluate::run(&a),
         Command::Profile(a) => profile::run(&a),
         Command::Batch(a) => batch::run(&ctx, &a),
+        Command::Plan(a) => plan::run(&ctx, &a),
         Command::Lineage(a) => lineage::run(&ctx, &a),
         Command::Promote(a) => promote::run(&ctx, &a),
         Command::Approve(a) => approve::run(&ctx, &a),
