@@ -121,19 +121,23 @@ pub fn column_pairs(
     if c.frame.height() == 0 {
         bail!("the current data has no rows");
     }
-    let mut pairs = Vec::new();
-    for name in &columns {
-        let kind = categorical.contains(name).then_some(Kind::Categorical);
-        let rc = data::column(&r.frame, name, kind).context("in the reference data")?;
-        let cc = data::column(&c.frame, name, kind.or(Some(rc.kind()))).with_context(|| {
-            format!(
-                "in the current data (`{name}` is {:?} in the reference)",
-                rc.kind()
-            )
-            .to_lowercase()
-        })?;
-        pairs.push((rc, cc));
-    }
+    use rayon::prelude::*;
+    // Columns are extracted (and sorted) in parallel: most of the work on wide data.
+    let pairs = columns
+        .par_iter()
+        .map(|name| {
+            let kind = categorical.contains(name).then_some(Kind::Categorical);
+            let rc = data::column(&r.frame, name, kind).context("in the reference data")?;
+            let cc = data::column(&c.frame, name, kind.or(Some(rc.kind()))).with_context(|| {
+                format!(
+                    "in the current data (`{name}` is {:?} in the reference)",
+                    rc.kind()
+                )
+                .to_lowercase()
+            })?;
+            Ok((rc, cc))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let rows = Rows {
         reference: r.frame.height() as u64,
         current: c.frame.height() as u64,

@@ -259,7 +259,7 @@ pub fn column(frame: &DataFrame, name: &str, kind: Option<Kind>) -> Result<Colum
                     non_finite += 1;
                 }
             }
-            sorted.sort_by(f64::total_cmp);
+            sorted.sort_unstable_by(f64::total_cmp);
             Values::Numerical { sorted, non_finite }
         }
         Kind::Categorical => {

@@ -421,15 +421,18 @@ pub fn report(
     rows: Rows,
     opts: &Options,
 ) -> Result<Report, ColumnError> {
-    let mut columns = Vec::with_capacity(pairs.len());
-    for (r, c) in pairs {
-        let (m, t) = opts
-            .per_column
-            .get(&r.name)
-            .copied()
-            .unwrap_or((None, None));
-        columns.push(column(r, c, m.or(opts.method), t.or(opts.threshold))?);
-    }
+    use rayon::prelude::*;
+    let mut columns = pairs
+        .par_iter()
+        .map(|(r, c)| {
+            let (m, t) = opts
+                .per_column
+                .get(&r.name)
+                .copied()
+                .unwrap_or((None, None));
+            column(r, c, m.or(opts.method), t.or(opts.threshold))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let tested: Vec<usize> = (0..columns.len())
         .filter(|i| columns[*i].method.is_p_value())
         .collect();
