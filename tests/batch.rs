@@ -385,3 +385,28 @@ fn children_max_rss_mib() -> f64 {
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
     usage.ru_maxrss as f64 / 1024.0
 }
+
+#[test]
+fn a_zipmap_model_is_refused_with_how_to_re_export() {
+    let root = repo_root();
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in.csv");
+    std::fs::write(&input, "a,b,c\n1,2,3\n").unwrap();
+    let (code, _, err) = run(
+        &[
+            "batch",
+            "--onnx",
+            "tests/data/batch/zipmap.onnx",
+            "--features",
+            "a,b,c",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            d.path().join("o.parquet").to_str().unwrap(),
+        ],
+        &root,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("ZipMap") && err.contains("zipmap"), "{err}");
+    assert!(!d.path().join("o.parquet").exists());
+}
