@@ -32,17 +32,18 @@ fn validate(src: Box<dyn Source>, expect_models: usize) {
     assert!(!o.report.has_errors(), "synthetic registry must be clean");
 }
 
-/// Peak resident memory (MiB) of the largest child process waited for so far.
-fn children_max_rss_mib() -> f64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
+static PEAK_KIB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The largest peak RSS (MiB) the binary reported so far (VmHWM via MODELGATE_PEAK_RSS: only
+/// the program itself, not the copy of this process it was forked from).
+fn max_rss_mib() -> f64 {
+    PEAK_KIB.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0
 }
 
 fn run_binary(args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_modelgate"))
         .args(args)
+        .env("MODELGATE_PEAK_RSS", "1")
         .output()
         .expect("run modelgate");
     assert_eq!(
@@ -51,6 +52,14 @@ fn run_binary(args: &[&str]) {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Some(kib) = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("modelgate: peak RSS "))
+        .and_then(|v| v.trim_end_matches(" kB").trim().parse::<u64>().ok())
+    {
+        PEAK_KIB.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 fn main() {
@@ -82,7 +91,7 @@ fn main() {
             "--root", rs, "validate", "--rev", "HEAD", "--format", "json",
         ])
     });
-    let rss = children_max_rss_mib();
+    let rss = max_rss_mib();
     let check_rows = bench_check(&root, models, runs);
 
     println!(

@@ -257,6 +257,10 @@ pub struct DriftArgs {
     /// Columns to treat as categorical even when they hold numbers.
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub categorical: Vec<String>,
+    /// Read the current CSV data row by row into reference-derived bins (bounded memory,
+    /// whatever its size); reports PSI, Jensen–Shannon, chi-square and binned Wasserstein (no KS).
+    #[arg(long, requires = "reference")]
+    pub stream: bool,
     /// Timestamp column for --since (plain-file mode).
     #[arg(long, value_name = "COLUMN", requires = "since")]
     pub timestamp: Option<String>,
@@ -325,6 +329,9 @@ pub struct ProfileArgs {
     /// Columns to treat as categorical even when they hold numbers.
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub categorical: Vec<String>,
+    /// Read the current CSV data row by row (bounded memory, whatever its size).
+    #[arg(long)]
+    pub stream: bool,
 }
 
 /// `modelgate batch`.

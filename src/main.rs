@@ -4,8 +4,28 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// With `MODELGATE_PEAK_RSS` set, prints the process's peak resident memory (VmHWM, which
+/// counts only this program, not the process it was forked from) to stderr on exit: what the
+/// memory tests and benchmarks measure.
+fn report_peak_rss() {
+    if std::env::var_os("MODELGATE_PEAK_RSS").is_none() {
+        return;
+    }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            eprintln!("modelgate: peak RSS {}", line["VmHWM:".len()..].trim());
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = modelgate::cli::Cli::parse();
+    let code = run(cli);
+    report_peak_rss();
+    code
+}
+
+fn run(cli: modelgate::cli::Cli) -> ExitCode {
     match modelgate::cmd::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -560,3 +560,79 @@ fn merge(root: &Path, parts: &[std::path::PathBuf]) -> Value {
     assert_eq!(code, 0, "{err}");
     v
 }
+
+/// `--stream` reads current CSV data row by row into the reference's bins: the same numbers as
+/// an in-memory profile, in memory that does not grow with the data.
+#[test]
+fn streaming_a_large_csv_in_bounded_memory() {
+    use std::io::Write;
+    let root = repo_root();
+    let d = tempfile::tempdir().unwrap();
+    let big = d.path().join("current.csv");
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        writeln!(w, "age,sex,glucose").unwrap();
+        for i in 0..1_000_000u64 {
+            let sex = if i % 3 == 0 { "F" } else { "M" };
+            writeln!(
+                w,
+                "{},{sex},{}",
+                30 + (i * 7919) % 50,
+                80 + (i * 104_729) % 90
+            )
+            .unwrap();
+        }
+    }
+    let (code, out, err, rss) = crate::util::run_measured(
+        &[
+            "drift",
+            "--reference",
+            REF,
+            "--current",
+            big.to_str().unwrap(),
+            "--columns",
+            "age,sex,glucose",
+            "--stream",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        &root,
+    );
+    assert_eq!(code, 0, "{err}");
+    let streamed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(streamed["rows"]["current"], 1_000_000);
+    assert!(
+        streamed["columns"][0]["statistics"].get("ks").is_none(),
+        "no KS from bins"
+    );
+    // 1,000,000 rows read whole would take far more than the profile does.
+    assert!(rss < 150.0, "peak RSS {rss:.0} MiB");
+    // The same numbers as the in-memory profile of the same data.
+    let p = d.path().join("p.json");
+    let (code, _, err) = run(
+        &[
+            "profile",
+            "--reference",
+            REF,
+            "--current",
+            big.to_str().unwrap(),
+            "--columns",
+            "age,sex,glucose",
+            "--out",
+            p.to_str().unwrap(),
+        ],
+        &root,
+    );
+    assert_eq!(code, 0, "{err}");
+    let from_profile = merge(&root, &[p]);
+    assert_eq!(streamed, from_profile);
+    // Parquet is refused with what to do instead.
+    let (code, _, err) = run(
+        &["drift", "--reference", REF, "--current", WEEK4, "--stream"],
+        &root,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--stream reads CSV"), "{err}");
+}

@@ -176,7 +176,82 @@ fn from_profiles(args: &DriftArgs) -> Result<u8> {
     })
 }
 
+/// A profile of current CSV data of any size, read row by row into the reference's bins.
+pub fn streamed_profile(
+    reference: &str,
+    current: &str,
+    columns: &[String],
+    categorical: &[String],
+) -> Result<crate::monitor::profile::Profile> {
+    let base = std::env::current_dir()?;
+    let files = data::expand(current, &base)?;
+    if let Some(f) = files.iter().find(|f| {
+        !f.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    }) {
+        bail!(
+            "--stream reads CSV; {} is not (profile Parquet parts with `modelgate profile` and merge them with `drift --profiles`)",
+            f.display()
+        );
+    }
+    let columns: Vec<String> = if columns.is_empty() {
+        data::column_names(reference, &base)?
+    } else {
+        columns.to_vec()
+    };
+    let r = data::read(
+        reference,
+        &base,
+        &Request {
+            columns: columns.clone(),
+            ..Default::default()
+        },
+    )
+    .context("reading the reference data")?;
+    let mut pairs = Vec::new();
+    for name in &columns {
+        let kind = categorical.contains(name).then_some(Kind::Categorical);
+        let rc = data::column(&r.frame, name, kind).context("in the reference data")?;
+        let empty = data::ColumnData {
+            name: name.clone(),
+            values: match rc.kind() {
+                Kind::Numerical => data::Values::Numerical {
+                    sorted: Vec::new(),
+                    non_finite: 0,
+                },
+                Kind::Categorical => data::Values::Categorical {
+                    counts: Default::default(),
+                },
+            },
+            nulls: 0,
+        };
+        pairs.push((rc, empty));
+    }
+    let rows = Rows {
+        reference: r.frame.height() as u64,
+        current: 0,
+    };
+    let reference_only = crate::monitor::profile::build(&pairs, rows)?;
+    let p = crate::monitor::profile::stream_csv(&reference_only, &files)?;
+    if p.rows.current == 0 {
+        bail!("the current data has no rows");
+    }
+    Ok(p)
+}
+
 fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
+    if args.stream {
+        let p = streamed_profile(reference, current, &args.columns, &args.categorical)?;
+        let report =
+            crate::monitor::profile::report(&p, args.method, args.threshold, DEFAULT_SEVERITY)?;
+        emit(&report, args.format)?;
+        return Ok(if fails(&report.severity, args.fail_on) {
+            EXIT_FAIL
+        } else {
+            EXIT_OK
+        });
+    }
     let since = match (&args.timestamp, &args.since) {
         (Some(ts), Some(s)) => Some((ts.clone(), parse_since(s)?)),
         _ => None,

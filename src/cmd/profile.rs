@@ -7,15 +7,24 @@ use anyhow::Result;
 
 /// Runs the command.
 pub fn run(args: &ProfileArgs) -> Result<u8> {
-    let (pairs, rows) = super::drift::column_pairs(
-        &args.reference,
-        &args.current,
-        &args.columns,
-        &args.categorical,
-        None,
-        None,
-    )?;
-    let p = profile::build(&pairs, rows)?;
+    let p = if args.stream {
+        super::drift::streamed_profile(
+            &args.reference,
+            &args.current,
+            &args.columns,
+            &args.categorical,
+        )?
+    } else {
+        let (pairs, rows) = super::drift::column_pairs(
+            &args.reference,
+            &args.current,
+            &args.columns,
+            &args.categorical,
+            None,
+            None,
+        )?;
+        profile::build(&pairs, rows)?
+    };
     let text = serde_json::to_string_pretty(&p)? + "\n";
     crate::registry::write::write_atomic(&args.out, text.as_bytes())?;
     println!(

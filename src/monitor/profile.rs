@@ -355,6 +355,103 @@ pub fn report(
     })
 }
 
+/// The bins of a profile, derived from the reference alone, with empty current counts.
+fn empty_current(p: &mut Profile) {
+    p.rows.current = 0;
+    for c in &mut p.columns {
+        match c {
+            ColumnProfile::Numerical {
+                current_psi,
+                current_fine,
+                nulls,
+                non_finite,
+                ..
+            } => {
+                current_psi.iter_mut().for_each(|x| *x = 0);
+                current_fine.iter_mut().for_each(|x| *x = 0);
+                nulls.current = 0;
+                non_finite.current = 0;
+            }
+            ColumnProfile::Categorical { current, nulls, .. } => {
+                current.clear();
+                nulls.current = 0;
+            }
+        }
+    }
+}
+
+/// Counts one value into a column profile's current side.
+fn count(c: &mut ColumnProfile, value: Option<&str>) {
+    match c {
+        ColumnProfile::Numerical {
+            psi_cuts,
+            current_psi,
+            edges,
+            current_fine,
+            nulls,
+            non_finite,
+            ..
+        } => match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => nulls.current += 1,
+            Some(v) => match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => {
+                    current_psi[psi_cuts.partition_point(|c| *c <= x)] += 1;
+                    let inner = &edges[1..edges.len() - 1];
+                    current_fine[inner.partition_point(|c| *c <= x)] += 1;
+                }
+                Ok(_) => non_finite.current += 1,
+                // A non-number in a numerical column: counted with the nulls would hide it.
+                Err(_) => non_finite.current += 1,
+            },
+        },
+        ColumnProfile::Categorical { current, nulls, .. } => {
+            match value.filter(|v| !v.is_empty()) {
+                None => nulls.current += 1,
+                Some(v) => *current.entry(v.to_string()).or_insert(0) += 1,
+            }
+        }
+    }
+}
+
+/// Profiles current CSV files of any size against a reference profile's bins, reading them row
+/// by row: memory is the profile, not the data.
+pub fn stream_csv(reference: &Profile, files: &[std::path::PathBuf]) -> Result<Profile> {
+    let mut p = reference.clone();
+    empty_current(&mut p);
+    for file in files {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_path(file)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+        let headers = rdr
+            .headers()
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?
+            .clone();
+        let mut index = Vec::new();
+        for c in &p.columns {
+            let name = match c {
+                ColumnProfile::Numerical { column, .. }
+                | ColumnProfile::Categorical { column, .. } => column,
+            };
+            match headers.iter().position(|h| h == name) {
+                Some(i) => index.push(i),
+                None => bail!("{} has no column `{name}`", file.display()),
+            }
+        }
+        let mut record = csv::StringRecord::new();
+        while rdr
+            .read_record(&mut record)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?
+        {
+            p.rows.current += 1;
+            for (c, i) in p.columns.iter_mut().zip(&index) {
+                count(c, record.get(*i));
+            }
+        }
+    }
+    Ok(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
