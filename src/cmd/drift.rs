@@ -240,8 +240,38 @@ pub fn streamed_profile(
     Ok(p)
 }
 
+/// Current CSV data larger than this is streamed even without `--stream`.
+const STREAM_ABOVE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Whether the current data is CSV too large to hold: it is then streamed.
+fn too_large_csv(current: &str) -> Result<Option<u64>> {
+    let files = data::expand(current, &std::env::current_dir()?)?;
+    let all_csv = files.iter().all(|f| {
+        f.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    });
+    let size: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    Ok((all_csv && size > STREAM_ABOVE_BYTES).then_some(size))
+}
+
 fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
-    if args.stream {
+    let stream = args.stream
+        || match too_large_csv(current)? {
+            Some(size) => {
+                eprintln!(
+                    "note: the current data is {} MiB of CSV: reading it row by row into the reference's bins (KS needs the raw values and is left out; --stream does this for any size)",
+                    size / (1024 * 1024)
+                );
+                true
+            }
+            None => false,
+        };
+    if stream {
         let p = streamed_profile(reference, current, &args.columns, &args.categorical)?;
         let report =
             crate::monitor::profile::report(&p, args.method, args.threshold, DEFAULT_SEVERITY)?;
