@@ -92,7 +92,36 @@ fn main() {
         ])
     });
     let rss = max_rss_mib();
+    // search over every version with a three-clause filter (loading included).
+    let filter = "metrics.roc_auc > 0.8 AND params.max_depth = 4 AND (tags.team = 'synthetic' OR name LIKE 'model_00%')";
+    let expr = modelgate::lifecycle::search::parse(filter).unwrap();
+    let search_lib = time(runs, || {
+        let reg = modelgate::registry::load(Box::new(FsSource::new(r).unwrap()))
+            .unwrap()
+            .registry;
+        let hits = modelgate::lifecycle::search::search(&reg, expr.as_ref(), &[], usize::MAX);
+        assert!(!hits.is_empty());
+    });
+    let search_bin = time(runs, || {
+        run_binary(&[
+            "--root",
+            rs,
+            "search",
+            filter,
+            "--format",
+            "json",
+            "--max-results",
+            "100000",
+        ])
+    });
     let check_rows = bench_check(&root, models, runs);
+    let check_rows: Vec<(&str, (Duration, Duration))> = [
+        ("search, 3 clauses, library", search_lib),
+        ("search, 3 clauses, binary", search_bin),
+    ]
+    .into_iter()
+    .chain(check_rows)
+    .collect();
 
     println!(
         "\nmodelgate validate, synthetic registry of {models} models × {versions} versions \

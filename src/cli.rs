@@ -79,8 +79,8 @@ pub enum Command {
     Batch(BatchArgs),
     /// Apply the retention policy (not built yet).
     Retire(PendingArgs),
-    /// Search versions with MLflow's filter grammar (not built yet).
-    Search(PendingArgs),
+    /// Search versions across models with MLflow's filter grammar (plus OR and parentheses).
+    Search(SearchArgs),
     /// Lineage of a version or a prediction.
     Lineage(LineageArgs),
     /// Reproduce a version (not built yet).
@@ -102,7 +102,6 @@ impl Command {
         Some(match self {
             Command::Register(_) => ("register", 8),
             Command::Retire(_) => ("retire", 8),
-            Command::Search(_) => ("search", 8),
             Command::Reproduce(_) => ("reproduce", 8),
             Command::Import(_) => ("import", 8),
             Command::Site(_) => ("site", 6),
@@ -467,6 +466,23 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::GithubMatrix)]
     pub format: PlanFormat,
+}
+
+/// `modelgate search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// The filter, e.g. "metrics.roc_auc > 0.85 AND (tags.status = 'prod' OR stage = 'champion')".
+    #[arg(default_value = "")]
+    pub filter: String,
+    /// Order, e.g. 'metrics.roc_auc DESC' (repeatable).
+    #[arg(long = "order-by", value_name = "FIELD [ASC|DESC]")]
+    pub order_by: Vec<String>,
+    /// At most this many results.
+    #[arg(long, default_value_t = 100)]
+    pub max_results: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 /// `modelgate approval`.

@@ -73,11 +73,11 @@ fn no_registry_is_exit_2_with_a_clear_message() {
 #[test]
 fn commands_not_built_yet_say_so() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(&["search", "metrics.roc_auc > 0.8"], dir.path());
+    let (code, out, err) = run(&["retire", "--apply"], dir.path());
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(
-        err.contains("`modelgate search` is not built yet (tracked in issue #8)"),
+        err.contains("`modelgate retire` is not built yet (tracked in issue #8)"),
         "{err}"
     );
 }
@@ -146,4 +146,64 @@ fn demo_runs_on_the_example() {
     assert!(out.contains("it belongs to bob@example.com"), "{out}");
     assert!(target.join("registry/policy.yaml").is_file());
     assert!(target.join(".git").is_dir());
+}
+
+#[test]
+fn search_with_the_mlflow_grammar_and_or() {
+    let root = repo_root();
+    let (code, out, err) = run(
+        &[
+            "search",
+            "metrics.roc_auc > 0.8 AND (stage = 'champion' OR alias = 'challenger')",
+            "--order-by",
+            "metrics.roc_auc DESC",
+            "--format",
+            "json",
+        ],
+        &root,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let found: Vec<(String, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap().to_string(),
+                h["version"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("heart_disease".to_string(), 4),
+            ("heart_disease".to_string(), 3),
+            ("diabetes".to_string(), 2)
+        ]
+    );
+    let (code, _, err) = run(
+        &[
+            "search",
+            "version IN (1) AND params.n_estimators >= 40",
+            "--format",
+            "json",
+        ],
+        &root,
+    );
+    assert_eq!(code, 0, "{err}");
+    for (filter, expected) in [
+        ("(metrics.roc_auc > 0.8", "never closed"),
+        ("metrics.roc_auc > 0.8)", "unbalanced `)`"),
+        ("metrcs.roc_auc > 0.8", "did you mean `metrics`"),
+        ("tags.status > 'prod'", "`>` compares numbers"),
+    ] {
+        let (code, _, err) = run(&["search", filter], &root);
+        assert_eq!(code, 2, "{filter}");
+        assert!(
+            err.contains(expected) && err.contains("column"),
+            "{filter}: {err}"
+        );
+    }
 }

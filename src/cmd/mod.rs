@@ -16,6 +16,7 @@ mod new;
 mod plan;
 mod profile;
 mod promote;
+mod search;
 mod validate;
 
 use crate::cli::{Cli, ColorChoice, Command};
@@ -97,6 +98,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Profile(a) => profile::run(&a),
         Command::Batch(a) => batch::run(&ctx, &a),
         Command::Plan(a) => plan::run(&ctx, &a),
+        Command::Search(a) => search::run(&ctx, &a),
         Command::Lineage(a) => lineage::run(&ctx, &a),
         Command::Promote(a) => promote::run(&ctx, &a),
         Command::Approve(a) => approve::run(&ctx, &a),

@@ -4,6 +4,7 @@
 
 pub mod approve;
 pub mod promote;
+pub mod search;
 
 use crate::audit::{Entry, to_line};
 use crate::registry::Registry;
