@@ -56,8 +56,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Run the whole flow on the bundled example, in a temporary copy.
     Demo(DemoArgs),
-    /// Register a new version (not built yet).
-    Register(PendingArgs),
+    /// Register a new version: hashes, git commit, environment, seed, metrics; appends audit.
+    Register(Box<RegisterArgs>),
     /// Move an alias to a version (the old champion is archived), with its audit entries.
     Promote(PromoteArgs),
     /// Write an approval signed with your SSH key.
@@ -77,46 +77,23 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Batch inference with ONNX Runtime, with lineage for every prediction.
     Batch(BatchArgs),
-    /// Apply the retention policy (not built yet).
-    Retire(PendingArgs),
+    /// Apply the retention policy: a plan, or applied with --apply.
+    Retire(RetireArgs),
     /// Search versions across models with MLflow's filter grammar (plus OR and parentheses).
     Search(SearchArgs),
     /// Lineage of a version or a prediction.
     Lineage(LineageArgs),
-    /// Reproduce a version (not built yet).
-    Reproduce(PendingArgs),
-    /// Import from MLflow (not built yet).
-    Import(PendingArgs),
+    /// Everything needed to rebuild a version: commit, environment, dataset, seed, run.
+    Reproduce(ReproduceArgs),
+    /// Import models, versions and aliases from another registry (MLflow).
+    Import(ImportArgs),
     /// Split the models over CI jobs (a GitHub Actions matrix, JSON, or lines).
     Plan(PlanArgs),
-    /// Render the static site (not built yet).
-    Site(PendingArgs),
+    /// The static site: model cards, lineage, gates, drift and the audit trail.
+    Site(SiteArgs),
     /// Developer tools: synthetic registries for benchmarks.
     #[command(hide = true)]
     Dev(DevArgs),
-}
-
-impl Command {
-    /// The issue that tracks a command that is not built yet.
-    pub fn pending_issue(&self) -> Option<(&'static str, u32)> {
-        Some(match self {
-            Command::Register(_) => ("register", 8),
-            Command::Retire(_) => ("retire", 8),
-            Command::Reproduce(_) => ("reproduce", 8),
-            Command::Import(_) => ("import", 8),
-            Command::Site(_) => ("site", 6),
-            _ => return None,
-        })
-    }
-}
-
-/// Arguments of a command that is not built yet: accepted, so that the message is about the
-/// command and not about its flags.
-#[derive(Debug, Args)]
-pub struct PendingArgs {
-    /// Arguments.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
 }
 
 /// `modelgate init`.
@@ -540,4 +517,173 @@ mod tests {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
     }
+}
+
+/// `modelgate register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The model.
+    pub model: String,
+    /// The ONNX artifact (a local file; recorded relative to the repository).
+    #[arg(long, value_name = "PATH")]
+    pub artifact: PathBuf,
+    /// Record this URI for the artifact (e.g. s3://…) instead of its path; the local file is
+    /// still hashed and checked.
+    #[arg(long, value_name = "URI")]
+    pub artifact_uri: Option<String>,
+    /// An explainer file (e.g. SHAP values).
+    #[arg(long, value_name = "PATH")]
+    pub explainer: Option<PathBuf>,
+    /// Metrics: a JSON file ({"roc_auc": 0.85, …}) or `name=value` (repeatable).
+    #[arg(long, num_args = 1.., value_name = "FILE.json|K=V")]
+    pub metrics: Vec<String>,
+    /// A hyperparameter `name=value` (repeatable).
+    #[arg(long = "param", value_name = "K=V")]
+    pub params: Vec<String>,
+    /// A tag `name=value` (repeatable).
+    #[arg(long = "tag", value_name = "K=V")]
+    pub tags: Vec<String>,
+    /// The training dataset (hashed, rows counted).
+    #[arg(long, value_name = "PATH")]
+    pub dataset: Option<PathBuf>,
+    /// The dataset's snapshot name.
+    #[arg(long, value_name = "NAME")]
+    pub snapshot: Option<String>,
+    /// A requirements or lock file: its `name==version` pins are recorded.
+    #[arg(long, value_name = "FILE")]
+    pub requirements: Option<PathBuf>,
+    /// The Python version used for training.
+    #[arg(long, value_name = "X.Y.Z")]
+    pub python: Option<String>,
+    /// The container image used for training.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// The random seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// The training run's id.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+    /// The experiment name.
+    #[arg(long)]
+    pub experiment: Option<String>,
+    /// The code version (a tag or release name).
+    #[arg(long, value_name = "VERSION")]
+    pub code_version: Option<String>,
+    /// The training code's repository (default: the current folder's).
+    #[arg(long, value_name = "DIR")]
+    pub code_dir: Option<PathBuf>,
+    /// Record this commit instead of reading the code repository.
+    #[arg(long, value_name = "SHA")]
+    pub git_commit: Option<String>,
+    /// Register even when the code repository has uncommitted changes, recording `dirty: true`.
+    #[arg(long)]
+    pub allow_dirty: bool,
+    /// Compute metrics and bias numbers by scoring this labelled data with the artifact.
+    #[arg(long, value_name = "DATA", requires = "label")]
+    pub evaluate: Option<String>,
+    /// The label column of --evaluate data.
+    #[arg(long, value_name = "COLUMN", requires = "evaluate")]
+    pub label: Option<String>,
+    /// Decision threshold for --evaluate.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Who registers (default: git's user.email).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// When (RFC 3339; default: now).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
+}
+
+/// `modelgate reproduce`.
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// The version: `model@v3`, `model@3` or `model@champion`.
+    pub target: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `modelgate retire`.
+#[derive(Debug, Args)]
+pub struct RetireArgs {
+    /// Judge as of this day (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<String>,
+    /// Write the changes and audit entries (default: print the plan).
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: also delete the local artifact files of versions past delete_after_days.
+    #[arg(long, requires = "apply")]
+    pub delete_artifacts: bool,
+    /// Only these models (repeatable; default: all).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Vec<String>,
+    /// Who retires (default: git's user.email).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// `modelgate import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Where from.
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// Registries modelgate imports from.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// An MLflow tracking store: an `mlruns/` folder or a SQLite database file.
+    Mlflow {
+        /// The `mlruns` folder or the `.db` file (or `sqlite:///path`).
+        store: String,
+        /// Only these registered models (MLflow names; repeatable).
+        #[arg(long, value_name = "NAME")]
+        model: Vec<String>,
+        /// Show what would be written, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Copy each ONNX artifact into this repository folder (e.g. `artifacts`) and record
+        /// that path, instead of MLflow's URI.
+        #[arg(long, value_name = "DIR")]
+        copy_artifacts: Option<String>,
+        /// Who imports (default: git's user.email).
+        #[arg(long)]
+        actor: Option<String>,
+    },
+}
+
+/// `modelgate site`.
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: SiteCommand,
+}
+
+/// Site commands.
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Render the registry into a static site.
+    Build {
+        /// Output folder.
+        #[arg(long, default_value = "site", value_name = "DIR")]
+        out: PathBuf,
+        /// The site's public URL, for canonical links and the sitemap (links stay relative).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// Write the build time into the pages (off: the same registry gives the same bytes).
+        #[arg(long)]
+        stamp: bool,
+        /// Rebuild every page, even those whose inputs did not change.
+        #[arg(long)]
+        force: bool,
+    },
 }

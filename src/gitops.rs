@@ -113,12 +113,10 @@ pub fn registry_commits(
         if !touches {
             continue;
         }
-        let signature = repo.extract_signature(&id, None).ok().map(|(sig, data)| {
-            (
-                String::from_utf8_lossy(&sig).into_owned(),
-                data.as_ref().to_vec(),
-            )
-        });
+        let signature = repo
+            .extract_signature(&id, None)
+            .ok()
+            .map(|(sig, data)| (String::from_utf8_lossy(&sig).into_owned(), data.to_vec()));
         out.push(RegistryCommit {
             id: id.to_string(),
             summary: String::from_utf8_lossy(commit.summary_bytes().unwrap_or_default())

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod scaffold;
 pub mod shard;
 pub mod signing;
+pub mod site;
 pub mod synth;
 pub mod validate;
 pub mod yaml;

@@ -71,18 +71,6 @@ fn no_registry_is_exit_2_with_a_clear_message() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(&["retire", "--apply"], dir.path());
-    assert_eq!(code, 2);
-    assert!(out.is_empty());
-    assert!(
-        err.contains("`modelgate retire` is not built yet (tracked in issue #8)"),
-        "{err}"
-    );
-}
-
-#[test]
 fn init_then_new_gives_a_valid_registry() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

@@ -6,6 +6,7 @@ mod batch;
 mod check;
 mod cli;
 mod git_source;
+mod lifecycle;
 mod monitor;
 mod reference;
 mod signing;

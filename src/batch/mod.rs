@@ -592,3 +592,26 @@ pub fn manifest_path(output: &Path) -> PathBuf {
     s.push(".manifest.json");
     PathBuf::from(s)
 }
+
+/// Scores a whole in-memory frame with a loaded model (used by `register --evaluate`): the
+/// probability of the positive class for every row, in order.
+pub fn score_frame(
+    scorer: &mut runtime::Scorer,
+    features: &[Feature],
+    df: &DataFrame,
+    file: &Path,
+) -> Result<Vec<f64>> {
+    let (matrix, _) = encode(df, features, &[], file, 0)?;
+    let rows = df.height();
+    let mut out = Vec::with_capacity(rows);
+    let n = features.len();
+    let chunk = 65_536;
+    let mut start = 0;
+    while start < rows {
+        let end = (start + chunk).min(rows);
+        let part = matrix[start * n..end * n].to_vec();
+        out.extend(scorer.score(part, end - start, n)?);
+        start = end;
+    }
+    Ok(out)
+}

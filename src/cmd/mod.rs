@@ -10,13 +10,18 @@ mod demo;
 mod dev;
 mod drift;
 mod evaluate;
+mod import;
 mod init;
 mod lineage;
 mod new;
 mod plan;
 mod profile;
 mod promote;
+mod register;
+mod reproduce;
+mod retire;
 mod search;
+mod site;
 mod validate;
 
 use crate::cli::{Cli, ColorChoice, Command};
@@ -79,12 +84,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         root: cli.root,
         color,
     };
-    if let Some((name, issue)) = cli.command.pending_issue() {
-        eprintln!(
-            "error: `modelgate {name}` is not built yet (tracked in issue #{issue}); nothing was done"
-        );
-        return Ok(EXIT_ERROR);
-    }
     match cli.command {
         Command::Init(a) => init::run(&a),
         Command::New(a) => new::run(&ctx, &a),
@@ -103,6 +102,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Promote(a) => promote::run(&ctx, &a),
         Command::Approve(a) => approve::run(&ctx, &a),
         Command::Dev(a) => dev::run(&a),
-        _ => Ok(EXIT_ERROR),
+        Command::Register(a) => register::run(&ctx, &a),
+        Command::Reproduce(a) => reproduce::run(&ctx, &a),
+        Command::Retire(a) => retire::run(&ctx, &a),
+        Command::Import(a) => import::run(&ctx, &a),
+        Command::Site(a) => site::run(&ctx, &a),
     }
 }

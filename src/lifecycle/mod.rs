@@ -3,7 +3,11 @@
 //! loaded registry — applied in one all-or-none write.
 
 pub mod approve;
+pub mod import;
 pub mod promote;
+pub mod register;
+pub mod reproduce;
+pub mod retire;
 pub mod search;
 
 use crate::audit::{Entry, to_line};

@@ -357,3 +357,18 @@ pub fn column_names(pattern: &str, base: &Path) -> Result<Vec<String>> {
         .map(|(n, _)| n.to_string())
         .collect())
 }
+
+/// The number of rows of a Parquet or CSV file (Parquet: from its metadata).
+pub fn row_count(path: &Path) -> Result<u64> {
+    let df = scan_file(path)?
+        .select([polars::prelude::len()])
+        .collect()
+        .map_err(|e| anyhow::anyhow!("counting the rows of {}: {e}", path.display()))?;
+    let v = df
+        .columns()
+        .first()
+        .and_then(|c| c.get(0).ok())
+        .and_then(|v| v.extract::<u64>())
+        .context("counting rows")?;
+    Ok(v)
+}

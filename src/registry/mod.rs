@@ -262,6 +262,20 @@ pub fn load_reusing(
     src: Box<dyn Source>,
     previous: Option<&Registry>,
 ) -> Result<Loaded, LoadError> {
+    load_inner(src, previous, None)
+}
+
+/// Loads the registry's policy, signers and audit log, and only the models named in `only`
+/// (the site's incremental rebuild loads just the models whose files changed).
+pub fn load_only(src: Box<dyn Source>, only: &BTreeSet<ModelName>) -> Result<Loaded, LoadError> {
+    load_inner(src, None, Some(only))
+}
+
+fn load_inner(
+    src: Box<dyn Source>,
+    previous: Option<&Registry>,
+    only: Option<&BTreeSet<ModelName>>,
+) -> Result<Loaded, LoadError> {
     let mut diags = Vec::new();
     let mut files_read = 0usize;
     let policy = match read_yaml::<Policy>(src.as_ref(), POLICY_PATH, &mut diags) {
@@ -361,6 +375,7 @@ pub fn load_reusing(
                 .in_file(&path),
             ),
             EntryKind::Dir => match ModelName::new(&e.name) {
+                Ok(name) if only.is_some_and(|o| !o.contains(&name)) => {}
                 Ok(name) => dirs.push(name),
                 Err(err) => diags.push(
                     Diagnostic::error(Code::InvalidModelName, err.to_string())
@@ -370,7 +385,7 @@ pub fn load_reusing(
             },
         }
     }
-    if dirs.is_empty() && diags.is_empty() {
+    if dirs.is_empty() && diags.is_empty() && only.is_none() {
         diags.push(
             Diagnostic::warning(Code::NoModels, "the registry has no models yet")
                 .in_file(MODELS_DIR)

@@ -31,7 +31,7 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
 pub fn yaml_str(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
-            .all(|c| c.is_alphanumeric() || " _-.@/+,()".contains(c))
+            .all(|c| c.is_alphanumeric() || " _-.@/+()".contains(c))
         && !s.starts_with([' ', '-', '@'])
         && !s.ends_with(' ')
         && !matches!(

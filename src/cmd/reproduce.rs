@@ -1,0 +1,33 @@
+//! `modelgate reproduce <model>@<version>`.
+
+use super::{Ctx, EXIT_FAIL, EXIT_OK};
+use crate::cli::ReproduceArgs;
+use crate::diag::render::Format;
+use crate::lifecycle::reproduce;
+use crate::registry::source::FsSource;
+use anyhow::{Context, Result};
+
+/// Runs the command. Exits 1 when the local dataset does not match its recorded digest.
+pub fn run(ctx: &Ctx, args: &ReproduceArgs) -> Result<u8> {
+    let root = ctx.registry_root()?;
+    let (name, sel) = super::batch::parse_target(&args.target)?;
+    let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
+    let version = match sel {
+        Err(v) => v,
+        Ok(alias) => reg
+            .models
+            .get(&name)
+            .and_then(|m| m.aliases.get(&alias))
+            .map(|v| v.value)
+            .with_context(|| format!("{name} has no {alias}"))?,
+    };
+    let r = reproduce::recipe(&reg, &root, &name, version)?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+        _ => print!("{}", reproduce::text(&r)),
+    }
+    Ok(match r.dataset_check {
+        reproduce::DatasetCheck::Mismatch { .. } => EXIT_FAIL,
+        _ => EXIT_OK,
+    })
+}

@@ -1,0 +1,463 @@
+//! register, reproduce, retire and import on real registries: the example (with ONNX Runtime
+//! and git) and MLflow stores made by the pinned `mlflow` package (tests/data/mlflow,
+//! scripts/make_mlflow_fixture.py).
+
+use crate::util::{example_dir, repo_root, run};
+use modelgate::synth::commit_all;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Every file under `dir` with its bytes: to prove a failed command wrote nothing.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(d: &Path, base: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            if p.file_name().is_some_and(|n| n == ".git") {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, base, out);
+            } else {
+                out.insert(
+                    p.strip_prefix(base).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn registered_example() -> (tempfile::TempDir, String) {
+    let dir = example_dir();
+    let head = commit_all(dir.path(), "base").unwrap().to_string();
+    (dir, head)
+}
+
+const REGISTER: &[&str] = &[
+    "register",
+    "diabetes",
+    "--artifact",
+    "examples/diabetes/v2/model.onnx",
+    "--evaluate",
+    "examples/diabetes/eval.parquet",
+    "--label",
+    "label",
+    "--dataset",
+    "examples/diabetes/reference.parquet",
+    "--snapshot",
+    "feature_snapshot_20240405",
+    "--seed",
+    "7",
+    "--run-id",
+    "run_test",
+    "--python",
+    "3.11.7",
+    "--param",
+    "n_estimators=40",
+    "--param",
+    "learning_rate=0.1",
+    "--tag",
+    "framework=xgboost, onnx",
+    "--actor",
+    "alice@example.com",
+    "--at",
+    "2024-07-01T09:00:00Z",
+];
+
+#[test]
+fn register_hashes_evaluates_and_records_everything() {
+    let (dir, head) = registered_example();
+    let root = dir.path();
+    let req = root.join("requirements.txt");
+    std::fs::write(&req, "# pins\nxgboost==2.1.4\nonnx==1.19.1\nnumpy>=2\n").unwrap();
+    let mut args = REGISTER.to_vec();
+    args.extend(["--requirements", "requirements.txt"]);
+    let (code, out, err) = run(&args, root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("registered diabetes@v3"), "{out}");
+    let text =
+        std::fs::read_to_string(root.join("registry/models/diabetes/versions/v3.yaml")).unwrap();
+    // The same artifact as v2, on the same evaluation data: the same ROC-AUC as v2 records.
+    let (code, json, _) = run(&["search", "name = 'diabetes'", "--format", "json"], root);
+    assert_eq!(code, 0);
+    let hits: Value = serde_json::from_str(&json).unwrap();
+    let auc = |v: u64| {
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["version"] == v)
+            .unwrap()["metrics"]["roc_auc"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((auc(3) - auc(2)).abs() < 1e-4, "{} vs {}", auc(3), auc(2));
+    for needle in [
+        &format!("git_commit: {head}") as &str,
+        "random_seed: 7",
+        "run_id: run_test",
+        "sha256: b0b29aa3ff9477bf4cdba6eb70ac88322c0bf8b1429380cbee0c6b5a0c60ca16",
+        "rows: 2000",
+        "sha256: 98371e6e6d3a8e971930c487318ad503c3e311d6ac720686c7b4baf70c179367",
+        "xgboost: \"2.1.4\"",
+        "python: \"3.11.7\"",
+        "n_estimators: 40",
+        "framework: \"xgboost, onnx\"",
+        "  sex: {demographic_parity:",
+        "  age_group: {demographic_parity:",
+    ] {
+        assert!(text.contains(needle), "missing `{needle}` in\n{text}");
+    }
+    assert!(
+        !text.contains("numpy"),
+        "unpinned requirements are not recorded"
+    );
+    let audit = std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "register");
+    assert_eq!(last["version"], 3);
+    assert_eq!(last["details"]["git_commit"], head.as_str());
+    let (code, out, err) = run(&["validate"], root);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // reproduce: the recipe, with the dataset verified.
+    let (code, out, _) = run(&["reproduce", "diabetes@v3", "--format", "json"], root);
+    assert_eq!(code, 0, "{out}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(r["git_commit"], head.as_str());
+    assert_eq!(r["random_seed"], 7);
+    assert_eq!(r["run_id"], "run_test");
+    assert_eq!(r["dataset_check"], "verified");
+    assert_eq!(r["packages"]["xgboost"], "2.1.4");
+    assert!(
+        r["steps"][0].as_str().unwrap() == format!("git checkout {head}"),
+        "{r}"
+    );
+    let (code, text, _) = run(&["reproduce", "diabetes@v3"], root);
+    assert_eq!(code, 0);
+    assert!(text.contains("the local file matches its sha256"), "{text}");
+    // A changed dataset is caught: exit 1.
+    let mut bytes = std::fs::read(root.join("examples/diabetes/reference.parquet")).unwrap();
+    bytes.push(0);
+    std::fs::write(root.join("examples/diabetes/reference.parquet"), bytes).unwrap();
+    let (code, text, _) = run(&["reproduce", "diabetes@v3"], root);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("MISMATCH"), "{text}");
+}
+
+#[test]
+fn register_bad_inputs_write_nothing() {
+    let (dir, _) = registered_example();
+    let root = dir.path();
+    std::fs::write(root.join("notes.txt"), "not a model").unwrap();
+    let before = snapshot(root);
+    let with = |artifact: &str| {
+        let mut a: Vec<&str> = vec![
+            "register",
+            "diabetes",
+            "--artifact",
+            artifact,
+            "--actor",
+            "alice@example.com",
+        ];
+        a.extend(["--metrics", "roc_auc=0.9"]);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (with("examples/diabetes/v9/model.onnx"), "cannot be read"),
+        (with("notes.txt"), "not a usable ONNX model"),
+        (
+            with("examples/heart_disease/v3/model.onnx"),
+            "takes 12 features, but registry/models/diabetes/model.yaml lists 8",
+        ),
+        (
+            vec![
+                "register".into(),
+                "no_such_model".into(),
+                "--artifact".into(),
+                "examples/diabetes/v2/model.onnx".into(),
+                "--actor".into(),
+                "a@b".into(),
+            ],
+            "there is no model `no_such_model`",
+        ),
+        (
+            {
+                let mut v = with("examples/diabetes/v2/model.onnx");
+                v.extend(["--metrics".into(), "f1=abc".into()]);
+                v
+            },
+            "`abc` is not a number",
+        ),
+    ];
+    for (args, expected) in cases {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = run(&a, root);
+        assert_eq!(code, 2, "{a:?}: {out}{err}");
+        assert!(
+            err.contains(expected),
+            "{a:?}: expected `{expected}` in: {err}"
+        );
+        assert_eq!(snapshot(root), before, "{a:?} wrote something");
+    }
+    // Uncommitted changes in the code repository: refused unless --allow-dirty.
+    std::fs::write(
+        root.join("model-cards/diabetes.md"),
+        "# changed, not committed\n",
+    )
+    .unwrap();
+    let before = snapshot(root);
+    let args = with("examples/diabetes/v2/model.onnx");
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, err) = run(&a, root);
+    assert_eq!(code, 2);
+    assert!(err.contains("uncommitted changes"), "{err}");
+    assert_eq!(snapshot(root), before);
+    let mut a2 = a.clone();
+    a2.push("--allow-dirty");
+    let (code, out, err) = run(&a2, root);
+    assert_eq!(code, 0, "{out}{err}");
+    let text =
+        std::fs::read_to_string(root.join("registry/models/diabetes/versions/v3.yaml")).unwrap();
+    assert!(text.contains("dirty: true"), "{text}");
+}
+
+#[test]
+fn retire_plans_from_the_audit_log_and_applies_atomically() {
+    let (dir, _) = registered_example();
+    let root = dir.path();
+    let before = snapshot(root);
+    // Before the log's first entry: an error.
+    let (code, _, err) = run(&["retire", "--today", "2023-12-31"], root);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("before the audit log's first entry (2024-01-10)"),
+        "{err}"
+    );
+    // Early on, nothing is due; the dates come from the log, not from file times.
+    // heart_disease v2 stopped being champion on 2024-03-22: 89 days, under 90.
+    let (code, out, _) = run(
+        &["retire", "--today", "2024-06-19", "--format", "json"],
+        root,
+    );
+    assert_eq!(code, 0);
+    let p: Value = serde_json::from_str(&out).unwrap();
+    let steps = p["steps"].as_array().unwrap();
+    assert!(steps.is_empty(), "{p}");
+    let (code, out, _) = run(
+        &["retire", "--today", "2024-06-20", "--format", "json"],
+        root,
+    );
+    assert_eq!(code, 0);
+    let p: Value = serde_json::from_str(&out).unwrap();
+    let steps = p["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{p}");
+    assert_eq!(steps[0]["model"], "heart_disease");
+    assert_eq!(steps[0]["version"], 2);
+    assert_eq!(steps[0]["action"], "archive");
+    assert_eq!(steps[0]["since"], "2024-03-22");
+    assert_eq!(steps[0]["days"], 90);
+    assert_eq!(snapshot(root), before, "a plan writes nothing");
+
+    // Years later: archive and delete, former champions kept for champion_history_days.
+    let (code, out, _) = run(
+        &["retire", "--today", "2025-03-01", "--format", "json"],
+        root,
+    );
+    assert_eq!(code, 0);
+    let p: Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        p["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["action"] == "archive"),
+        "{p}"
+    );
+    let (code, out, err) = run(
+        &[
+            "retire",
+            "--today",
+            "2026-11-26",
+            "--apply",
+            "--actor",
+            "ops@example.com",
+        ],
+        root,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("delete  heart_disease v1"), "{out}");
+    assert!(out.contains("artifacts were kept on disk"), "{out}");
+    assert!(root.join("examples/heart_disease/v1/model.onnx").is_file());
+    let v1 = std::fs::read_to_string(root.join("registry/models/heart_disease/versions/v1.yaml"))
+        .unwrap();
+    assert!(v1.contains("deleted_at: 2026-11-26T00:00:00Z"), "{v1}");
+    let audit = std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap();
+    assert!(audit.contains("\"action\":\"delete\""), "{audit}");
+    assert!(audit.contains("\"action\":\"archive\",\"model\":\"diabetes\",\"version\":1"));
+    let (code, out, err) = run(&["validate"], root);
+    assert_eq!(code, 0, "{out}{err}");
+    // The pull request that retires passes the gate: every archive has its audit entry.
+    let base = {
+        let repo = git2::Repository::open(root).unwrap();
+        repo.head()
+            .unwrap()
+            .peel_to_commit()
+            .unwrap()
+            .id()
+            .to_string()
+    };
+    commit_all(root, "retire").unwrap();
+    let (code, out, err) = run(&["check", "--base", &base, "--head", "HEAD"], root);
+    assert_eq!(code, 0, "{out}{err}");
+    // Applying again changes nothing; deleting artifacts now removes the files.
+    let (code, out, _) = run(&["retire", "--today", "2026-11-26", "--apply"], root);
+    assert_eq!(code, 0);
+    assert!(out.contains("0 to archive, 0 to delete"), "{out}");
+}
+
+#[test]
+fn retire_deletes_artifacts_only_when_asked() {
+    let (dir, _) = registered_example();
+    let root = dir.path();
+    let (code, out, err) = run(
+        &[
+            "retire",
+            "--today",
+            "2026-11-26",
+            "--apply",
+            "--delete-artifacts",
+            "--actor",
+            "ops@example.com",
+        ],
+        root,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("deleted examples/heart_disease/v1/model.onnx"),
+        "{out}"
+    );
+    assert!(!root.join("examples/heart_disease/v1/model.onnx").exists());
+    // Artifacts of live versions stay.
+    assert!(root.join("examples/heart_disease/v3/model.onnx").is_file());
+    assert!(root.join("examples/heart_disease/v4/model.onnx").is_file());
+    let (code, out, err) = run(&["validate"], root);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+fn empty_registry() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(&["init"], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    dir
+}
+
+fn store(name: &str) -> String {
+    repo_root()
+        .join("tests/data/mlflow")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn import_mlflow_file_store_and_sqlite_agree() {
+    let a = empty_registry();
+    let b = empty_registry();
+    for (dir, s) in [
+        (a.path(), store("filestore/mlruns")),
+        (b.path(), store("sqlite/mlflow.db")),
+    ] {
+        let (code, out, err) = run(
+            &[
+                "import",
+                "mlflow",
+                &s,
+                "--copy-artifacts",
+                "artifacts",
+                "--actor",
+                "ops@example.com",
+            ],
+            dir,
+        );
+        assert_eq!(code, 0, "{s}: {out}{err}");
+        assert!(out.contains("imported 2 models, 5 versions"), "{out}");
+        let (code, out, err) = run(&["validate"], dir);
+        assert_eq!(code, 0, "{s}: {out}{err}");
+    }
+    let (sa, sb) = (snapshot(a.path()), snapshot(b.path()));
+    let models: Vec<&String> = sa
+        .keys()
+        .filter(|k| k.starts_with("registry/models/") || k.starts_with("artifacts/"))
+        .collect();
+    // 5 version files, 2 model.yaml, 2 aliases.yaml, 5 artifacts, and init's .gitkeep.
+    assert_eq!(models.len(), 5 + 2 + 2 + 5 + 1, "{models:?}");
+    for k in models {
+        assert_eq!(sa.get(k), sb.get(k), "{k} differs between the two backends");
+    }
+    let v3 = String::from_utf8(sa["registry/models/churn_model/versions/v3.yaml"].clone()).unwrap();
+    // Latest metric = highest step (0.88 at step 2), not the last line written (0.87 at step 1).
+    assert!(v3.contains("roc_auc: 0.88"), "{v3}");
+    assert!(
+        v3.contains("git_commit: 5266752c58c2390ebcf2b46231ebf5863d1f7f2c"),
+        "{v3}"
+    );
+    assert!(v3.contains("n_estimators: 300"), "{v3}");
+    assert!(
+        v3.contains("run_id: 632524ccf327477da496acfedbc8dbe5"),
+        "{v3}"
+    );
+    assert!(v3.contains("validation_status: pending"), "{v3}");
+    assert_eq!(
+        String::from_utf8(sa["registry/models/churn_model/aliases.yaml"].clone()).unwrap(),
+        "challenger: 3\nchampion: 2\n"
+    );
+    // MLflow's `Fraud-Detector` becomes `fraud_detector`.
+    assert!(sa.contains_key("registry/models/fraud_detector/model.yaml"));
+    let audit = String::from_utf8(sa["registry/audit.jsonl"].clone()).unwrap();
+    assert_eq!(audit.lines().count(), 5 + 4, "{audit}");
+    // A second import refuses to overwrite, and writes nothing.
+    let before = snapshot(a.path());
+    let (code, _, err) = run(
+        &[
+            "import",
+            "mlflow",
+            &store("filestore/mlruns"),
+            "--actor",
+            "x@y",
+        ],
+        a.path(),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("already exists; import never overwrites"),
+        "{err}"
+    );
+    assert_eq!(snapshot(a.path()), before);
+}
+
+#[test]
+fn import_mlflow_bad_stores_are_refused_whole() {
+    let dir = empty_registry();
+    let before = snapshot(dir.path());
+    for (s, expected) in [
+        ("bad-deleted-run/mlruns", "is deleted in MLflow"),
+        ("bad-missing-run/mlruns", "is not in the store"),
+        ("bad-metric-space/mlruns", "named `val auc`"),
+        ("no-such-store", "no such file or folder"),
+    ] {
+        let (code, out, err) = run(
+            &["import", "mlflow", &store(s), "--actor", "x@y"],
+            dir.path(),
+        );
+        assert_eq!(code, 2, "{s}: {out}{err}");
+        assert!(
+            err.contains(expected),
+            "{s}: expected `{expected}` in {err}"
+        );
+        assert_eq!(snapshot(dir.path()), before, "{s} wrote something");
+    }
+}
