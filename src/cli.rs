@@ -130,6 +130,16 @@ pub struct ValidateArgs {
     /// Skip hashing local artifacts and datasets.
     #[arg(long)]
     pub no_digests: bool,
+    /// Post the Markdown report as one comment on the pull request, edited on later runs
+    /// (needs GITHUB_TOKEN; without one, prints what it would send).
+    #[arg(long)]
+    pub comment: bool,
+    /// The pull request (default: from GITHUB_EVENT_PATH or GITHUB_REF).
+    #[arg(long, value_name = "N", requires = "comment")]
+    pub pr: Option<u64>,
+    /// The GitHub repository (default: GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
 }
 
 /// `modelgate demo`.
@@ -158,6 +168,16 @@ pub struct CheckArgs {
     /// Skip hashing local artifacts and datasets of the head.
     #[arg(long)]
     pub no_digests: bool,
+    /// Post the Markdown report as one comment on the pull request, edited on later runs
+    /// (needs GITHUB_TOKEN; without one, prints what it would send).
+    #[arg(long)]
+    pub comment: bool,
+    /// The pull request (default: from GITHUB_EVENT_PATH or GITHUB_REF).
+    #[arg(long, value_name = "N", requires = "comment")]
+    pub pr: Option<u64>,
+    /// The GitHub repository (default: GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
 }
 
 /// `modelgate promote`.
@@ -285,6 +305,19 @@ pub struct DriftArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Open, update or close one GitHub issue per model at or above the `issue` severity
+    /// (needs GITHUB_TOKEN; without one, prints what it would send).
+    #[arg(long, requires = "all")]
+    pub open_issues: bool,
+    /// POST a JSON message to this webhook (e.g. Slack) for models at `alert` and above.
+    #[arg(long, value_name = "URL")]
+    pub notify_webhook: Option<String>,
+    /// The GitHub repository (default: GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// The site's URL, for links in issues (default: the repository's GitHub Pages URL).
+    #[arg(long, value_name = "URL")]
+    pub site_url: Option<String>,
 }
 
 /// `modelgate profile`.

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cmd;
 pub mod diag;
 pub mod gates;
+pub mod github;
 pub mod gitops;
 pub mod lifecycle;
 pub mod monitor;

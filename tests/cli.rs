@@ -81,7 +81,10 @@ fn init_then_new_gives_a_valid_registry() {
         "registry/allowed_signers",
         "registry/audit.jsonl",
         "model-cards/TEMPLATE.md",
-        ".github/workflows/modelgate-validate.yml",
+        ".github/workflows/modelgate-check.yml",
+        ".github/workflows/modelgate-drift.yml",
+        ".github/workflows/modelgate-batch.yml",
+        ".github/workflows/modelgate-pages.yml",
     ] {
         assert!(root.join(f).is_file(), "{f}");
     }

@@ -40,6 +40,12 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
             f.write_all(report::markdown(&outcome).as_bytes())?;
         }
     }
+    if args.comment {
+        let gh = crate::github::GitHub::from_env(args.repo.as_deref(), false)?;
+        let pr = crate::github::comment::pr_number(args.pr)?;
+        let done = crate::github::comment::upsert(&gh, pr, &report::markdown(&outcome))?;
+        eprintln!("modelgate: {done}");
+    }
     Ok(match outcome.verdict() {
         Verdict::Block => EXIT_FAIL,
         _ => EXIT_OK,

@@ -390,6 +390,43 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
             }
         }
     }
+    if args.open_issues || args.notify_webhook.is_some() {
+        let gh = crate::github::GitHub::from_env(args.repo.as_deref(), args.dry_run)?;
+        let opts = crate::github::drift::Options {
+            site_url: args.site_url.clone(),
+            webhook: args.notify_webhook.clone(),
+        };
+        if args.open_issues {
+            for o in crate::github::drift::sync(&gh, &results, &opts)? {
+                eprintln!(
+                    "modelgate: {} issue {}{}{}{}",
+                    o.model,
+                    o.action,
+                    o.issue.map(|n| format!(" #{n}")).unwrap_or_default(),
+                    if o.dispatched {
+                        ", retrain dispatched"
+                    } else {
+                        ""
+                    },
+                    if o.notified { ", webhook notified" } else { "" }
+                );
+            }
+        } else if let Some(url) = &args.notify_webhook {
+            for r in results
+                .iter()
+                .filter(|r| matches!(r.data.severity.as_str(), "alert" | "retrain"))
+            {
+                gh.webhook(
+                    url,
+                    &serde_json::json!({
+                        "text": crate::github::drift::title(r),
+                        "model": r.model, "version": r.version, "severity": r.data.severity,
+                        "drift_share": r.data.drift_share, "date": r.date,
+                    }),
+                )?;
+            }
+        }
+    }
     let failing = results
         .iter()
         .any(|r| fails(&r.data.severity, args.fail_on));

@@ -12,8 +12,13 @@ pub const ALLOWED_SIGNERS: &str = include_str!("allowed_signers");
 pub const MODEL_CARD: &str = include_str!("model-card.md");
 /// The model.yaml template.
 pub const MODEL_YAML: &str = include_str!("model.yaml");
-/// The pull-request workflow written by `init`.
-pub const WORKFLOW_VALIDATE: &str = include_str!("workflow-validate.yml");
+/// The GitHub Actions workflows written by `init`: file name and text.
+pub const WORKFLOWS: &[(&str, &str)] = &[
+    ("modelgate-check.yml", include_str!("workflows/check.yml")),
+    ("modelgate-drift.yml", include_str!("workflows/drift.yml")),
+    ("modelgate-batch.yml", include_str!("workflows/batch.yml")),
+    ("modelgate-pages.yml", include_str!("workflows/pages.yml")),
+];
 
 /// Where a registry keeps its own model-card template.
 pub const CARD_TEMPLATE_PATH: &str = "model-cards/TEMPLATE.md";
@@ -50,7 +55,7 @@ pub use crate::registry::write::{write_atomic, write_new_files};
 
 /// The files of a new registry.
 pub fn init_files() -> Vec<(String, String)> {
-    vec![
+    let mut files = vec![
         (crate::registry::POLICY_PATH.into(), POLICY.into()),
         (
             crate::signing::allowed_signers::SIGNERS_PATH.into(),
@@ -62,11 +67,11 @@ pub fn init_files() -> Vec<(String, String)> {
             String::new(),
         ),
         (CARD_TEMPLATE_PATH.into(), MODEL_CARD.into()),
-        (
-            ".github/workflows/modelgate-validate.yml".into(),
-            WORKFLOW_VALIDATE.into(),
-        ),
-    ]
+    ];
+    for (name, text) in WORKFLOWS {
+        files.push((format!(".github/workflows/{name}"), text.to_string()));
+    }
+    files
 }
 
 /// The files of a new model.

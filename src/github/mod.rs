@@ -1,0 +1,433 @@
+//! GitHub: a small REST client on octocrab, and what modelgate does with it — drift issues
+//! ([`drift`]), the pull-request comment ([`comment`]), retrain dispatches and webhooks.
+//!
+//! - The token comes from `GITHUB_TOKEN`, the repository from `--repo owner/name` or
+//!   `GITHUB_REPOSITORY`, the API from `GITHUB_API_URL` (GitHub Enterprise) or
+//!   `https://api.github.com`.
+//! - **Dry run without a token**: every request is printed (method, path, body) instead of
+//!   sent, and reads answer as if the repository were empty, so local runs and the demo need no
+//!   account.
+//! - **Retries** (octocrab's own retry layer is off, so the policy is in one place): 5xx and 429
+//!   are retried with exponential backoff; a 403 or 429 that is a rate limit waits for
+//!   `Retry-After` or until `x-ratelimit-reset`; the waiting is bounded in total
+//!   (`MODELGATE_GITHUB_MAX_WAIT`, seconds, default 60), after which the error says when the limit
+//!   resets.
+//! - **Errors** say what to do: 401 is a bad or expired token, 403 names the permission the token
+//!   lacks for that endpoint, 404 says the repository is missing or invisible to the token.
+
+pub mod comment;
+pub mod drift;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// The hidden marker prefix of everything modelgate writes on GitHub.
+pub const MARKER: &str = "<!-- modelgate:";
+
+/// A response.
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body (`null` when empty or not JSON).
+    pub body: Value,
+    /// The `rel="next"` link, for pagination.
+    pub next: Option<String>,
+}
+
+struct Live {
+    client: octocrab::Octocrab,
+    hooks: octocrab::Octocrab,
+    rt: tokio::runtime::Runtime,
+}
+
+enum Mode {
+    Live(Box<Live>),
+    DryRun,
+}
+
+/// A GitHub client for one repository.
+pub struct GitHub {
+    mode: Mode,
+    /// `owner/name`.
+    pub repo: String,
+    /// API base URL, without a trailing slash.
+    pub api: String,
+    max_wait: Duration,
+    /// Why this is a dry run, when it is.
+    pub dry_reason: Option<String>,
+}
+
+/// What a request failed with, in words a user can act on.
+fn explain(status: u16, method: &str, path: &str, repo: &str, body: &Value) -> String {
+    let msg = body
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    match status {
+        401 => format!(
+            "GitHub rejected the token (401 {msg}) for {method} {path}: GITHUB_TOKEN is missing, expired or revoked"
+        ),
+        403 => format!(
+            "GitHub refused {method} {path} (403 {msg}): the token lacks the permission {}; in a workflow, add it under `permissions:`",
+            permission_for(method, path)
+        ),
+        404 => format!(
+            "GitHub answered 404 for {method} {path}: the repository {repo} does not exist, or the token cannot see it (a private repository needs `metadata: read`), or the issue/pull request is gone"
+        ),
+        422 => format!("GitHub refused {method} {path} (422 {msg}): {body}"),
+        s => format!("GitHub answered {s} for {method} {path}: {msg}"),
+    }
+}
+
+/// The permission an endpoint needs, for error messages.
+pub fn permission_for(method: &str, path: &str) -> &'static str {
+    if path.ends_with("/dispatches") {
+        "`contents: write` (repository_dispatch)"
+    } else if path.contains("/pulls/") {
+        "`pull-requests: write`"
+    } else if path.contains("/issues") || path.contains("/labels") {
+        if method == "GET" {
+            "`issues: read`"
+        } else {
+            "`issues: write` (pull-request comments need `pull-requests: write`)"
+        }
+    } else {
+        "`contents: read`"
+    }
+}
+
+fn header(resp: &http::Response<impl Sized>, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+impl GitHub {
+    /// A client from the environment: `GITHUB_TOKEN`, `GITHUB_REPOSITORY` (or `repo`),
+    /// `GITHUB_API_URL`. Without a token, or with `dry_run`, requests are printed, not sent.
+    pub fn from_env(repo: Option<&str>, dry_run: bool) -> Result<GitHub> {
+        let repo = repo
+            .map(str::to_string)
+            .or_else(|| std::env::var("GITHUB_REPOSITORY").ok())
+            .filter(|r| !r.is_empty());
+        let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+        let api = std::env::var("GITHUB_API_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "https://api.github.com".into())
+            .trim_end_matches('/')
+            .to_string();
+        let max_wait = Duration::from_secs(
+            std::env::var("MODELGATE_GITHUB_MAX_WAIT")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(60),
+        );
+        let dry_reason = if dry_run {
+            Some("--dry-run".to_string())
+        } else if token.is_none() {
+            Some("no GITHUB_TOKEN".to_string())
+        } else {
+            None
+        };
+        let repo = match (repo, &dry_reason) {
+            (Some(r), _) => r,
+            (None, Some(_)) => "OWNER/REPO".to_string(),
+            (None, None) => bail!(
+                "which repository? pass --repo owner/name, or set GITHUB_REPOSITORY (Actions sets it)"
+            ),
+        };
+        let (owner, name) = repo
+            .split_once('/')
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+            .with_context(|| format!("repository `{repo}`: expected owner/name"))?;
+        let repo = format!("{owner}/{name}");
+        let mode = match (&dry_reason, token) {
+            (None, Some(token)) => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("starting the HTTP runtime")?;
+                let (client, hooks) = rt.block_on(async {
+                    let client = octocrab::Octocrab::builder()
+                        .base_uri(api.as_str())
+                        .map_err(|e| anyhow::anyhow!("GITHUB_API_URL `{api}`: {e}"))?
+                        .personal_token(token)
+                        .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+                        .set_connect_timeout(Some(Duration::from_secs(10)))
+                        .set_read_timeout(Some(Duration::from_secs(30)))
+                        .build()
+                        .map_err(|e| anyhow::anyhow!("building the GitHub client: {e}"))?;
+                    // Webhooks get a client without the token: it must never leave GitHub.
+                    let hooks = octocrab::Octocrab::builder()
+                        .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
+                        .set_connect_timeout(Some(Duration::from_secs(10)))
+                        .set_read_timeout(Some(Duration::from_secs(30)))
+                        .build()
+                        .map_err(|e| anyhow::anyhow!("building the webhook client: {e}"))?;
+                    Ok::<_, anyhow::Error>((client, hooks))
+                })?;
+                Mode::Live(Box::new(Live { client, hooks, rt }))
+            }
+            _ => Mode::DryRun,
+        };
+        Ok(GitHub {
+            mode,
+            repo,
+            api,
+            max_wait,
+            dry_reason,
+        })
+    }
+
+    /// Whether requests are printed instead of sent.
+    pub fn is_dry_run(&self) -> bool {
+        matches!(self.mode, Mode::DryRun)
+    }
+
+    /// `/repos/owner/name`.
+    pub fn repo_path(&self) -> String {
+        format!("/repos/{}", self.repo)
+    }
+
+    /// Sends one request (a path under the API, or a full URL from a `Link` header), with
+    /// retries. Dry run: prints it; GETs answer `[]`, writes answer a placeholder object.
+    pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Response> {
+        let (client, rt) = match &self.mode {
+            Mode::DryRun => {
+                if method != "GET" {
+                    println!(
+                        "[dry run: {}] {method} {path}{}",
+                        self.dry_reason.as_deref().unwrap_or(""),
+                        body.map(|b| format!(
+                            "\n{}",
+                            serde_json::to_string_pretty(b).unwrap_or_default()
+                        ))
+                        .unwrap_or_default()
+                    );
+                }
+                let answer = if method == "GET" {
+                    json!([])
+                } else {
+                    json!({"number": 0, "id": 0, "html_url": "(dry run)"})
+                };
+                return Ok(Response {
+                    status: 200,
+                    body: answer,
+                    next: None,
+                });
+            }
+            Mode::Live(l) => (&l.client, &l.rt),
+        };
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.api)
+        };
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            let result = rt.block_on(async {
+                let resp = match method {
+                    "GET" => client._get(url.as_str()).await,
+                    "POST" => client._post(url.as_str(), body).await,
+                    "PATCH" => client._patch(url.as_str(), body).await,
+                    "PUT" => client._put(url.as_str(), body).await,
+                    "DELETE" => client._delete(url.as_str(), body).await,
+                    m => return Err(anyhow::anyhow!("unsupported method {m}")),
+                }
+                .map_err(|e| anyhow::anyhow!("{method} {path}: {e}"))?;
+                let status = resp.status().as_u16();
+                let retry_after = header(&resp, "retry-after");
+                let remaining = header(&resp, "x-ratelimit-remaining");
+                let reset = header(&resp, "x-ratelimit-reset");
+                let link = header(&resp, "link");
+                let text = client
+                    .body_to_string(resp)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{method} {path}: reading the answer: {e}"))?;
+                Ok((status, retry_after, remaining, reset, link, text))
+            });
+            let (status, retry_after, remaining, reset, link, text) = match result {
+                Ok(x) => x,
+                Err(e) => {
+                    // Connection errors: retried like a 5xx.
+                    let wait = Duration::from_millis(500 * 2u64.pow(attempt.min(6)));
+                    if started.elapsed() + wait > self.max_wait || attempt >= 5 {
+                        return Err(e.context(format!(
+                            "GitHub could not be reached at {} (gave up after {} tries)",
+                            self.api,
+                            attempt + 1
+                        )));
+                    }
+                    std::thread::sleep(wait);
+                    attempt += 1;
+                    continue;
+                }
+            };
+            let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            if (200..300).contains(&status) {
+                return Ok(Response {
+                    status,
+                    body,
+                    next: link.as_deref().and_then(next_link),
+                });
+            }
+            let msg = body.get("message").and_then(Value::as_str).unwrap_or("");
+            let rate_limited = matches!(status, 403 | 429)
+                && (remaining.as_deref() == Some("0")
+                    || retry_after.is_some()
+                    || msg.to_ascii_lowercase().contains("rate limit"));
+            let wait = if rate_limited {
+                if let Some(s) = retry_after.as_deref().and_then(|s| s.parse::<u64>().ok()) {
+                    Some(Duration::from_secs(s))
+                } else if let Some(r) = reset.as_deref().and_then(|s| s.parse::<i64>().ok()) {
+                    let now = chrono::Utc::now().timestamp();
+                    Some(Duration::from_secs((r - now).max(1) as u64))
+                } else {
+                    Some(Duration::from_secs(60u64.min(2u64.pow(attempt + 1))))
+                }
+            } else if status >= 500 || status == 429 {
+                Some(Duration::from_millis(500 * 2u64.pow(attempt.min(6))))
+            } else {
+                None
+            };
+            match wait {
+                Some(w) if attempt < 8 && started.elapsed() + w <= self.max_wait => {
+                    eprintln!(
+                        "modelgate: GitHub answered {status} for {method} {path}; retrying in {:.1} s",
+                        w.as_secs_f64()
+                    );
+                    std::thread::sleep(w);
+                    attempt += 1;
+                }
+                Some(w) if rate_limited => bail!(
+                    "GitHub's rate limit holds {method} {path} for {} s more, beyond the {} s this run may wait (MODELGATE_GITHUB_MAX_WAIT); run again later",
+                    w.as_secs(),
+                    self.max_wait.as_secs()
+                ),
+                _ => bail!(explain(status, method, path, &self.repo, &body)),
+            }
+        }
+    }
+
+    /// GETs every page of a list.
+    pub fn list(&self, path: &str) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut next = Some(path.to_string());
+        let mut pages = 0;
+        while let Some(p) = next {
+            let r = self.request("GET", &p, None)?;
+            match r.body {
+                Value::Array(items) => out.extend(items),
+                other => bail!("GET {p}: expected a list, got {other}"),
+            }
+            next = r.next;
+            pages += 1;
+            if pages > 100 {
+                bail!("GET {path}: more than 100 pages; narrow the query");
+            }
+        }
+        Ok(out)
+    }
+
+    /// Makes sure a label exists (creating it when missing).
+    pub fn ensure_label(&self, name: &str, color: &str, description: &str) -> Result<()> {
+        if self.is_dry_run() {
+            return Ok(());
+        }
+        let path = format!("{}/labels/{}", self.repo_path(), percent(name));
+        match self.request("GET", &path, None) {
+            Ok(_) => Ok(()),
+            Err(e) if e.to_string().contains("answered 404") => {
+                let body = json!({"name": name, "color": color, "description": description});
+                match self.request("POST", &format!("{}/labels", self.repo_path()), Some(&body)) {
+                    Ok(_) => Ok(()),
+                    // Created meanwhile by another job.
+                    Err(e) if e.to_string().contains("already_exists") => Ok(()),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// POSTs JSON to a webhook (e.g. Slack's incoming webhook). Never sends the GitHub token.
+    pub fn webhook(&self, url: &str, body: &Value) -> Result<()> {
+        let (hooks, rt) = match &self.mode {
+            Mode::DryRun => {
+                println!(
+                    "[dry run: {}] POST {url}\n{}",
+                    self.dry_reason.as_deref().unwrap_or(""),
+                    serde_json::to_string_pretty(body)?
+                );
+                return Ok(());
+            }
+            Mode::Live(l) => (&l.hooks, &l.rt),
+        };
+        let (status, text) = rt.block_on(async {
+            let resp = hooks
+                ._post(url, Some(body))
+                .await
+                .map_err(|e| anyhow::anyhow!("POST to the webhook: {e}"))?;
+            let status = resp.status().as_u16();
+            let text = hooks.body_to_string(resp).await.unwrap_or_default();
+            Ok::<_, anyhow::Error>((status, text))
+        })?;
+        if !(200..300).contains(&status) {
+            bail!("the webhook answered {status}: {text}");
+        }
+        Ok(())
+    }
+}
+
+/// Percent-encodes a path segment.
+pub fn percent(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_header_next_is_found() {
+        let l = "<https://api.github.com/x?page=2>; rel=\"next\", <https://api.github.com/x?page=5>; rel=\"last\"";
+        assert_eq!(
+            next_link(l).as_deref(),
+            Some("https://api.github.com/x?page=2")
+        );
+        assert_eq!(next_link("<a>; rel=\"prev\""), None);
+    }
+
+    #[test]
+    fn permissions_are_named() {
+        assert!(permission_for("POST", "/repos/o/r/dispatches").contains("contents: write"));
+        assert!(permission_for("POST", "/repos/o/r/issues").contains("issues: write"));
+        assert_eq!(percent("severity:high"), "severity%3Ahigh");
+    }
+}
