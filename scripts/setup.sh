@@ -11,6 +11,8 @@
 #   - installs scripts/requirements.txt only when it changed (stamp: .tools/requirements.sha256)
 #   - writes .tools/ort-dylib-path: the absolute path of libonnxruntime.so.<version> in the venv
 #   - makes sure ssh-keygen exists (openssh-client via apt-get, only if missing)
+#   - makes sure /usr/bin/chromium exists (Debian's chromium via apt-get, only if missing), the
+#     browser of scripts/browser_check.py; MODELGATE_NO_CHROMIUM=1 skips this step
 #   - with --peers: installs scripts/requirements-peers.txt together with scripts/requirements.txt
 #     only when either changed (stamp: .tools/requirements-peers.sha256)
 set -euo pipefail
@@ -45,6 +47,19 @@ if ! command -v ssh-keygen >/dev/null 2>&1; then
 else
   log "ssh-keygen present"
 fi
+
+if [ "${MODELGATE_NO_CHROMIUM:-0}" = 1 ]; then
+  log "chromium step skipped (MODELGATE_NO_CHROMIUM=1)"
+elif [ ! -x /usr/bin/chromium ]; then
+  log "chromium missing: installing Debian's chromium (for scripts/browser_check.py)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null
+else
+  log "chromium present"
+fi
+# Playwright (scripts/requirements.txt) drives /usr/bin/chromium: never its own browser download
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating virtualenv $VENV"

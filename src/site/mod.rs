@@ -176,11 +176,13 @@ fn template_error(
     }
     let line = match (&var, &name) {
         (Some(v), Some(n)) => sources.iter().find(|(s, _)| s == n).and_then(|(_, src)| {
-            let needle = v.split('.').next().unwrap_or(v);
+            let needle = format!("{} ", v.split('.').next().unwrap_or(v));
             src.lines()
-                .position(|l| {
-                    l.contains(v.as_str())
-                        || (l.contains("{{") || l.contains("{%")) && l.contains(needle)
+                .position(|l| l.contains(v.as_str()))
+                .or_else(|| {
+                    src.lines().position(|l| {
+                        (l.contains("{{") || l.contains("{%")) && l.contains(needle.as_str())
+                    })
                 })
                 .map(|i| i + 1)
         }),
