@@ -18,6 +18,9 @@ fn report_peak_rss() {
     }
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = modelgate::cli::Cli::parse();
     let code = run(cli);

@@ -461,3 +461,80 @@ fn import_mlflow_bad_stores_are_refused_whole() {
         assert_eq!(snapshot(dir.path()), before, "{s} wrote something");
     }
 }
+
+#[test]
+fn search_index_is_a_cache_that_follows_every_change() {
+    let dir = example_dir();
+    let root = dir.path();
+    // Files older than the racy window, as in any real checkout.
+    let st = std::process::Command::new("find")
+        .args([
+            ".",
+            "-type",
+            "f",
+            "-exec",
+            "touch",
+            "-d",
+            "2024-01-01",
+            "{}",
+            "+",
+        ])
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let q = [
+        "search",
+        "metrics.roc_auc > 0.5",
+        "--order-by",
+        "metrics.roc_auc DESC",
+        "--format",
+        "json",
+    ];
+    let (code, first, err) = run(&q, root);
+    assert_eq!(code, 0, "{err}");
+    assert!(root.join(".modelgate/search-index.json").is_file());
+    // From the index: the same answer.
+    let (_, second, _) = run(&q, root);
+    assert_eq!(first, second);
+    let hits: Value = serde_json::from_str(&second).unwrap();
+    assert_eq!(hits[0]["name"], "heart_disease");
+    assert_eq!(hits[0]["version"], 4);
+    // A changed version file is parsed again: its new metric is found.
+    let f = root.join("registry/models/diabetes/versions/v1.yaml");
+    let t = std::fs::read_to_string(&f).unwrap();
+    let start = t.find("roc_auc: ").unwrap() + "roc_auc: ".len();
+    let end = start + t[start..].find([',', '}']).unwrap();
+    std::fs::write(&f, format!("{}0.99{}", &t[..start], &t[end..])).unwrap();
+    let (_, third, _) = run(&q, root);
+    let hits: Value = serde_json::from_str(&third).unwrap();
+    assert_eq!(hits[0]["name"], "diabetes", "{third}");
+    assert_eq!(hits[0]["version"], 1);
+    // A removed model disappears; an alias moved by hand is seen.
+    std::fs::remove_dir_all(root.join("registry/models/readmission")).unwrap();
+    std::fs::write(
+        root.join("registry/models/heart_disease/aliases.yaml"),
+        "champion: 4\n",
+    )
+    .unwrap();
+    let (_, fourth, _) = run(&q, root);
+    let hits: Value = serde_json::from_str(&fourth).unwrap();
+    assert!(
+        hits.as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["name"] != "readmission")
+    );
+    let v4 = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "heart_disease" && h["version"] == 4)
+        .unwrap();
+    assert_eq!(v4["stage"], "champion");
+    // A corrupt index is ignored and rewritten.
+    std::fs::write(root.join(".modelgate/search-index.json"), "{not json").unwrap();
+    let (code, fifth, _) = run(&q, root);
+    assert_eq!(code, 0);
+    assert_eq!(fourth, fifth);
+}

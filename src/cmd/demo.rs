@@ -63,25 +63,60 @@ fn monitor_main(work: &Path, main: git2::Oid) -> Result<String> {
     let reg =
         crate::registry::load(Box::new(crate::registry::source::FsSource::new(work)?))?.registry;
     let policy = reg.policy.clone().unwrap_or_default();
+    // Four weekly runs, as the scheduled job would have made them: a drift history.
     let mut results = Vec::new();
-    for m in reg.models.values() {
-        let over = m.spec.as_ref().and_then(|s| s.policy.as_ref());
-        let eff = crate::registry::policy::effective(&policy, over);
-        let opts = job::JobOptions {
-            drift: crate::monitor::drift::Options {
-                severity: eff.severity,
-                ..Default::default()
-            },
-            concept_drop: 0.05,
-            date: None,
-        };
-        results.push(job::run(&reg, work, m, &opts)?);
+    for (date, at) in [
+        ("2024-06-09", "2024-06-10T06:00:00Z"),
+        ("2024-06-16", "2024-06-17T06:00:00Z"),
+        ("2024-06-23", "2024-06-24T06:00:00Z"),
+        ("2024-06-30", "2024-07-01T06:00:00Z"),
+    ] {
+        let reg = crate::registry::load(Box::new(crate::registry::source::FsSource::new(work)?))?
+            .registry;
+        results.clear();
+        for m in reg.models.values() {
+            let over = m.spec.as_ref().and_then(|s| s.policy.as_ref());
+            let eff = crate::registry::policy::effective(&policy, over);
+            let opts = job::JobOptions {
+                drift: crate::monitor::drift::Options {
+                    severity: eff.severity,
+                    ..Default::default()
+                },
+                concept_drop: 0.05,
+                date: Some(date.to_string()),
+            };
+            results.push(job::run(&reg, work, m, &opts)?);
+        }
+        let at: crate::registry::types::Timestamp =
+            at.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+        crate::registry::write::write_changes(
+            work,
+            &job::files(&reg, &results, "modelgate-ci", &at),
+        )?;
+        crate::synth::commit_all(work, &format!("Weekly drift job {date}"))?;
     }
-    let at: crate::registry::types::Timestamp = "2024-07-01T06:00:00Z"
-        .parse()
-        .map_err(|e: String| anyhow::anyhow!(e))?;
-    crate::registry::write::write_changes(work, &job::files(&reg, &results, "modelgate-ci", &at))?;
-    crate::synth::commit_all(work, "Weekly drift job")?;
+    let _ = &reg;
+    let mut gh = crate::github::GitHub::from_env(Some("acme/model-registry"), true)?;
+    gh.brief = true;
+    let issues_out = {
+        let opts = crate::github::drift::Options::default();
+        let outcomes = crate::github::drift::sync(&gh, &results, &opts)?;
+        outcomes
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}: {}",
+                    o.model,
+                    if o.action == "opened" {
+                        "would open an issue"
+                    } else {
+                        o.action.as_str()
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     let mut s = String::new();
     s.push_str(&format!(
         "{:<16} {:>8}  {:<11} {:>11}  {:<17} files\n",
@@ -108,7 +143,8 @@ fn monitor_main(work: &Path, main: git2::Oid) -> Result<String> {
         ));
         s.push_str(&render::drift_text(&hd.data));
     }
-    s.push_str("\ncommitted to main with one `drift` audit entry per model; from now on the drift gate blocks promotions of heart_disease until its drift is dealt with\n");
+    s.push_str("\nfour weekly runs committed to main, each with one `drift` audit entry per model; from now on the drift gate blocks promotions of heart_disease until its drift is dealt with\n");
+    s.push_str(&format!("\nmodelgate drift --all --open-issues (dry run: the requests above are what it would send): {issues_out}\n"));
     Ok(s)
 }
 
@@ -181,6 +217,69 @@ fn score_with_champion(work: &Path) -> Result<String> {
         output.display(),
         lineage::text(&chain)
     ))
+}
+
+/// Registers diabetes v3 from the example's v2 artifact, with metrics and bias numbers computed
+/// on the labelled evaluation data, and commits it.
+fn register_diabetes(work: &Path) -> Result<String> {
+    use crate::lifecycle::register;
+    // The training code's pinned environment, committed with it.
+    crate::registry::write::write_atomic(
+        &work.join("train/requirements.txt"),
+        b"# the training environment of diabetes v3\nxgboost==2.1.4\nonnxmltools==1.16.0\nonnx==1.19.1\nnumpy==2.2.6\nscikit-learn==1.7.2\n",
+    )?;
+    crate::synth::commit_all(work, "Training environment of diabetes v3")?;
+    let reg =
+        crate::registry::load(Box::new(crate::registry::source::FsSource::new(work)?))?.registry;
+    let mut params = std::collections::BTreeMap::new();
+    params.insert("n_estimators".to_string(), register::param_value("40"));
+    params.insert("max_depth".to_string(), register::param_value("3"));
+    params.insert("learning_rate".to_string(), register::param_value("0.1"));
+    let req = register::Request {
+        model: crate::registry::types::ModelName::new("diabetes")?,
+        artifact: work.join("examples/diabetes/v2/model.onnx"),
+        artifact_uri: None,
+        explainer: None,
+        metrics: Default::default(),
+        params,
+        tags: [("framework".to_string(), "xgboost".to_string())].into(),
+        dataset: Some(work.join("examples/diabetes/reference.parquet")),
+        snapshot: Some("feature_snapshot_20240701".into()),
+        requirements: Some(work.join("train/requirements.txt")),
+        python: Some("3.11.7".into()),
+        image: Some("registry.example.com/diabetes:v3".into()),
+        seed: Some(303),
+        run_id: Some("run_demo_303".into()),
+        experiment: Some("diabetes_20240701_retrain".into()),
+        code_version: Some("v1.1.0".into()),
+        code_dir: work.to_path_buf(),
+        git_commit: None,
+        dirty: register::Dirty::Refuse,
+        evaluate: Some(register::Evaluate {
+            data: work
+                .join("examples/diabetes/eval.parquet")
+                .display()
+                .to_string(),
+            label: "label".into(),
+            threshold: 0.5,
+        }),
+        actor: "alice@example.com".into(),
+        at: "2024-07-02T09:00:00Z"
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?,
+    };
+    let plan = register::plan(&reg, work, &req)?;
+    crate::registry::write::write_changes(work, &plan.files)?;
+    crate::synth::commit_all(work, "Register diabetes v3")?;
+    let mut s = format!("registered diabetes@v{}\n", plan.version);
+    for l in &plan.summary {
+        s.push_str(&format!("  {l}\n"));
+    }
+    s.push_str(&format!(
+        "  wrote {} and the audit entry; committed\n",
+        plan.version_file
+    ));
+    Ok(s)
 }
 
 /// Makes a branch from `from`, checks it out, promotes heart_disease v4 to champion with the
@@ -368,6 +467,72 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
         Err(e) => println!("skipped: {e:#}"),
     }
 
+    heading("9. Register a new version: modelgate register diabetes --evaluate …");
+    let registered = register_diabetes(&work)?;
+    print!("{registered}");
+
+    heading("10. Reproduce it: modelgate reproduce diabetes@v3");
+    let reg =
+        crate::registry::load(Box::new(crate::registry::source::FsSource::new(&work)?))?.registry;
+    let name = crate::registry::types::ModelName::new("diabetes")?;
+    let recipe = crate::lifecycle::reproduce::recipe(&reg, &work, &name, 3)?;
+    print!("{}", crate::lifecycle::reproduce::text(&recipe));
+
+    heading("11. Search: metrics.roc_auc > 0.8 AND (stage = 'champion' OR stage = 'challenger')");
+    let filter = crate::lifecycle::search::parse(
+        "metrics.roc_auc > 0.8 AND (stage = 'champion' OR stage = 'challenger')",
+    )
+    .map_err(|e| anyhow::anyhow!(e.message))?;
+    let order = vec![
+        crate::lifecycle::search::parse_order("metrics.roc_auc DESC")
+            .map_err(|e| anyhow::anyhow!(e.message))?,
+    ];
+    for h in crate::lifecycle::search::search(&reg, filter.as_ref(), &order, 10) {
+        println!(
+            "{:<16} v{:<3} {:<11} roc_auc {}",
+            h.name,
+            h.version,
+            h.stage,
+            h.metrics
+                .get("roc_auc")
+                .map(|x| format!("{x:.4}"))
+                .unwrap_or_default()
+        );
+    }
+
+    heading("12. Retention plan: modelgate retire --today 2025-06-01");
+    let today = crate::lifecycle::retire::parse_day("2025-06-01")?;
+    let plan = crate::lifecycle::retire::plan(&reg, today, &[], "modelgate")?;
+    print!("{}", crate::lifecycle::retire::text(&plan, false));
+
+    heading("13. Sharding the scheduled jobs: modelgate plan --shards 2");
+    for i in 0..2u32 {
+        let models: Vec<&str> = reg
+            .models
+            .keys()
+            .map(|m| m.as_str())
+            .filter(|m| crate::shard::shard_of(m, 2) == i)
+            .collect();
+        println!("shard {i}/2: {}", models.join(" "));
+    }
+
+    heading("14. The site: modelgate site build");
+    let site = work.join("site");
+    let report = crate::site::build(
+        &work,
+        &crate::site::Options {
+            out: site.clone(),
+            base_url: None,
+            stamp: false,
+            force: false,
+        },
+    )?;
+    println!(
+        "built {} pages in {:.2} s; every internal link and anchor checked",
+        report.pages, report.seconds
+    );
+    println!("open file://{}", report.index.display());
+
     heading("Where to look");
     println!("the registry:   {}", work.join("registry").display());
     println!("model cards:    {}", work.join("model-cards").display());
@@ -380,7 +545,10 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
         work.join("registry/models/heart_disease/monitoring")
             .display()
     );
-    println!("not built yet:  site, plan, retire, search, … (`modelgate --help` lists them)");
+    println!(
+        "the site:       file://{}",
+        site.join("index.html").display()
+    );
     println!(
         "branches:       git -C {} log --oneline --all",
         work.display()

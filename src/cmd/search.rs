@@ -4,7 +4,6 @@ use super::{Ctx, EXIT_ERROR, EXIT_OK};
 use crate::cli::SearchArgs;
 use crate::diag::render::Format;
 use crate::lifecycle::search;
-use crate::registry::source::FsSource;
 use anyhow::Result;
 
 /// Runs the command.
@@ -33,8 +32,9 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<u8> {
         }
     }
     let root = ctx.registry_root()?;
-    let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
-    let hits = search::search(&reg, filter.as_ref(), &order, args.max_results);
+    // The search index (.modelgate/search-index.json): only changed files are parsed.
+    let index = crate::lifecycle::index::load(&root)?;
+    let hits = search::search_hits(index.hits(), filter.as_ref(), &order, args.max_results);
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&hits)?),
         _ => {

@@ -57,6 +57,8 @@ pub struct GitHub {
     max_wait: Duration,
     /// Why this is a dry run, when it is.
     pub dry_reason: Option<String>,
+    /// Dry run: print only the method, path and title, not whole bodies (the demo).
+    pub brief: bool,
 }
 
 /// What a request failed with, in words a user can act on.
@@ -193,6 +195,7 @@ impl GitHub {
             api,
             max_wait,
             dry_reason,
+            brief: false,
         })
     }
 
@@ -212,14 +215,19 @@ impl GitHub {
         let (client, rt) = match &self.mode {
             Mode::DryRun => {
                 if method != "GET" {
-                    println!(
-                        "[dry run: {}] {method} {path}{}",
-                        self.dry_reason.as_deref().unwrap_or(""),
-                        body.map(|b| format!(
-                            "\n{}",
-                            serde_json::to_string_pretty(b).unwrap_or_default()
-                        ))
+                    let shown = if self.brief {
+                        body.and_then(|b| b.get("title").or_else(|| b.get("event_type")))
+                            .map(|t| format!("  {t}"))
+                            .unwrap_or_default()
+                    } else {
+                        body.map(|b| {
+                            format!("\n{}", serde_json::to_string_pretty(b).unwrap_or_default())
+                        })
                         .unwrap_or_default()
+                    };
+                    println!(
+                        "[dry run: {}] {method} {path}{shown}",
+                        self.dry_reason.as_deref().unwrap_or("")
                     );
                 }
                 let answer = if method == "GET" {

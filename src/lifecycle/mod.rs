@@ -4,6 +4,7 @@
 
 pub mod approve;
 pub mod import;
+pub mod index;
 pub mod promote;
 pub mod register;
 pub mod reproduce;

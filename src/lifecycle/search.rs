@@ -529,10 +529,25 @@ pub fn search<'a>(
     order: &[OrderBy],
     max: usize,
 ) -> Vec<Hit<'a>> {
-    let mut hits: Vec<Hit<'a>> = reg
-        .models
-        .values()
-        .flat_map(|m| m.versions.values().map(move |v| hit(m, v)))
+    search_hits(
+        reg.models
+            .values()
+            .flat_map(|m| m.versions.values().map(move |v| hit(m, v))),
+        filter,
+        order,
+        max,
+    )
+}
+
+/// Filters, orders and truncates versions however they were loaded (the registry, or the
+/// search index of [`super::index`]).
+pub fn search_hits<'a>(
+    all: impl Iterator<Item = Hit<'a>>,
+    filter: Option<&Expr>,
+    order: &[OrderBy],
+    max: usize,
+) -> Vec<Hit<'a>> {
+    let mut hits: Vec<Hit<'a>> = all
         .filter(|h| filter.is_none_or(|e| matches(h, e)))
         .collect();
     hits.sort_by(|a, b| {

@@ -442,8 +442,8 @@ fn load_inner(
     })
 }
 
-/// Parses `v12.yaml` into 12.
-fn version_from_file_name(name: &str) -> Option<u32> {
+/// Parses `v12.yaml` into 12 (`None` for any other name).
+pub fn version_from_file_name(name: &str) -> Option<u32> {
     let n = name.strip_prefix('v')?.strip_suffix(".yaml")?;
     if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) || n.starts_with('0') {
         return None;

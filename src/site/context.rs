@@ -812,7 +812,14 @@ impl<'a> Site<'a> {
             html.push((
                 format!("{dir}/v{}.html", v.number),
                 "version.html",
-                Value::Object(self.version_context(m, spec, v, &row, &entries)?),
+                Value::Object(self.version_context(
+                    m,
+                    spec,
+                    v,
+                    &row,
+                    &entries,
+                    card_md.as_deref(),
+                )?),
             ));
         }
 
@@ -834,7 +841,7 @@ impl<'a> Site<'a> {
         });
         let mut other = vec![(
             format!("{dir}/model.json"),
-            (serde_json::to_string_pretty(&model_json)? + "\n").into_bytes(),
+            (serde_json::to_string(&model_json)? + "\n").into_bytes(),
         )];
         other.push((
             format!("{dir}/README.md"),
@@ -850,6 +857,7 @@ impl<'a> Site<'a> {
         v: &VersionEntry,
         row: &Value,
         entries: &[&Entry],
+        card_md: Option<&str>,
     ) -> Result<serde_json::Map<String, Value>> {
         let name = m.name.as_str();
         let s = &v.spec;
@@ -958,13 +966,11 @@ impl<'a> Site<'a> {
             .iter()
             .filter(|e| e.version == Some(v.number))
             .collect();
-        let card = m.card.as_ref().and_then(|c| {
-            self.reg
-                .source
-                .read(c, crate::registry::MAX_YAML_BYTES)
-                .ok()
-                .map(|b| (c.clone(), String::from_utf8_lossy(&b).into_owned()))
-        });
+        let card = m
+            .card
+            .as_ref()
+            .zip(card_md)
+            .map(|(c, t)| (c.clone(), t.to_string()));
         let roles = self
             .reg
             .policy

@@ -147,6 +147,52 @@ pub fn check_files(root: &Path, pages: &[PathBuf]) -> Result<Vec<BrokenLink>, io
     check_pages(root, &files, &dirs, rels, false)
 }
 
+/// Checks the links of a whole site held in memory: `files` are every file of the site
+/// (`/`-separated paths relative to its root) with their bytes (only HTML pages are parsed).
+/// The same rules as [`check_site`], without reading anything back from disk: a full build
+/// checks what it rendered before (or while) writing it.
+pub fn check_memory(files: &[(String, &[u8])]) -> Vec<BrokenLink> {
+    let mut names: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+    names.sort();
+    let mut dirs: FastSet<String> = FastSet::default();
+    dirs.insert(String::new());
+    for f in &names {
+        let mut cur = f.as_str();
+        while let Some((parent, _)) = cur.rsplit_once('/') {
+            dirs.insert(parent.to_string());
+            cur = parent;
+        }
+    }
+    let pages: Vec<usize> = (0..files.len()).filter(|i| is_html(&files[*i].0)).collect();
+    let parsed: Vec<Page> = parallel_map(&pages, |&i| Ok(parse(files[i].1))).unwrap_or_default();
+    let rels: Vec<&String> = pages.iter().map(|&i| &files[i].0).collect();
+    let map = targets(&names, rels.iter().copied().zip(&parsed));
+    let site = Site {
+        files: &map,
+        dirs: &dirs,
+    };
+    let idx: Vec<usize> = (0..rels.len()).collect();
+    let per_file: Vec<Vec<BrokenLink>> = parallel_map(&idx, |&k| {
+        let rel = rels[k];
+        let mut out = Vec::new();
+        for (line, link) in &parsed[k].links {
+            if let Verdict::Broken(reason) = site.check(rel, link) {
+                out.push(BrokenLink {
+                    file: PathBuf::from(rel),
+                    line: *line,
+                    link: link.clone(),
+                    reason,
+                });
+            }
+        }
+        Ok(out)
+    })
+    .unwrap_or_default();
+    let mut broken: Vec<BrokenLink> = per_file.into_iter().flatten().collect();
+    broken.sort();
+    broken
+}
+
 /// Walks the tree: every file, sorted, and every directory (`""` is the root).
 fn scan(root: &Path) -> io::Result<(Vec<String>, FastSet<String>)> {
     let mut files: Vec<String> = Vec::new();

@@ -242,20 +242,69 @@ fn file_stamp(path: &Path) -> String {
     }
 }
 
-/// Writes `bytes` to `out/rel` when they differ from what the cache says is there.
-fn put(
-    out: &Path,
-    rel: &str,
-    bytes: &[u8],
-    old: &BTreeMap<String, String>,
-) -> Result<(String, bool)> {
-    let h = sha(bytes);
+/// Whether `out/rel` must be (re)written: its bytes differ from what the cache says is there.
+fn stale(out: &Path, rel: &str, hash: &str, old: &BTreeMap<String, String>) -> bool {
+    !(old.get(rel).map(String::as_str) == Some(hash) && out.join(rel).is_file())
+}
+
+/// Writes a page. Pages are output, not registry data: a plain write (no fsync per file; the
+/// build cache is written last, atomically, so an interrupted build is redone, not trusted).
+fn write_page(out: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
     let path = out.join(rel);
-    let same = old.get(rel) == Some(&h) && path.is_file();
-    if !same {
-        crate::registry::write::write_atomic(&path, bytes)?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    Ok((h, !same))
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The pages of one model, rendered.
+struct Rendered {
+    name: String,
+    stamp: String,
+    row: serde_json::Value,
+    /// Path, bytes and sha256 (hashed on the rendering thread).
+    files: Vec<(String, Vec<u8>, String)>,
+}
+
+/// Renders the pages of every loaded model, in parallel.
+fn render_models(
+    reg: &crate::registry::Registry,
+    ctx: &context::Site<'_>,
+    tera: &tera::Tera,
+    sources: &[(String, String)],
+    stamps: &BTreeMap<String, String>,
+) -> Result<Vec<Rendered>> {
+    reg.models
+        .values()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|m| -> Result<Rendered> {
+            let pages = ctx.model_pages(m)?;
+            let mut files = Vec::new();
+            for (rel, template, value) in pages.html {
+                let c = tera::Context::from_value(value)
+                    .map_err(|e| anyhow::anyhow!("building the context of {rel}: {e}"))?;
+                let html = tera
+                    .render(template, &c)
+                    .map_err(|e| template_error(&e, sources, Some(template)))?;
+                files.push((rel, html.into_bytes()));
+            }
+            files.extend(pages.other);
+            let files = files
+                .into_iter()
+                .map(|(rel, bytes)| {
+                    let h = sha(&bytes);
+                    (rel, bytes, h)
+                })
+                .collect();
+            Ok(Rendered {
+                name: m.name.to_string(),
+                stamp: stamps.get(m.name.as_str()).cloned().unwrap_or_default(),
+                row: pages.row,
+                files,
+            })
+        })
+        .collect()
 }
 
 /// Builds the site of the registry at `root`.
@@ -364,42 +413,49 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         .collect();
 
     // Load only what changed (everything on a first build).
+    let timing = std::env::var_os("MODELGATE_SITE_TIMING").is_some();
+    let phase = |what: &str| {
+        if timing {
+            eprintln!("site: {what:<12} {:>7.3} s", start.elapsed().as_secs_f64());
+        }
+    };
+    phase("stamps");
     let reg = crate::registry::load_only(Box::new(FsSource::new(root)?), &changed)?.registry;
+    phase("load");
     let ctx = context::Site::new(&reg, root, opts)?;
 
     // Render changed models in parallel.
-    struct Rendered {
-        name: String,
-        stamp: String,
-        row: serde_json::Value,
-        files: Vec<(String, Vec<u8>)>,
-    }
-    let rendered: Vec<Rendered> = reg
+    // The audit page is independent of the models: rendered alongside them.
+    let audit_needed = audit_hash != old.audit || !out.join("audit.html").is_file();
+    // The pages the audit page may link to: those of unchanged models (from the cache) and
+    // those about to be rendered.
+    let mut audit_pages: BTreeSet<String> = old
         .models
-        .values()
-        .collect::<Vec<_>>()
-        .par_iter()
-        .map(|m| -> Result<Rendered> {
-            let pages = ctx.model_pages(m)?;
-            let mut files = Vec::new();
-            for (rel, template, value) in pages.html {
-                let c = tera::Context::from_value(value)
-                    .map_err(|e| anyhow::anyhow!("building the context of {rel}: {e}"))?;
-                let html = tera
-                    .render(template, &c)
-                    .map_err(|e| template_error(&e, &sources, Some(template)))?;
-                files.push((rel, html.into_bytes()));
+        .iter()
+        .filter(|(n, _)| stamps.contains_key(*n))
+        .flat_map(|(_, c)| c.files.iter().cloned())
+        .collect();
+    for (n, m) in &reg.models {
+        audit_pages.insert(format!("models/{n}/index.html"));
+        for v in m.versions.keys() {
+            audit_pages.insert(format!("models/{n}/v{v}.html"));
+        }
+    }
+    let (rendered, audit_html) = rayon::join(
+        || -> Result<Vec<Rendered>> { render_models(&reg, &ctx, &tera, &sources, &stamps) },
+        || -> Result<Option<String>> {
+            if !audit_needed {
+                return Ok(None);
             }
-            files.extend(pages.other);
-            Ok(Rendered {
-                name: m.name.to_string(),
-                stamp: stamps.get(m.name.as_str()).cloned().unwrap_or_default(),
-                row: pages.row,
-                files,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-
+            let value = ctx.audit(&audit_text, &audit_pages)?;
+            let c = tera::Context::from_value(value)?;
+            tera.render("audit.html", &c)
+                .map(Some)
+                .map_err(|e| template_error(&e, &sources, Some("audit.html")))
+        },
+    );
+    let (rendered, audit_html) = (rendered?, audit_html?);
+    phase("render");
     let mut new_cache = Cache {
         format: CACHE_FORMAT,
         global: global.clone(),
@@ -410,27 +466,31 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
     };
     let (mut written, mut unchanged, mut removed) = (0usize, 0usize, 0usize);
     let mut carried = 0usize;
-    let mut rewritten: Vec<String> = Vec::new();
-    let mut write = |rel: &str, bytes: &[u8], cache: &mut Cache| -> Result<()> {
-        let (h, w) = put(&out, rel, bytes, &old.files)?;
-        if w {
+    // Files to write: staged first, so that a full build is link-checked in memory before
+    // anything is written, then written in parallel.
+    let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut stage = |rel: String, bytes: Vec<u8>, h: String, cache: &mut Cache| {
+        if stale(&out, &rel, &h, &old.files) {
             written += 1;
-            rewritten.push(rel.to_string());
+            cache.files.insert(rel.clone(), h);
+            pending.push((rel, bytes));
         } else {
             unchanged += 1;
+            cache.files.insert(rel, h);
         }
-        cache.files.insert(rel.to_string(), h);
-        Ok(())
     };
     for (rel, body) in ASSETS {
-        write(rel, body.as_bytes(), &mut new_cache)?;
+        {
+            let b: &[u8] = body.as_bytes();
+            stage(rel.to_string(), b.to_vec(), sha(b), &mut new_cache);
+        }
     }
     let models_rendered = rendered.len();
     for r in rendered {
         let mut list = Vec::new();
-        for (rel, bytes) in &r.files {
-            write(rel, bytes, &mut new_cache)?;
+        for (rel, bytes, h) in r.files {
             list.push(rel.clone());
+            stage(rel, bytes, h, &mut new_cache);
         }
         // Pages of versions that no longer exist.
         if let Some(prev) = old.models.get(&r.name) {
@@ -500,18 +560,18 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         }
     }
     for (rel, bytes) in &index_files {
-        write(rel, bytes, &mut new_cache)?;
+        {
+            let b: &[u8] = bytes;
+            stage(rel.to_string(), b.to_vec(), sha(b), &mut new_cache);
+        }
     }
 
     // The audit page.
-    if audit_hash != old.audit || !out.join("audit.html").is_file() {
-        let pages: BTreeSet<String> = new_cache.files.keys().cloned().collect();
-        let value = ctx.audit(&audit_text, &pages)?;
-        let c = tera::Context::from_value(value)?;
-        let html = tera
-            .render("audit.html", &c)
-            .map_err(|e| template_error(&e, &sources, Some("audit.html")))?;
-        write("audit.html", html.as_bytes(), &mut new_cache)?;
+    if let Some(html) = &audit_html {
+        {
+            let b: &[u8] = html.as_bytes();
+            stage("audit.html".to_string(), b.to_vec(), sha(b), &mut new_cache);
+        }
     } else if let Some(h) = old.files.get("audit.html") {
         new_cache.files.insert("audit.html".into(), h.clone());
         carried += 1;
@@ -530,21 +590,55 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
             ));
         }
         s.push_str("</urlset>\n");
-        write("sitemap.xml", s.as_bytes(), &mut new_cache)?;
+        {
+            let b: &[u8] = s.as_bytes();
+            stage(
+                "sitemap.xml".to_string(),
+                b.to_vec(),
+                sha(b),
+                &mut new_cache,
+            );
+        }
     }
 
-    // Check links: every page on a full build, the rewritten ones on a rebuild.
+    phase("index");
+    // Check links: on a full build every page, in memory, before anything is written; on a
+    // rebuild the rewritten pages, against the site on disk.
     let full = old.models.is_empty();
-    let broken = if full {
-        linkcheck::check_site(&out)?
-    } else {
-        let html: Vec<PathBuf> = rewritten
+    let mut broken = if full {
+        let staged: std::collections::HashSet<&str> =
+            pending.iter().map(|(p, _)| p.as_str()).collect();
+        let all: Vec<(String, &[u8])> = pending
             .iter()
-            .filter(|f| f.ends_with(".html"))
-            .map(PathBuf::from)
+            .map(|(p, b)| (p.clone(), b.as_slice()))
+            .chain(
+                new_cache
+                    .files
+                    .keys()
+                    .filter(|k| !staged.contains(k.as_str()))
+                    .map(|k| (k.clone(), &b""[..])),
+            )
             .collect();
-        linkcheck::check_files(&out, &html)?
+        linkcheck::check_memory(&all)
+    } else {
+        Vec::new()
     };
+    let rewritten: Vec<String> = pending.iter().map(|(p, _)| p.clone()).collect();
+    if broken.is_empty() {
+        phase("linkcheck");
+        pending
+            .par_iter()
+            .map(|(rel, bytes)| write_page(&out, rel, bytes))
+            .collect::<Result<Vec<()>>>()?;
+        if !full {
+            let html: Vec<PathBuf> = rewritten
+                .iter()
+                .filter(|f| f.ends_with(".html"))
+                .map(PathBuf::from)
+                .collect();
+            broken = linkcheck::check_files(&out, &html)?;
+        }
+    }
     let links_checked = if full {
         new_cache.files.len()
     } else {
@@ -559,6 +653,7 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         let _ = std::fs::remove_file(&cache_path);
         bail!(msg);
     }
+    phase("write");
     crate::registry::write::write_atomic(&cache_path, &serde_json::to_vec(&new_cache)?)?;
     let unchanged = unchanged + carried;
     Ok(Report {
