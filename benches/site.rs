@@ -21,6 +21,7 @@ fn build(root: &Path, out: &Path, force: bool) -> modelgate::site::Report {
             base_url: None,
             stamp: false,
             force,
+            drift_issues: Default::default(),
         },
     )
     .unwrap()

@@ -718,5 +718,12 @@ pub enum SiteCommand {
         /// Rebuild every page, even those whose inputs did not change.
         #[arg(long)]
         force: bool,
+        /// Link each model page to its open drift issues, read from GitHub (GITHUB_TOKEN,
+        /// GITHUB_REPOSITORY or --repo; without a token this is skipped with a note).
+        #[arg(long)]
+        github_issues: bool,
+        /// The GitHub repository (default: GITHUB_REPOSITORY).
+        #[arg(long, value_name = "OWNER/NAME")]
+        repo: Option<String>,
     },
 }

@@ -437,3 +437,40 @@ fn check_comment_is_posted_once_and_edited() {
             .any(|r| r.method == "PATCH" && r.path.contains("/issues/comments/"))
     );
 }
+
+#[test]
+fn the_site_links_model_pages_to_their_open_drift_issues() {
+    let gh = FakeGitHub::start();
+    gh.require_token(TOKEN);
+    let dir = example_dir();
+    let n = gh.seed_issue(
+        "Drift: heart_disease (alert, 6/12 columns)",
+        "<!-- modelgate:drift model=heart_disease alias=champion version=3 -->\nbody",
+        &["modelgate:drift", "severity:high"],
+    );
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().display().to_string();
+    let (code, stdout, err) = gh_run(
+        &gh,
+        dir.path(),
+        &["site", "build", "--out", &o, "--github-issues"],
+        Some(TOKEN),
+    );
+    assert_eq!(code, 0, "{stdout}{err}");
+    let page = std::fs::read_to_string(out.path().join("models/heart_disease/index.html")).unwrap();
+    assert!(page.contains(&format!("#{n}</a>")), "issue link missing");
+    assert!(page.contains("Open drift issues"));
+    let other = std::fs::read_to_string(out.path().join("models/diabetes/index.html")).unwrap();
+    assert!(!other.contains("Open drift issues"));
+    // Without a token: built anyway, with a note.
+    let out2 = tempfile::tempdir().unwrap();
+    let o2 = out2.path().display().to_string();
+    let (code, _, err) = gh_run(
+        &gh,
+        dir.path(),
+        &["site", "build", "--out", &o2, "--github-issues"],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("without their drift issues"), "{err}");
+}

@@ -525,6 +525,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
             base_url: None,
             stamp: false,
             force: false,
+            drift_issues: Default::default(),
         },
     )?;
     println!(

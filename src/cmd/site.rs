@@ -12,13 +12,27 @@ pub fn run(ctx: &Ctx, args: &SiteArgs) -> Result<u8> {
             base_url,
             stamp,
             force,
+            github_issues,
+            repo,
         } => {
             let root = ctx.registry_root()?;
+            let mut drift_issues = Default::default();
+            if *github_issues {
+                let gh = crate::github::GitHub::from_env(repo.as_deref(), false)?;
+                if gh.is_dry_run() {
+                    eprintln!(
+                        "modelgate: no GITHUB_TOKEN: model pages are built without their drift issues"
+                    );
+                } else {
+                    drift_issues = crate::github::drift::open_issues(&gh)?;
+                }
+            }
             let opts = crate::site::Options {
                 out: out.clone(),
                 base_url: base_url.clone(),
                 stamp: *stamp,
                 force: *force,
+                drift_issues,
             };
             let r = crate::site::build(&root, &opts)?;
             println!(

@@ -308,3 +308,37 @@ pub fn sync(gh: &GitHub, results: &[ModelDrift], opts: &Options) -> Result<Vec<O
     }
     Ok(out)
 }
+
+/// The open drift issues of the repository, by model: number and URL (for the site).
+pub fn open_issues(gh: &GitHub) -> Result<std::collections::BTreeMap<String, Vec<(u64, String)>>> {
+    let mut out: std::collections::BTreeMap<String, Vec<(u64, String)>> = Default::default();
+    let prefix = format!("{MARKER}drift model=");
+    for i in gh.list(&format!(
+        "{}/issues?state=open&labels={}&per_page=100",
+        gh.repo_path(),
+        super::percent(LABEL)
+    ))? {
+        let Some(body) = i.get("body").and_then(Value::as_str) else {
+            continue;
+        };
+        let Some(model) = body
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|rest| rest.split_whitespace().next())
+        else {
+            continue;
+        };
+        if let (Some(n), Some(url)) = (
+            i.get("number").and_then(Value::as_u64),
+            i.get("html_url").and_then(Value::as_str),
+        ) {
+            out.entry(model.to_string())
+                .or_default()
+                .push((n, url.to_string()));
+        }
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    Ok(out)
+}

@@ -66,6 +66,7 @@ struct DriftRun {
 /// Everything the pages share.
 pub struct Site<'a> {
     reg: &'a Registry,
+    drift_issues: BTreeMap<String, Vec<(u64, String)>>,
     root: PathBuf,
     base_url: Option<String>,
     built_at: Option<String>,
@@ -152,6 +153,7 @@ impl<'a> Site<'a> {
         }
         Ok(Site {
             reg,
+            drift_issues: opts.drift_issues.clone(),
             root: root.to_path_buf(),
             base_url: opts
                 .base_url
@@ -797,7 +799,18 @@ impl<'a> Site<'a> {
         ctx.insert("drift_runs".into(), drift_runs.clone().into());
         ctx.insert("drift_chart".into(), drift_chart.into());
         ctx.insert("heat_strip".into(), heat.into());
-        ctx.insert("drift_issues".into(), json!([]));
+        ctx.insert(
+            "drift_issues".into(),
+            json!(
+                self.drift_issues
+                    .get(name)
+                    .map(|v| v
+                        .iter()
+                        .map(|(n, u)| json!({"number": n, "url": u}))
+                        .collect::<Vec<_>>())
+                    .unwrap_or_default()
+            ),
+        );
         ctx.insert(
             "card_html".into(),
             card_html.map(Value::from).unwrap_or(Value::Null),

@@ -63,6 +63,8 @@ pub struct Options {
     pub stamp: bool,
     /// Render everything.
     pub force: bool,
+    /// Open drift issues by model (number, URL), when known (`--github-issues`).
+    pub drift_issues: BTreeMap<String, Vec<(u64, String)>>,
 }
 
 /// What a build did.
