@@ -147,35 +147,83 @@ pub fn check_files(root: &Path, pages: &[PathBuf]) -> Result<Vec<BrokenLink>, io
     check_pages(root, &files, &dirs, rels, false)
 }
 
-/// Checks the links of a whole site held in memory: `files` are every file of the site
-/// (`/`-separated paths relative to its root) with their bytes (only HTML pages are parsed).
-/// The same rules as [`check_site`], without reading anything back from disk: a full build
-/// checks what it rendered before (or while) writing it.
-pub fn check_memory(files: &[(String, &[u8])]) -> Vec<BrokenLink> {
-    let mut names: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
+/// The links and anchors of one page, parsed once (on the thread that rendered it), for
+/// [`check_parsed`].
+#[derive(Debug, Default)]
+pub struct Parsed(Page);
+
+/// Parses one page's links and anchors.
+pub fn parse_page(html: &[u8]) -> Parsed {
+    Parsed(parse(html))
+}
+
+/// Checks the links of pages parsed with [`parse_page`], against `files` (every file of the
+/// site, `/`-separated and relative to its root). A link with a fragment into a page that is
+/// not among `pages` gets that page's anchors from `load` (e.g. read from disk); `None` there
+/// means no anchors.
+pub fn check_parsed(
+    files: &[String],
+    pages: &[(String, Parsed)],
+    load: impl Fn(&str) -> Option<Parsed> + Sync,
+) -> Vec<BrokenLink> {
+    let mut names: Vec<String> = files.to_vec();
     names.sort();
+    names.dedup();
     let mut dirs: FastSet<String> = FastSet::default();
     dirs.insert(String::new());
     for f in &names {
         let mut cur = f.as_str();
         while let Some((parent, _)) = cur.rsplit_once('/') {
-            dirs.insert(parent.to_string());
+            if !dirs.insert(parent.to_string()) {
+                break;
+            }
             cur = parent;
         }
     }
-    let pages: Vec<usize> = (0..files.len()).filter(|i| is_html(&files[*i].0)).collect();
-    let parsed: Vec<Page> = parallel_map(&pages, |&i| Ok(parse(files[i].1))).unwrap_or_default();
-    let rels: Vec<&String> = pages.iter().map(|&i| &files[i].0).collect();
-    let map = targets(&names, rels.iter().copied().zip(&parsed));
+    // Anchors of pages linked into with a fragment that were not parsed here.
+    let known: FastSet<&str> = pages.iter().map(|(p, _)| p.as_str()).collect();
+    let first = targets(&names, pages.iter().map(|(p, x)| (p, &x.0)));
+    let site = Site {
+        files: &first,
+        dirs: &dirs,
+    };
+    let mut more: Vec<String> = pages
+        .iter()
+        .flat_map(|(rel, x)| {
+            x.0.links
+                .iter()
+                .filter_map(|(_, link)| match site.check(rel, link) {
+                    Verdict::NeedAnchors(t) if !known.contains(t.as_str()) => Some(t),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    more.sort();
+    more.dedup();
+    let extra: Vec<(String, Page)> = more
+        .into_iter()
+        .map(|t| {
+            let p = load(&t).map(|x| x.0).unwrap_or_default();
+            (t, p)
+        })
+        .collect();
+    let map = targets(
+        &names,
+        pages
+            .iter()
+            .map(|(p, x)| (p, &x.0))
+            .chain(extra.iter().map(|(p, x)| (p, x))),
+    );
     let site = Site {
         files: &map,
         dirs: &dirs,
     };
-    let idx: Vec<usize> = (0..rels.len()).collect();
+    let idx: Vec<usize> = (0..pages.len()).collect();
     let per_file: Vec<Vec<BrokenLink>> = parallel_map(&idx, |&k| {
-        let rel = rels[k];
+        let (rel, x) = &pages[k];
         let mut out = Vec::new();
-        for (line, link) in &parsed[k].links {
+        for (line, link) in &x.0.links {
             if let Verdict::Broken(reason) = site.check(rel, link) {
                 out.push(BrokenLink {
                     file: PathBuf::from(rel),

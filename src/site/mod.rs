@@ -259,22 +259,71 @@ fn write_page(out: &Path, rel: &str, bytes: &[u8]) -> Result<()> {
     std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-/// The pages of one model, rendered.
+/// One file of this build: written when its bytes changed, its links parsed when it is a page
+/// that was written.
+struct Out {
+    rel: String,
+    hash: String,
+    written: bool,
+    parsed: Option<linkcheck::Parsed>,
+}
+
+/// Hashes a file, writes it when it changed, and parses its links when it is a written page:
+/// all on the thread that rendered it.
+fn emit(out: &Path, old: &BTreeMap<String, String>, rel: String, bytes: &[u8]) -> Result<Out> {
+    let hash = sha(bytes);
+    let written = stale(out, &rel, &hash, old);
+    if written {
+        write_page(out, &rel, bytes)?;
+    }
+    let parsed = (written && rel.ends_with(".html")).then(|| linkcheck::parse_page(bytes));
+    Ok(Out {
+        rel,
+        hash,
+        written,
+        parsed,
+    })
+}
+
+/// What a build wrote and parsed, for the report and the link check.
+#[derive(Default)]
+struct Tally {
+    written: usize,
+    unchanged: usize,
+    pages: Vec<(String, linkcheck::Parsed)>,
+}
+
+impl Tally {
+    fn add(&mut self, o: Out, cache: &mut Cache) {
+        if o.written {
+            self.written += 1;
+        } else {
+            self.unchanged += 1;
+        }
+        if let Some(p) = o.parsed {
+            self.pages.push((o.rel.clone(), p));
+        }
+        cache.files.insert(o.rel, o.hash);
+    }
+}
+
+/// The pages of one model, rendered and written.
 struct Rendered {
     name: String,
     stamp: String,
     row: serde_json::Value,
-    /// Path, bytes and sha256 (hashed on the rendering thread).
-    files: Vec<(String, Vec<u8>, String)>,
+    files: Vec<Out>,
 }
 
-/// Renders the pages of every loaded model, in parallel.
+/// Renders, writes and parses the pages of every loaded model, in parallel.
 fn render_models(
     reg: &crate::registry::Registry,
     ctx: &context::Site<'_>,
     tera: &tera::Tera,
     sources: &[(String, String)],
     stamps: &BTreeMap<String, String>,
+    out: &Path,
+    old: &BTreeMap<String, String>,
 ) -> Result<Vec<Rendered>> {
     reg.models
         .values()
@@ -289,16 +338,11 @@ fn render_models(
                 let html = tera
                     .render(template, &c)
                     .map_err(|e| template_error(&e, sources, Some(template)))?;
-                files.push((rel, html.into_bytes()));
+                files.push(emit(out, old, rel, html.as_bytes())?);
             }
-            files.extend(pages.other);
-            let files = files
-                .into_iter()
-                .map(|(rel, bytes)| {
-                    let h = sha(&bytes);
-                    (rel, bytes, h)
-                })
-                .collect();
+            for (rel, bytes) in pages.other {
+                files.push(emit(out, old, rel, &bytes)?);
+            }
             Ok(Rendered {
                 name: m.name.to_string(),
                 stamp: stamps.get(m.name.as_str()).cloned().unwrap_or_default(),
@@ -426,8 +470,8 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
     phase("load");
     let ctx = context::Site::new(&reg, root, opts)?;
 
-    // Render changed models in parallel.
-    // The audit page is independent of the models: rendered alongside them.
+    // Render (and write, and parse the links of) the changed models in parallel; the audit page
+    // is independent of them and renders alongside.
     let audit_needed = audit_hash != old.audit || !out.join("audit.html").is_file();
     // The pages the audit page may link to: those of unchanged models (from the cache) and
     // those about to be rendered.
@@ -444,7 +488,9 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         }
     }
     let (rendered, audit_html) = rayon::join(
-        || -> Result<Vec<Rendered>> { render_models(&reg, &ctx, &tera, &sources, &stamps) },
+        || -> Result<Vec<Rendered>> {
+            render_models(&reg, &ctx, &tera, &sources, &stamps, &out, &old.files)
+        },
         || -> Result<Option<String>> {
             if !audit_needed {
                 return Ok(None);
@@ -466,39 +512,24 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         models: BTreeMap::new(),
         files: BTreeMap::new(),
     };
-    let (mut written, mut unchanged, mut removed) = (0usize, 0usize, 0usize);
-    let mut carried = 0usize;
-    // Files to write: staged first, so that a full build is link-checked in memory before
-    // anything is written, then written in parallel.
-    let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut stage = |rel: String, bytes: Vec<u8>, h: String, cache: &mut Cache| {
-        if stale(&out, &rel, &h, &old.files) {
-            written += 1;
-            cache.files.insert(rel.clone(), h);
-            pending.push((rel, bytes));
-        } else {
-            unchanged += 1;
-            cache.files.insert(rel, h);
-        }
-    };
+    let mut tally = Tally::default();
+    let mut removed = 0usize;
     for (rel, body) in ASSETS {
-        {
-            let b: &[u8] = body.as_bytes();
-            stage(rel.to_string(), b.to_vec(), sha(b), &mut new_cache);
-        }
+        tally.add(
+            emit(&out, &old.files, rel.to_string(), body.as_bytes())?,
+            &mut new_cache,
+        );
     }
     let models_rendered = rendered.len();
     for r in rendered {
-        let mut list = Vec::new();
-        for (rel, bytes, h) in r.files {
-            list.push(rel.clone());
-            stage(rel, bytes, h, &mut new_cache);
+        let list: Vec<String> = r.files.iter().map(|o| o.rel.clone()).collect();
+        for o in r.files {
+            tally.add(o, &mut new_cache);
         }
         // Pages of versions that no longer exist.
         if let Some(prev) = old.models.get(&r.name) {
             for f in &prev.files {
-                if !list.contains(f) {
-                    let _ = std::fs::remove_file(out.join(f));
+                if !list.contains(f) && std::fs::remove_file(out.join(f)).is_ok() {
                     removed += 1;
                 }
             }
@@ -521,6 +552,7 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
             for f in &cm.files {
                 if let Some(h) = old.files.get(f) {
                     new_cache.files.insert(f.clone(), h.clone());
+                    tally.unchanged += 1;
                 }
             }
             new_cache.models.insert(name.clone(), cm.clone());
@@ -539,46 +571,41 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
     let rows: Vec<serde_json::Value> = new_cache.models.values().map(|c| c.row.clone()).collect();
     let index_key = sha(serde_json::to_string(&rows)?.as_bytes());
     new_cache.index = index_key.clone();
-    let index_files: Vec<(String, Vec<u8>)> =
-        if index_key != old.index || !out.join("index.html").is_file() {
-            let (value, json) = ctx.index(&rows)?;
-            let c = tera::Context::from_value(value)?;
-            let html = tera
-                .render("index.html", &c)
-                .map_err(|e| template_error(&e, &sources, Some("index.html")))?;
-            vec![
-                ("index.html".to_string(), html.into_bytes()),
-                ("models.json".to_string(), json.into_bytes()),
-            ]
-        } else {
-            Vec::new()
-        };
-    for f in ["index.html", "models.json"] {
-        if index_files.is_empty() {
+    if index_key != old.index || !out.join("index.html").is_file() {
+        let (value, json) = ctx.index(&rows)?;
+        let c = tera::Context::from_value(value)?;
+        let html = tera
+            .render("index.html", &c)
+            .map_err(|e| template_error(&e, &sources, Some("index.html")))?;
+        tally.add(
+            emit(&out, &old.files, "index.html".into(), html.as_bytes())?,
+            &mut new_cache,
+        );
+        tally.add(
+            emit(&out, &old.files, "models.json".into(), json.as_bytes())?,
+            &mut new_cache,
+        );
+    } else {
+        for f in ["index.html", "models.json"] {
             if let Some(h) = old.files.get(f) {
                 new_cache.files.insert(f.into(), h.clone());
-                carried += 1;
+                tally.unchanged += 1;
             }
         }
     }
-    for (rel, bytes) in &index_files {
-        {
-            let b: &[u8] = bytes;
-            stage(rel.to_string(), b.to_vec(), sha(b), &mut new_cache);
-        }
-    }
-
     // The audit page.
-    if let Some(html) = &audit_html {
-        {
-            let b: &[u8] = html.as_bytes();
-            stage("audit.html".to_string(), b.to_vec(), sha(b), &mut new_cache);
+    match &audit_html {
+        Some(html) => tally.add(
+            emit(&out, &old.files, "audit.html".into(), html.as_bytes())?,
+            &mut new_cache,
+        ),
+        None => {
+            if let Some(h) = old.files.get("audit.html") {
+                new_cache.files.insert("audit.html".into(), h.clone());
+                tally.unchanged += 1;
+            }
         }
-    } else if let Some(h) = old.files.get("audit.html") {
-        new_cache.files.insert("audit.html".into(), h.clone());
-        carried += 1;
     }
-
     // The sitemap, when the site has a public URL.
     if let Some(base) = &opts.base_url {
         let base = base.trim_end_matches('/');
@@ -592,76 +619,39 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
             ));
         }
         s.push_str("</urlset>\n");
-        {
-            let b: &[u8] = s.as_bytes();
-            stage(
-                "sitemap.xml".to_string(),
-                b.to_vec(),
-                sha(b),
-                &mut new_cache,
-            );
-        }
+        tally.add(
+            emit(&out, &old.files, "sitemap.xml".into(), s.as_bytes())?,
+            &mut new_cache,
+        );
     }
-
     phase("index");
-    // Check links: on a full build every page, in memory, before anything is written; on a
-    // rebuild the rewritten pages, against the site on disk.
-    let full = old.models.is_empty();
-    let mut broken = if full {
-        let staged: std::collections::HashSet<&str> =
-            pending.iter().map(|(p, _)| p.as_str()).collect();
-        let all: Vec<(String, &[u8])> = pending
-            .iter()
-            .map(|(p, b)| (p.clone(), b.as_slice()))
-            .chain(
-                new_cache
-                    .files
-                    .keys()
-                    .filter(|k| !staged.contains(k.as_str()))
-                    .map(|k| (k.clone(), &b""[..])),
-            )
-            .collect();
-        linkcheck::check_memory(&all)
-    } else {
-        Vec::new()
-    };
-    let rewritten: Vec<String> = pending.iter().map(|(p, _)| p.clone()).collect();
-    if broken.is_empty() {
-        phase("linkcheck");
-        pending
-            .par_iter()
-            .map(|(rel, bytes)| write_page(&out, rel, bytes))
-            .collect::<Result<Vec<()>>>()?;
-        if !full {
-            let html: Vec<PathBuf> = rewritten
-                .iter()
-                .filter(|f| f.ends_with(".html"))
-                .map(PathBuf::from)
-                .collect();
-            broken = linkcheck::check_files(&out, &html)?;
-        }
-    }
-    let links_checked = if full {
-        new_cache.files.len()
-    } else {
-        rewritten.len()
-    };
+
+    // Check the links of every page written (all of them on a full build), against the whole
+    // site; a page linked into with a fragment that was not rewritten is read back for its
+    // anchors.
+    let files: Vec<String> = new_cache.files.keys().cloned().collect();
+    let broken = linkcheck::check_parsed(&files, &tally.pages, |t| {
+        std::fs::read(out.join(t))
+            .ok()
+            .map(|b| linkcheck::parse_page(&b))
+    });
+    phase("linkcheck");
+    let links_checked = tally.pages.len();
     if !broken.is_empty() {
         let mut msg = format!("{} broken links in the site:\n", broken.len());
         for b in broken.iter().take(50) {
             msg.push_str(&format!("  {b}\n"));
         }
-        // Keep no cache: the next build starts over.
+        // Keep no cache: the next build renders and checks everything again.
         let _ = std::fs::remove_file(&cache_path);
         bail!(msg);
     }
-    phase("write");
     crate::registry::write::write_atomic(&cache_path, &serde_json::to_vec(&new_cache)?)?;
-    let unchanged = unchanged + carried;
+    phase("write");
     Ok(Report {
         pages: new_cache.files.len(),
-        written,
-        unchanged,
+        written: tally.written,
+        unchanged: tally.unchanged,
         removed,
         models_rendered,
         links_checked,
