@@ -60,6 +60,10 @@ fn hugo_site(root: &Path, dir: &Path) {
     }
 }
 
+// The allocator the binary uses, so the library rows compare with it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (models, versions, runs) = if full { (1000, 20, 5) } else { (12, 3, 1) };
