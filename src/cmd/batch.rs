@@ -25,6 +25,21 @@ pub fn parse_target(s: &str) -> Result<(ModelName, Result<Alias, u32>)> {
     Ok((name, sel))
 }
 
+/// The version `model@alias|vN` names in a loaded registry.
+pub fn resolve_version(reg: &crate::registry::Registry, target: &str) -> Result<(ModelName, u32)> {
+    let (name, sel) = parse_target(target)?;
+    let version = match sel {
+        Err(v) => v,
+        Ok(alias) => reg
+            .models
+            .get(&name)
+            .and_then(|m| m.aliases.get(&alias))
+            .map(|v| v.value)
+            .ok_or_else(|| anyhow::anyhow!("{name} has no {alias}"))?,
+    };
+    Ok((name, version))
+}
+
 /// Runs the command.
 pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
     if !(args.threshold > 0.0 && args.threshold < 1.0) {

@@ -12,16 +12,7 @@ pub fn run(ctx: &Ctx, args: &LineageArgs) -> Result<u8> {
     let root = ctx.registry_root()?;
     let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
     let chain = if args.target.contains('@') {
-        let (name, sel) = super::batch::parse_target(&args.target)?;
-        let version = match sel {
-            Err(v) => v,
-            Ok(alias) => reg
-                .models
-                .get(&name)
-                .and_then(|m| m.aliases.get(&alias))
-                .map(|v| v.value)
-                .with_context(|| format!("{name} has no {alias}"))?,
-        };
+        let (name, version) = super::batch::resolve_version(&reg, &args.target)?;
         lineage::of_version(&reg, name.as_str(), version)?
     } else {
         let pattern = args

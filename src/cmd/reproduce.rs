@@ -5,22 +5,13 @@ use crate::cli::ReproduceArgs;
 use crate::diag::render::Format;
 use crate::lifecycle::reproduce;
 use crate::registry::source::FsSource;
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 /// Runs the command. Exits 1 when the local dataset does not match its recorded digest.
 pub fn run(ctx: &Ctx, args: &ReproduceArgs) -> Result<u8> {
     let root = ctx.registry_root()?;
-    let (name, sel) = super::batch::parse_target(&args.target)?;
     let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
-    let version = match sel {
-        Err(v) => v,
-        Ok(alias) => reg
-            .models
-            .get(&name)
-            .and_then(|m| m.aliases.get(&alias))
-            .map(|v| v.value)
-            .with_context(|| format!("{name} has no {alias}"))?,
-    };
+    let (name, version) = super::batch::resolve_version(&reg, &args.target)?;
     let r = reproduce::recipe(&reg, &root, &name, version)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),

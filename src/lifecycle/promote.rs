@@ -30,13 +30,20 @@ fn aliases_text(aliases: &BTreeMap<Alias, u32>) -> String {
 
 /// Sets `archived_at` in a version file's text, keeping everything else byte for byte.
 pub fn set_archived_at(text: &str, at: &Timestamp) -> String {
+    set_time_field(text, "archived_at", at)
+}
+
+/// Sets a top-level timestamp field (`archived_at`, `deleted_at`) in a version file's text,
+/// keeping everything else byte for byte; appends it when the file has none.
+pub fn set_time_field(text: &str, key: &str, at: &Timestamp) -> String {
+    let prefix = format!("{key}:");
     let mut found = false;
     let mut out: String = text
         .split_inclusive('\n')
         .map(|line| {
-            if !found && line.starts_with("archived_at:") {
+            if !found && line.starts_with(&prefix) {
                 found = true;
-                format!("archived_at: {}\n", at.raw)
+                format!("{key}: {}\n", at.raw)
             } else {
                 line.to_string()
             }
@@ -46,7 +53,7 @@ pub fn set_archived_at(text: &str, at: &Timestamp) -> String {
         if !out.is_empty() && !out.ends_with('\n') {
             out.push('\n');
         }
-        out.push_str(&format!("archived_at: {}\n", at.raw));
+        out.push_str(&format!("{key}: {}\n", at.raw));
     }
     out
 }

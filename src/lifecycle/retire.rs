@@ -147,25 +147,7 @@ pub fn parse_day(s: &str) -> Result<NaiveDate> {
 
 /// Sets `deleted_at` in a version file's text, keeping everything else byte for byte.
 pub fn set_deleted_at(text: &str, at: &Timestamp) -> String {
-    let mut found = false;
-    let mut out: String = text
-        .split_inclusive('\n')
-        .map(|line| {
-            if !found && line.starts_with("deleted_at:") {
-                found = true;
-                format!("deleted_at: {}\n", at.raw)
-            } else {
-                line.to_string()
-            }
-        })
-        .collect();
-    if !found {
-        if !out.is_empty() && !out.ends_with('\n') {
-            out.push('\n');
-        }
-        out.push_str(&format!("deleted_at: {}\n", at.raw));
-    }
-    out
+    super::promote::set_time_field(text, "deleted_at", at)
 }
 
 fn is_local(uri: &str) -> bool {

@@ -290,6 +290,12 @@ pub struct Lineage {
 
 /// Escapes text for XML content and attribute values. Tabs and newlines become spaces, and
 /// characters that XML 1.0 forbids are dropped.
+/// Escapes text for XML and HTML text and attributes (tabs and newlines become spaces, other
+/// control characters are dropped).
+pub fn escape(s: &str) -> String {
+    esc(s)
+}
+
 fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len() + 8);
     for c in s.chars() {
