@@ -323,12 +323,13 @@ impl<'a> Site<'a> {
     }
 
     fn approvals_of(&self, m: &Model, v: &VersionEntry) -> Vec<Value> {
+        let no_roles = BTreeMap::new();
         let roles = self
             .reg
             .policy
             .as_ref()
-            .map(|p| p.roles.clone())
-            .unwrap_or_default();
+            .map(|p| &p.roles)
+            .unwrap_or(&no_roles);
         let mut out = Vec::new();
         for a in m
             .approvals
@@ -343,7 +344,7 @@ impl<'a> Site<'a> {
                 candidate: v,
                 approvals: &m.approvals,
                 signers: self.reg.signers.as_ref(),
-                roles: &roles,
+                roles,
                 alias_at: (m.aliases_file.as_deref().unwrap_or(""), None),
             };
             let problem = gates::approvals::judge(&inp, a);
@@ -364,13 +365,27 @@ impl<'a> Site<'a> {
         out
     }
 
-    fn bias_rows(&self, m: &Model, v: &VersionEntry) -> Vec<Value> {
-        let gate = self.gates_of(m, Alias::Champion);
-        let (warn, block) = gate
-            .bias
+    /// The champion gate's bias thresholds (the model's override, else the policy's).
+    fn bias_thresholds(&self, m: &Model) -> (f64, f64) {
+        let over = m
+            .spec
             .as_ref()
+            .and_then(|s| s.policy.as_ref())
+            .and_then(|p| p.gates.get(&Alias::Champion))
+            .and_then(|g| g.bias.as_ref());
+        let base = self
+            .reg
+            .policy
+            .as_ref()
+            .and_then(|p| p.gates.get(&Alias::Champion))
+            .and_then(|g| g.bias.as_ref());
+        over.or(base)
             .map(|b| (b.warn_at.value, b.block_at.value))
-            .unwrap_or((0.10, 0.15));
+            .unwrap_or((0.10, 0.15))
+    }
+
+    fn bias_rows(&self, m: &Model, v: &VersionEntry) -> Vec<Value> {
+        let (warn, block) = self.bias_thresholds(m);
         let f = |x: Option<f64>| x.map(num).unwrap_or_else(|| "—".into());
         v.spec
             .bias
@@ -968,17 +983,14 @@ impl<'a> Site<'a> {
             .iter()
             .filter(|e| e.version == Some(v.number))
             .collect();
-        let card = m
-            .card
-            .as_ref()
-            .zip(card_md)
-            .map(|(c, t)| (c.clone(), t.to_string()));
+        let card = m.card.as_deref().zip(card_md);
+        let no_roles = BTreeMap::new();
         let roles = self
             .reg
             .policy
             .as_ref()
-            .map(|p| p.roles.clone())
-            .unwrap_or_default();
+            .map(|p| &p.roles)
+            .unwrap_or(&no_roles);
         let mut promotions = Vec::new();
         for e in mine.iter().filter(|e| e.action == Action::Promote) {
             let Some(alias) = e.alias.as_deref().and_then(|a| a.parse::<Alias>().ok()) else {
@@ -997,7 +1009,7 @@ impl<'a> Site<'a> {
                 candidate: v,
                 approvals: &m.approvals,
                 signers: self.reg.signers.as_ref(),
-                roles: &roles,
+                roles,
                 alias_at: (m.aliases_file.as_deref().unwrap_or(""), None),
             };
             let results = [
@@ -1158,7 +1170,7 @@ impl<'a> Site<'a> {
         );
 
         let mut ctx = self.base(P2, &format!("models/{name}/v{}.html", v.number));
-        ctx.insert("m".into(), row.clone());
+        ctx.insert("m".into(), json!({ "name": row["name"] }));
         ctx.insert(
             "v".into(),
             json!({"number": v.number, "stage": stage_of(m, v)}),
