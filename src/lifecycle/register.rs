@@ -524,7 +524,7 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
             let quoted: BTreeMap<String, String> = packages.clone();
             let items: Vec<String> = quoted
                 .iter()
-                .map(|(k, v)| format!("{}: {}", yaml_str(k), serde_json::to_string(v).unwrap()))
+                .map(|(k, v)| format!("{}: {}", yaml_str(k), serde_json::Value::from(v.as_str())))
                 .collect();
             parts.push(format!("packages: {{{}}}", items.join(", ")));
         }

@@ -169,7 +169,7 @@ pub fn plan(reg: &Registry, today: NaiveDate, only: &[ModelName], actor: &str) -
             bail!("there is no model `{m}` in this registry");
         }
     }
-    let at = Timestamp::from_utc(today.and_hms_opt(0, 0, 0).expect("midnight").and_utc());
+    let at = Timestamp::from_utc(today.and_time(chrono::NaiveTime::MIN).and_utc());
     let policy_ret = reg.policy.as_ref().and_then(|p| p.retention.as_ref());
     let mut steps = Vec::new();
     let mut kept = Vec::new();
