@@ -321,14 +321,15 @@ fn load_inner(
     };
 
     // The audit log can legitimately grow large; it is not YAML and is not size-limited.
-    let (audit, audit_text) = match src.read(AUDIT_PATH, u64::MAX) {
+    // It is parsed below, alongside the models.
+    let audit_text = match src.read(AUDIT_PATH, u64::MAX) {
         Ok(bytes) => {
             files_read += 1;
             match String::from_utf8(bytes) {
-                Ok(text) => (audit::Log::parse(&text, &mut diags), text),
+                Ok(text) => Some(text),
                 Err(e) => {
                     diags.push(not_utf8(AUDIT_PATH, e.as_bytes(), e.utf8_error()));
-                    (audit::Log::default(), String::new())
+                    None
                 }
             }
         }
@@ -338,11 +339,11 @@ fn load_inner(
                     .in_file(AUDIT_PATH)
                     .hint("create it empty; modelgate appends to it"),
             );
-            (audit::Log::default(), String::new())
+            None
         }
         Err(e) => {
             diags.push(read_error(AUDIT_PATH, &e));
-            (audit::Log::default(), String::new())
+            None
         }
     };
 
@@ -394,33 +395,46 @@ fn load_inner(
     }
 
     let src_ref = src.as_ref();
-    let loaded: Vec<(Arc<Model>, usize)> = dirs
-        .into_par_iter()
-        .map(|name| {
-            let dir = format!("{MODELS_DIR}/{name}");
-            let fingerprint = src_ref.fingerprint(&dir);
-            let card = cards
-                .contains(&format!("{name}.md"))
-                .then(|| format!("{CARDS_DIR}/{name}.md"));
-            let reused = previous
-                .and_then(|p| p.models.get(&name))
-                .filter(|m| fingerprint.is_some() && m.fingerprint == fingerprint);
-            match reused {
-                Some(m) if m.card == card => (Arc::clone(m), 0),
-                Some(m) => {
-                    let mut m = Model::clone(m);
-                    m.card = card;
-                    (Arc::new(m), 0)
+    let parse_audit = || {
+        let mut audit_diags = Vec::new();
+        let log = audit_text
+            .as_deref()
+            .map(|t| audit::Log::parse(t, &mut audit_diags))
+            .unwrap_or_default();
+        (log, audit_diags)
+    };
+    let load_models = || -> Vec<(Arc<Model>, usize)> {
+        dirs.into_par_iter()
+            .map(|name| {
+                let dir = format!("{MODELS_DIR}/{name}");
+                let fingerprint = src_ref.fingerprint(&dir);
+                let card = cards
+                    .contains(&format!("{name}.md"))
+                    .then(|| format!("{CARDS_DIR}/{name}.md"));
+                let reused = previous
+                    .and_then(|p| p.models.get(&name))
+                    .filter(|m| fingerprint.is_some() && m.fingerprint == fingerprint);
+                match reused {
+                    Some(m) if m.card == card => (Arc::clone(m), 0),
+                    Some(m) => {
+                        let mut m = Model::clone(m);
+                        m.card = card;
+                        (Arc::new(m), 0)
+                    }
+                    None => {
+                        let (mut model, problems, n) = load_model(src_ref, name, &cards);
+                        model.fingerprint = fingerprint;
+                        model.problems = problems;
+                        (Arc::new(model), n)
+                    }
                 }
-                None => {
-                    let (mut model, problems, n) = load_model(src_ref, name, &cards);
-                    model.fingerprint = fingerprint;
-                    model.problems = problems;
-                    (Arc::new(model), n)
-                }
-            }
-        })
-        .collect();
+            })
+            .collect()
+    };
+    // The audit log's parse (serial) runs while the models load (in parallel).
+    let ((audit, audit_diags), loaded) = rayon::join(parse_audit, load_models);
+    diags.extend(audit_diags);
+    let audit_text = audit_text.unwrap_or_default();
     let mut models = BTreeMap::new();
     for (model, n) in loaded {
         diags.extend(model.problems.iter().cloned());

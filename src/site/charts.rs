@@ -34,6 +34,7 @@
 //! system sans-serif font.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::fmt::Write as _;
 
 /// Writes formatted text to a `String`. Writing to a `String` cannot fail.
@@ -43,9 +44,16 @@ macro_rules! w {
     }};
 }
 
+// The font stacks; the charts write them pre-escaped (`FONT_ATTR`, `MONO_ATTR`, checked in tests).
+#[cfg(test)]
 const FONT: &str =
     "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+#[cfg(test)]
 const MONO: &str = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'Liberation Mono', monospace";
+/// `FONT` and `MONO` escaped for an attribute (written into every chart and lineage node).
+const FONT_ATTR: &str = "system-ui, -apple-system, &#39;Segoe UI&#39;, Roboto, &#39;Helvetica Neue&#39;, Arial, sans-serif";
+const MONO_ATTR: &str =
+    "ui-monospace, SFMono-Regular, Menlo, Consolas, &#39;Liberation Mono&#39;, monospace";
 const INK: &str = "#1f2328";
 const MUTED: &str = "#57606a";
 const GRID: &str = "#e6e8eb";
@@ -293,24 +301,44 @@ pub struct Lineage {
 /// Escapes text for XML and HTML text and attributes (tabs and newlines become spaces, other
 /// control characters are dropped).
 pub fn escape(s: &str) -> String {
-    esc(s)
+    esc(s).to_string()
 }
 
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            '\t' | '\n' | '\r' => o.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => o.push(c),
+/// Text escaped for XML, written straight into the output (no intermediate string).
+fn esc(s: &str) -> Esc<'_> {
+    Esc(s)
+}
+
+struct Esc<'a>(&'a str);
+
+impl Esc<'_> {
+    /// Hands the escaped text to `push` in pieces.
+    fn pieces(&self, mut push: impl FnMut(&str) -> fmt::Result) -> fmt::Result {
+        let s = self.0;
+        let mut start = 0;
+        for (i, c) in s.char_indices() {
+            let rep = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                '\t' | '\n' | '\r' => " ",
+                c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => "",
+                _ => continue,
+            };
+            push(&s[start..i])?;
+            push(rep)?;
+            start = i + c.len_utf8();
         }
+        push(&s[start..])
     }
-    o
+}
+
+impl fmt::Display for Esc<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.pieces(|p| f.write_str(p))
+    }
 }
 
 /// Reduces an id prefix to `[A-Za-z0-9_-]`, starting with a letter.
@@ -361,13 +389,96 @@ fn fixed(x: f64, d: usize) -> String {
     }
 }
 
-/// Formats a coordinate (one decimal, trailing `.0` dropped).
-fn c(x: f64) -> String {
-    let s = fixed(x, 1);
-    match s.strip_suffix(".0") {
-        Some(t) => t.to_string(),
-        None => s,
+/// Formats a coordinate (one decimal, trailing `.0` dropped), written straight into the output.
+fn c(x: f64) -> Coord {
+    Coord(x)
+}
+
+struct Coord(f64);
+
+impl Coord {
+    /// Writes the coordinate into a small buffer; `None` outside the integer fast path.
+    fn digits(&self, buf: &mut [u8; 24]) -> Option<usize> {
+        let x = self.0;
+        if !(x.is_finite() && x.abs() < 1e9) {
+            return None;
+        }
+        // The integer fast path of `fixed(x, 1)`, without its allocations.
+        let n = (x * 10.0).round() as i64;
+        let mut a = n.unsigned_abs();
+        let mut i = buf.len();
+        let tenth = (a % 10) as u8;
+        a /= 10;
+        if tenth != 0 {
+            i -= 2;
+            buf[i] = b'.';
+            buf[i + 1] = b'0' + tenth;
+        }
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (a % 10) as u8;
+            a /= 10;
+            if a == 0 {
+                break;
+            }
+        }
+        if n < 0 {
+            i -= 1;
+            buf[i] = b'-';
+        }
+        Some(i)
     }
+}
+
+impl fmt::Display for Coord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 24];
+        match self.digits(&mut buf) {
+            Some(i) => f.write_str(std::str::from_utf8(&buf[i..]).unwrap_or("0")),
+            None => {
+                let s = fixed(self.0, 1);
+                f.write_str(s.strip_suffix(".0").unwrap_or(&s))
+            }
+        }
+    }
+}
+
+/// A piece of SVG appended to the output without the formatting machinery: the lineage graph
+/// of every version page is built from these.
+trait Put {
+    fn put(self, out: &mut String);
+}
+
+impl Put for &str {
+    fn put(self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Put for Coord {
+    fn put(self, out: &mut String) {
+        let mut buf = [0u8; 24];
+        match self.digits(&mut buf) {
+            Some(i) => out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0")),
+            None => w!(out, "{self}"),
+        }
+    }
+}
+
+impl Put for Esc<'_> {
+    fn put(self, out: &mut String) {
+        let _ = self.pieces(|p| {
+            out.push_str(p);
+            Ok(())
+        });
+    }
+}
+
+/// Appends pieces (`&str` as is, `c(x)` as a coordinate, `esc(s)` escaped).
+macro_rules! put {
+    ($out:expr, $($p:expr),* $(,)?) => {{
+        $( Put::put($p, &mut *$out); )*
+    }};
 }
 
 /// Estimated width of `s` in a sans-serif font of `size` px.
@@ -410,7 +521,7 @@ fn open_svg_role(
          fill=\"{INK}\">\n",
         c(w),
         c(h),
-        esc(FONT)
+        FONT_ATTR
     );
     w!(out, "<title id=\"{p}-title\">{}</title>\n", esc(title));
     w!(out, "<desc id=\"{p}-desc\">{}</desc>\n", esc(desc));
@@ -638,12 +749,17 @@ fn legend(
             y += row_h;
         }
         draw(out, i, x, y + row_h / 2.0);
-        w!(
+        put!(
             out,
-            "<text x=\"{}\" y=\"{}\" dominant-baseline=\"central\" fill=\"{INK}\">{}</text>\n",
+            "<text x=\"",
             c(x + sw + 6.0),
+            "\" y=\"",
             c(y + row_h / 2.0),
-            esc(&label)
+            "\" dominant-baseline=\"central\" fill=\"",
+            INK,
+            "\">",
+            esc(&label),
+            "</text>\n",
         );
         x += item_w;
     }
@@ -1970,15 +2086,20 @@ pub fn lineage_graph(spec: &Lineage) -> String {
 
     // Sizes.
     let labels: Vec<Vec<String>> = nodes.iter().map(|n| wrap2(&n.label, LABEL_CHARS)).collect();
+    let captions: Vec<String> = nodes.iter().map(|n| kind_caption(&n.kind)).collect();
+    let details: Vec<Option<String>> = nodes
+        .iter()
+        .map(|n| n.detail.as_ref().map(|d| truncate(d, DETAIL_CHARS).0))
+        .collect();
     let size = |i: usize| -> (f64, f64) {
         let n = nodes[i];
         let mut w = labels[i]
             .iter()
             .map(|l| text_w(l, 12.0) * 1.05)
             .fold(0.0, f64::max);
-        w = w.max(text_w(&kind_caption(&n.kind), 9.5) * 1.1);
-        if let Some(d) = &n.detail {
-            w = w.max(text_w(&truncate(d, DETAIL_CHARS).0, 10.5));
+        w = w.max(text_w(&captions[i], 9.5) * 1.1);
+        if let Some(d) = &details[i] {
+            w = w.max(text_w(d, 10.5));
         }
         let h = 38.0
             + 15.0 * labels[i].len().saturating_sub(1) as f64
@@ -2027,11 +2148,17 @@ pub fn lineage_graph(spec: &Lineage) -> String {
             width - 32.0,
             |o, i, x, y| {
                 let (fill, stroke) = kind_colors(&kinds[i]);
-                w!(
+                put!(
                     o,
-                    "<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"12\" rx=\"3\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\"/>\n",
+                    "<rect x=\"",
                     c(x),
-                    c(y - 6.0)
+                    "\" y=\"",
+                    c(y - 6.0),
+                    "\" width=\"14\" height=\"12\" rx=\"3\" fill=\"",
+                    fill,
+                    "\" stroke=\"",
+                    stroke,
+                    "\" stroke-width=\"1.5\"/>\n",
                 );
             },
         )
@@ -2097,17 +2224,27 @@ pub fn lineage_graph(spec: &Lineage) -> String {
         let (x1, y1) = (pa.x + pa.w, pa.y + pa.h / 2.0);
         let (x2, y2) = (pb.x - 1.5, pb.y + pb.h / 2.0);
         let dx = if x2 > x1 { (x2 - x1) / 2.0 } else { 48.0 };
-        w!(
-            out,
-            "<path d=\"M{} {}C{} {} {} {} {} {}\" marker-end=\"url(#{p}-arrow)\"/>\n",
+        put!(
+            &mut out,
+            "<path d=\"M",
             c(x1),
+            " ",
             c(y1),
+            "C",
             c(x1 + dx),
+            " ",
             c(y1),
+            " ",
             c(x2 - dx),
+            " ",
             c(y2),
+            " ",
             c(x2),
-            c(y2)
+            " ",
+            c(y2),
+            "\" marker-end=\"url(#",
+            p.as_str(),
+            "-arrow)\"/>\n",
         );
     }
     out.push_str("</g>\n");
@@ -2124,47 +2261,70 @@ pub fn lineage_graph(spec: &Lineage) -> String {
         if let Some(h) = href {
             w!(out, "<a href=\"{}\">\n", esc(h));
         }
-        w!(out, "<g><title>{}</title>\n", esc(&tip));
-        w!(
-            out,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"7\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\"/>\n",
+        put!(&mut out, "<g><title>", esc(&tip), "</title>\n");
+        put!(
+            &mut out,
+            "<rect x=\"",
             c(pl.x),
+            "\" y=\"",
             c(pl.y),
+            "\" width=\"",
             c(pl.w),
-            c(pl.h)
+            "\" height=\"",
+            c(pl.h),
+            "\" rx=\"7\" fill=\"",
+            fill,
+            "\" stroke=\"",
+            stroke,
+            "\" stroke-width=\"1.5\"/>\n",
         );
         let cx = pl.x + pl.w / 2.0;
-        w!(
-            out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"9.5\" letter-spacing=\"0.5\" fill=\"{MUTED}\">{}</text>\n",
+        put!(
+            &mut out,
+            "<text x=\"",
             c(cx),
+            "\" y=\"",
             c(pl.y + 13.0),
-            esc(&kind_caption(&n.kind))
+            "\" text-anchor=\"middle\" font-size=\"9.5\" letter-spacing=\"0.5\" fill=\"",
+            MUTED,
+            "\">",
+            esc(&captions[pl.node]),
+            "</text>\n",
         );
         let mut ty = pl.y + 29.0;
         for line in &labels[pl.node] {
-            w!(
-                out,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"600\"{}>{}</text>\n",
+            put!(
+                &mut out,
+                "<text x=\"",
                 c(cx),
+                "\" y=\"",
                 c(ty),
+                "\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"600\"",
                 if href.is_some() {
                     " text-decoration=\"underline\""
                 } else {
                     ""
                 },
-                esc(line)
+                ">",
+                esc(line),
+                "</text>\n",
             );
             ty += 15.0;
         }
-        if let Some(d) = &n.detail {
-            w!(
-                out,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10.5\" font-family=\"{}\" fill=\"{MUTED}\">{}</text>\n",
+        if let Some(d) = &details[pl.node] {
+            put!(
+                &mut out,
+                "<text x=\"",
                 c(cx),
+                "\" y=\"",
                 c(ty),
-                esc(MONO),
-                esc(&truncate(d, DETAIL_CHARS).0)
+                "\" text-anchor=\"middle\" font-size=\"10.5\" font-family=\"",
+                MONO_ATTR,
+                "\" fill=\"",
+                MUTED,
+                "\">",
+                esc(d),
+                "</text>\n",
             );
         }
         out.push_str("</g>\n");
@@ -2374,8 +2534,34 @@ mod tests {
         assert_eq!(fixed(-0.0001, 2), "0.00");
         assert_eq!(fixed(-0.5, 1), "-0.5");
         assert_eq!(fixed(f64::NAN, 2), "0");
-        assert_eq!(c(12.0), "12");
-        assert_eq!(c(-0.01), "0");
+        // Coordinates: `fixed(x, 1)` without a trailing `.0`, written without allocating.
+        for i in -20_000..20_000 {
+            let x = f64::from(i) * 0.0137;
+            let s = fixed(x, 1);
+            assert_eq!(c(x).to_string(), s.strip_suffix(".0").unwrap_or(&s), "{x}");
+        }
+        for x in [
+            0.05,
+            -0.05,
+            0.95,
+            -0.95,
+            1e10,
+            -1e10,
+            f64::NAN,
+            f64::INFINITY,
+            -0.0,
+        ] {
+            let s = fixed(x, 1);
+            assert_eq!(c(x).to_string(), s.strip_suffix(".0").unwrap_or(&s), "{x}");
+        }
+        assert_eq!(esc(FONT).to_string(), FONT_ATTR);
+        assert_eq!(esc(MONO).to_string(), MONO_ATTR);
+        assert_eq!(
+            esc("a<b>&\"'\tc\u{1}").to_string(),
+            "a&lt;b&gt;&amp;&quot;&#39; c"
+        );
+        assert_eq!(c(12.0).to_string(), "12");
+        assert_eq!(c(-0.01).to_string(), "0");
     }
 
     #[test]

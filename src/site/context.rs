@@ -12,6 +12,7 @@ use crate::registry::schema::{GateConfig, ModelSpec};
 use crate::registry::types::Alias;
 use crate::registry::{Model, Registry, VersionEntry};
 use anyhow::Result;
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -841,25 +842,51 @@ impl<'a> Site<'a> {
         }
 
         // model.json and the portable README.md.
-        let model_json = json!({
-            "name": name,
-            "model": spec,
-            "aliases": m.aliases.iter().map(|(a, v)| (a.to_string(), v.value)).collect::<BTreeMap<_, _>>(),
-            "versions": m.versions.values().map(|v| {
-                let mut x = serde_json::to_value(&v.spec).unwrap_or(Value::Null);
-                x["stage"] = stage_of(m, v).into();
-                x["file"] = v.file.clone().into();
-                x["sha256"] = v.digest.hex().into();
-                x
-            }).collect::<Vec<_>>(),
-            "summary": row,
-            "champion_approvals": champion_approvals,
-            "monitoring": drift_runs,
-        });
-        let mut other = vec![(
-            format!("{dir}/model.json"),
-            (serde_json::to_string(&model_json)? + "\n").into_bytes(),
-        )];
+        // Serialized straight from the registry's types (no intermediate JSON tree): keys in
+        // the order of the YAML files.
+        #[derive(Serialize)]
+        struct VersionJson<'v> {
+            #[serde(flatten)]
+            spec: &'v crate::registry::schema::VersionSpec,
+            stage: &'static str,
+            file: &'v str,
+            sha256: String,
+        }
+        #[derive(Serialize)]
+        struct ModelJson<'v> {
+            name: &'v str,
+            model: &'v ModelSpec,
+            aliases: BTreeMap<String, u32>,
+            versions: Vec<VersionJson<'v>>,
+            summary: &'v Value,
+            champion_approvals: &'v [Value],
+            monitoring: &'v [Value],
+        }
+        let model_json = ModelJson {
+            name,
+            model: spec,
+            aliases: m
+                .aliases
+                .iter()
+                .map(|(a, v)| (a.to_string(), v.value))
+                .collect(),
+            versions: m
+                .versions
+                .values()
+                .map(|v| VersionJson {
+                    spec: &v.spec,
+                    stage: stage_of(m, v),
+                    file: &v.file,
+                    sha256: v.digest.hex(),
+                })
+                .collect(),
+            summary: &row,
+            champion_approvals: &champion_approvals,
+            monitoring: &drift_runs,
+        };
+        let mut json_bytes = serde_json::to_vec(&model_json)?;
+        json_bytes.push(b'\n');
+        let mut other = vec![(format!("{dir}/model.json"), json_bytes)];
         other.push((
             format!("{dir}/README.md"),
             readme(m, spec, focus, &primary, card_md.as_deref()).into_bytes(),

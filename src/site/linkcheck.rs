@@ -180,52 +180,63 @@ pub fn check_parsed(
             cur = parent;
         }
     }
-    // Anchors of pages linked into with a fragment that were not parsed here.
-    let known: FastSet<&str> = pages.iter().map(|(p, _)| p.as_str()).collect();
+    // One pass over every link, in parallel. A link with a fragment into a page that was not
+    // parsed here is kept back until that page's anchors are loaded.
     let first = targets(&names, pages.iter().map(|(p, x)| (p, &x.0)));
     let site = Site {
         files: &first,
         dirs: &dirs,
     };
-    let mut more: Vec<String> = pages
-        .iter()
-        .flat_map(|(rel, x)| {
-            x.0.links
-                .iter()
-                .filter_map(|(_, link)| match site.check(rel, link) {
-                    Verdict::NeedAnchors(t) if !known.contains(t.as_str()) => Some(t),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    more.sort();
-    more.dedup();
-    let extra: Vec<(String, Page)> = more
-        .into_iter()
-        .map(|t| {
-            let p = load(&t).map(|x| x.0).unwrap_or_default();
-            (t, p)
-        })
-        .collect();
-    let map = targets(
-        &names,
-        pages
-            .iter()
-            .map(|(p, x)| (p, &x.0))
-            .chain(extra.iter().map(|(p, x)| (p, x))),
-    );
-    let site = Site {
-        files: &map,
-        dirs: &dirs,
-    };
     let idx: Vec<usize> = (0..pages.len()).collect();
-    let per_file: Vec<Vec<BrokenLink>> = parallel_map(&idx, |&k| {
+    type Deferred<'p> = (usize, &'p (usize, String), String);
+    let per_file: Vec<(Vec<BrokenLink>, Vec<Deferred<'_>>)> = parallel_map(&idx, |&k| {
         let (rel, x) = &pages[k];
         let mut out = Vec::new();
-        for (line, link) in &x.0.links {
+        let mut later = Vec::new();
+        for l @ (line, link) in &x.0.links {
+            match site.check(rel, link) {
+                Verdict::Fine => {}
+                Verdict::Broken(reason) => out.push(BrokenLink {
+                    file: PathBuf::from(rel),
+                    line: *line,
+                    link: link.clone(),
+                    reason,
+                }),
+                Verdict::NeedAnchors(t) => later.push((k, l, t)),
+            }
+        }
+        Ok((out, later))
+    })
+    .unwrap_or_default();
+    let mut broken: Vec<BrokenLink> = Vec::new();
+    let mut deferred: Vec<Deferred<'_>> = Vec::new();
+    for (b, d) in per_file {
+        broken.extend(b);
+        deferred.extend(d);
+    }
+    if !deferred.is_empty() {
+        let mut more: Vec<&str> = deferred.iter().map(|d| d.2.as_str()).collect();
+        more.sort_unstable();
+        more.dedup();
+        let extra: Vec<(String, Page)> = more
+            .into_iter()
+            .map(|t| (t.to_string(), load(t).map(|x| x.0).unwrap_or_default()))
+            .collect();
+        let map = targets(
+            &names,
+            pages
+                .iter()
+                .map(|(p, x)| (p, &x.0))
+                .chain(extra.iter().map(|(p, x)| (p, x))),
+        );
+        let site = Site {
+            files: &map,
+            dirs: &dirs,
+        };
+        for (k, (line, link), _) in deferred {
+            let rel = &pages[k].0;
             if let Verdict::Broken(reason) = site.check(rel, link) {
-                out.push(BrokenLink {
+                broken.push(BrokenLink {
                     file: PathBuf::from(rel),
                     line: *line,
                     link: link.clone(),
@@ -233,10 +244,7 @@ pub fn check_parsed(
                 });
             }
         }
-        Ok(out)
-    })
-    .unwrap_or_default();
-    let mut broken: Vec<BrokenLink> = per_file.into_iter().flatten().collect();
+    }
     broken.sort();
     broken
 }
@@ -606,10 +614,7 @@ impl Lines<'_> {
     fn at(&mut self, pos: usize) -> usize {
         if pos > self.pos {
             let end = pos.min(self.text.len());
-            self.line += self.text[self.pos..end]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+            self.line += memchr::memchr_iter(b'\n', &self.text[self.pos..end]).count();
             self.pos = end;
         }
         self.line
@@ -618,17 +623,7 @@ impl Lines<'_> {
 
 /// Finds a short `needle` in `hay` at or after `from`.
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    let (&first, tail) = needle.split_first()?;
-    let mut i = from;
-    while i + needle.len() <= hay.len() {
-        i += hay.get(i..)?.iter().position(|&b| b == first)?;
-        let after = hay.get(i + 1..i + needle.len())?;
-        if after.iter().zip(tail).all(|(a, b)| a == b) {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
+    memchr::memmem::find(hay.get(from..)?, needle).map(|p| from + p)
 }
 
 /// Finds the end tag `</name` (ASCII case-insensitive) at or after `from`.
@@ -692,10 +687,7 @@ fn parse(html: &[u8]) -> Page {
     };
     let n = html.len();
     let mut i = 0;
-    while let Some(off) = html
-        .get(i..)
-        .and_then(|r| r.iter().position(|&b| b == b'<'))
-    {
+    while let Some(off) = html.get(i..).and_then(|r| memchr::memchr(b'<', r)) {
         i += off;
         let rest = &html[i..];
         if rest.starts_with(b"<!--") {
@@ -758,8 +750,13 @@ fn parse_attrs(html: &[u8], mut j: usize, tag: &str, page: &mut Page, lines: &mu
             j += 1;
             continue;
         }
+        // Only `id`, `src`, `href`, `name` and `xlink:href` matter: other names are not even
+        // lowercased.
         let mut buf = [0u8; 16];
-        let name = lower(&html[name_start..j], &mut buf);
+        let name = match j - name_start {
+            2 | 3 | 4 | 10 => lower(&html[name_start..j], &mut buf),
+            _ => "",
+        };
         while j < n && html[j].is_ascii_whitespace() {
             j += 1;
         }
@@ -776,10 +773,7 @@ fn parse_attrs(html: &[u8], mut j: usize, tag: &str, page: &mut Page, lines: &mu
         let (vstart, vend) = if html[j] == b'"' || html[j] == b'\'' {
             let q = html[j];
             let start = j + 1;
-            let end = html[start..]
-                .iter()
-                .position(|&b| b == q)
-                .map_or(n, |p| start + p);
+            let end = memchr::memchr(q, &html[start..]).map_or(n, |p| start + p);
             j = (end + 1).min(n);
             (start, end)
         } else {
