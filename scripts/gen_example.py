@@ -112,7 +112,7 @@ _NUMBER_RE = re.compile(
     r"[-+]?\d[\d_]*(:[0-5]?\d)+(\.\d*)?",
     re.IGNORECASE,
 )
-_PLAIN_RE = re.compile(r"[A-Za-z0-9_./<>][A-Za-z0-9_./@*<>+=() -]*")
+_PLAIN_RE = re.compile(r"[A-Za-z0-9_./<][A-Za-z0-9_./@*<>+=() -]*")
 
 
 def yscalar(v) -> str:
@@ -467,23 +467,35 @@ def metrics(y: np.ndarray, score: np.ndarray) -> dict:
 
 
 def bias(ds: Dataset, protected: list[str], score: np.ndarray) -> dict:
+    """Per attribute: the three differences (max - min across groups, as Fairlearn computes them)
+    and each group's rates, as `modelgate register --evaluate` writes them."""
     y = ds.label
     pred = score >= 0.5
     out = {}
     for attr in protected:
         col = ds.columns[attr]
-        sel, tpr, prec = [], [], []
+        sel, tpr, prec, groups = [], [], [], {}
         for g in sorted(set(col)):
             m = col == g
             sel.append(pred[m].mean())
             pos = m & (y == 1)
             tpr.append(pred[pos].mean() if pos.any() else 0.0)
+            neg = m & (y == 0)
+            fpr = pred[neg].mean() if neg.any() else 0.0
             pp = m & pred
             prec.append((y[pp] == 1).mean() if pp.any() else 0.0)
+            groups[str(g)] = {
+                "count": int(m.sum()),
+                "selection_rate": round(float(sel[-1]), 4),
+                "tpr": round(float(tpr[-1]), 4),
+                "fpr": round(float(fpr), 4),
+                "precision": round(float(prec[-1]), 4),
+            }
         out[attr] = {
             "demographic_parity": round(float(max(sel) - min(sel)), 4),
             "equal_opportunity": round(float(max(tpr) - min(tpr)), 4),
             "predictive_parity": round(float(max(prec) - min(prec)), 4),
+            "groups": groups,
         }
     return out
 
@@ -800,7 +812,13 @@ def version_yaml(spec: ModelSpec, v: VersionSpec, artifact: Path, dataset: Path,
         "bias:",
     ]
     for attr in spec.protected:
-        lines.append(f"  {attr}: {yval(bias_[attr])}")
+        b = bias_[attr]
+        lines.append(f"  {attr}:")
+        for k in ("demographic_parity", "equal_opportunity", "predictive_parity"):
+            lines.append(f"    {k}: {yscalar(b[k])}")
+        lines.append("    groups:")
+        for g, rates in b["groups"].items():
+            lines.append(f"      {yscalar(g)}: {yval(rates)}")
     lines += [
         "tags: " + yval(v.tags),
         f"archived_at: {v.archived_at if v.archived_at else 'null'}",
@@ -881,7 +899,7 @@ def build_model(spec: ModelSpec, audit_events: list, fixtures: list, summary: li
         write_text(reg / "versions" / f"v{v.number}.yaml", text)
         audit_events.append((v.created_at, PRINCIPALS["alice"], "register", spec.name, v.number, None,
                              {"artifact_sha256": sha256_file(artifacts[v.number])}))
-        worst = {a: max(d.values()) for a, d in b.items()}
+        worst = {a: max(x for k, x in d.items() if k != "groups") for a, d in b.items()}
         summary.append((spec.name, v.number, mets, worst))
         fixtures.append({
             "model": spec.name,

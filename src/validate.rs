@@ -7,6 +7,7 @@
 
 use crate::diag::{Code, Diagnostic, Report};
 use crate::registry::policy;
+use crate::registry::schema::GroupRates;
 use crate::registry::source::Source;
 use crate::registry::source::{ReadError, normalize};
 use crate::registry::types::Sha256;
@@ -255,6 +256,7 @@ fn check_model(reg: &Registry, m: &Model, opts: Options) -> Vec<Diagnostic> {
         );
     }
     for (number, v) in &m.versions {
+        check_bias_groups(v, &mut d);
         if v.spec.version.value != *number {
             d.push(
                 Diagnostic::error(
@@ -374,6 +376,73 @@ struct DigestUse<'a> {
     uri: &'a Spanned<String>,
     expected: &'a Spanned<Sha256>,
     what: &'static str,
+}
+
+/// Per-group rates, where a version records them, must be rates and must give the stated
+/// differences (max − min across the groups; both sides are rounded to 4 decimals).
+fn check_bias_groups(v: &registry::VersionEntry, d: &mut Vec<Diagnostic>) {
+    const TOLERANCE: f64 = 2e-4;
+    for (attr, b) in &v.spec.bias {
+        let Some(groups) = &b.value.groups else {
+            continue;
+        };
+        let mut problems = Vec::new();
+        for (g, r) in groups {
+            for (name, x) in [
+                ("selection_rate", r.selection_rate),
+                ("tpr", r.tpr),
+                ("fpr", r.fpr),
+                ("precision", r.precision),
+            ] {
+                if let Some(x) = x.filter(|x| !(0.0..=1.0).contains(x)) {
+                    problems.push(format!("group `{g}` has {name} {x}, outside 0..1"));
+                }
+            }
+        }
+        for (stated_name, stated, rate_name, rate) in [
+            (
+                "demographic_parity",
+                b.value.demographic_parity,
+                "selection_rate",
+                (|r: &GroupRates| r.selection_rate) as fn(&GroupRates) -> Option<f64>,
+            ),
+            ("equal_opportunity", b.value.equal_opportunity, "tpr", |r| {
+                r.tpr
+            }),
+            (
+                "predictive_parity",
+                b.value.predictive_parity,
+                "precision",
+                |r| r.precision,
+            ),
+        ] {
+            let rates: Vec<f64> = groups.values().filter_map(rate).collect();
+            let (Some(stated), false) = (stated, rates.is_empty()) else {
+                continue;
+            };
+            let max = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
+            if ((max - min) - stated).abs() > TOLERANCE {
+                problems.push(format!(
+                    "{stated_name} is {stated}, but the groups' {rate_name} spans {} ({} − {})",
+                    crate::gates::num(max - min),
+                    crate::gates::num(max),
+                    crate::gates::num(min)
+                ));
+            }
+        }
+        for p in problems {
+            d.push(
+                Diagnostic::error(
+                    Code::BiasGroups,
+                    format!("bias of `{attr}` in v{}: {p}", v.number),
+                )
+                .in_file(&v.file)
+                .at(b.span)
+                .hint("write the numbers from one evaluation, e.g. with `modelgate register --evaluate`"),
+            );
+        }
+    }
 }
 
 fn check_digests(reg: &Registry) -> Vec<Diagnostic> {

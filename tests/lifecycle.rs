@@ -106,8 +106,11 @@ fn register_hashes_evaluates_and_records_everything() {
         "python: \"3.11.7\"",
         "n_estimators: 40",
         "framework: \"xgboost, onnx\"",
-        "  sex: {demographic_parity:",
-        "  age_group: {demographic_parity:",
+        "  sex:\n    demographic_parity: ",
+        "  age_group:\n    demographic_parity: ",
+        // The rates of each group; `validate` below checks them against the differences.
+        "    groups:\n      F: {count: ",
+        "\n      M: {count: ",
     ] {
         assert!(text.contains(needle), "missing `{needle}` in\n{text}");
     }

@@ -93,6 +93,8 @@ case!(non_utf8, exit 1, ["MG003"]);
 case!(empty_registry, exit 2, []);
 case!(missing_required_files, exit 1, ["MG015"]);
 case!(signers_syntax, exit 1, ["MG020"]);
+// Group rates that contradict the stated difference, and a rate above 1.
+case!(bias_groups, exit 1, ["MG045"]);
 
 /// A 50 MB YAML file is refused by its size, before it is read.
 #[test]

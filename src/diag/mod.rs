@@ -109,6 +109,7 @@ codes! {
     ChampionRemoved = "MG042", "champion-removed", "The champion alias was removed with no replacement.";
     NotAncestor = "MG043", "not-ancestor", "The base revision is not an ancestor of the head; the trees are compared anyway.";
     UnsignedCommit = "MG044", "unsigned-commit", "A commit that touches registry/ is not SSH-signed by an allowed signer (policy `require_signed_commits`).";
+    BiasGroups = "MG045", "bias-groups", "A protected attribute's per-group rates disagree with its stated differences (max − min across the groups), or a rate is outside 0..1.";
 }
 
 impl fmt::Display for Code {

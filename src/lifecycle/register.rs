@@ -229,7 +229,7 @@ pub fn param_value(v: &str) -> serde_json::Value {
 /// Metrics and bias numbers of the artifact on labelled data.
 struct Evaluated {
     metrics: BTreeMap<String, f64>,
-    bias: BTreeMap<String, [f64; 3]>,
+    bias: BTreeMap<String, crate::monitor::bias::Attribute>,
     rows: usize,
 }
 
@@ -305,14 +305,7 @@ fn evaluate(
             .map(|(g, _)| g)
             .collect();
         let r = bias::attribute(a, &groups, &labels, &scores, ev.threshold, (1.0, 1.0));
-        b.insert(
-            a.clone(),
-            [
-                r.demographic_parity_difference,
-                r.equal_opportunity_difference,
-                r.predictive_parity_difference,
-            ],
-        );
+        b.insert(a.clone(), r);
     }
     Ok(Evaluated {
         metrics: m,
@@ -547,15 +540,29 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
     }
     if !bias.is_empty() {
         y.push_str("bias:\n");
-        for (a, [dp, eo, pp]) in &bias {
+        for (a, r) in &bias {
             let _ = writeln!(
                 y,
-                "  {}: {{demographic_parity: {}, equal_opportunity: {}, predictive_parity: {}}}",
+                "  {}:\n    demographic_parity: {}\n    equal_opportunity: {}\n    predictive_parity: {}\n    groups:",
                 yaml_str(a),
-                num(*dp),
-                num(*eo),
-                num(*pp)
+                num(r.demographic_parity_difference),
+                num(r.equal_opportunity_difference),
+                num(r.predictive_parity_difference)
             );
+            // The groups' rates, to 4 decimals for the reader (`validate` allows for it).
+            let rate = |x: f64| num((x * 1e4).round() / 1e4);
+            for g in &r.groups {
+                let _ = writeln!(
+                    y,
+                    "      {}: {{count: {}, selection_rate: {}, tpr: {}, fpr: {}, precision: {}}}",
+                    yaml_str(&g.group),
+                    g.count,
+                    rate(g.selection_rate),
+                    rate(g.tpr),
+                    rate(g.fpr),
+                    rate(g.precision)
+                );
+            }
         }
     }
     if !req.tags.is_empty() {

@@ -339,6 +339,31 @@ pub struct BiasNumbers {
     /// Max of the TPR and FPR differences.
     #[serde(default)]
     pub equalized_odds: Option<f64>,
+    /// The rates of each group these differences come from (optional; `register --evaluate`
+    /// writes them). `validate` checks that they agree with the differences above.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<BTreeMap<String, GroupRates>>,
+}
+
+/// One group of a protected attribute, as `modelgate bias` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRates {
+    /// Rows of the evaluation data in the group.
+    #[serde(default)]
+    pub count: Option<u64>,
+    /// Share predicted positive.
+    #[serde(default)]
+    pub selection_rate: Option<f64>,
+    /// True-positive rate.
+    #[serde(default)]
+    pub tpr: Option<f64>,
+    /// False-positive rate.
+    #[serde(default)]
+    pub fpr: Option<f64>,
+    /// Precision (0 when nothing is predicted positive).
+    #[serde(default)]
+    pub precision: Option<f64>,
 }
 
 /// `registry/models/<model>/versions/v<N>.yaml`.

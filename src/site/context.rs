@@ -397,12 +397,28 @@ impl<'a> Site<'a> {
                     .into_iter()
                     .flatten()
                     .fold(f64::NEG_INFINITY, f64::max);
+                let groups: Vec<Value> = b
+                    .groups
+                    .iter()
+                    .flatten()
+                    .map(|(g, r)| {
+                        json!({
+                            "group": g,
+                            "count": r.count.map(|n| n.to_string()).unwrap_or_else(|| "—".into()),
+                            "sr": f(r.selection_rate),
+                            "tpr": f(r.tpr),
+                            "fpr": f(r.fpr),
+                            "precision": f(r.precision),
+                        })
+                    })
+                    .collect();
                 json!({
                     "attribute": attr,
                     "dp": f(b.demographic_parity),
                     "eo": f(b.equal_opportunity),
                     "pp": f(b.predictive_parity),
                     "verdict": if worst.is_finite() { crate::monitor::bias::verdict(worst, warn, block) } else { "none" },
+                    "groups": groups,
                 })
             })
             .collect()
