@@ -387,7 +387,7 @@ fn check_bias_groups(v: &registry::VersionEntry, d: &mut Vec<Diagnostic>) {
             continue;
         };
         let mut problems = Vec::new();
-        for (g, r) in groups {
+        for (g, r) in groups.iter() {
             for (name, x) in [
                 ("selection_rate", r.selection_rate),
                 ("tpr", r.tpr),

@@ -342,7 +342,54 @@ pub struct BiasNumbers {
     /// The rates of each group these differences come from (optional; `register --evaluate`
     /// writes them). `validate` checks that they agree with the differences above.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub groups: Option<BTreeMap<String, GroupRates>>,
+    pub groups: Option<Groups>,
+}
+
+/// The groups of one attribute in the file's order. A list, not a map: a tree map's node holds
+/// room for eleven entries, and a thousand models × 20 versions × a few attributes of two or
+/// three groups each would spend tens of megabytes on that room.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Groups(pub Vec<(String, GroupRates)>);
+
+impl Groups {
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &GroupRates)> {
+        self.0.iter().map(|(g, r)| (g, r))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &GroupRates> {
+        self.0.iter().map(|(_, r)| r)
+    }
+}
+
+impl Serialize for Groups {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (g, r) in &self.0 {
+            m.serialize_entry(g, r)?;
+        }
+        m.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Groups {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Groups;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map from each group to its rates")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Groups, A::Error> {
+                let mut v = Vec::with_capacity(a.size_hint().unwrap_or(0));
+                while let Some((g, r)) = a.next_entry::<String, GroupRates>()? {
+                    v.push((g, r));
+                }
+                Ok(Groups(v))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// One group of a protected attribute, as `modelgate bias` reports it.

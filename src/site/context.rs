@@ -400,7 +400,7 @@ impl<'a> Site<'a> {
                 let groups: Vec<Value> = b
                     .groups
                     .iter()
-                    .flatten()
+                    .flat_map(|g| g.iter())
                     .map(|(g, r)| {
                         json!({
                             "group": g,
