@@ -290,6 +290,26 @@ fn template_overrides_and_their_errors() {
 }
 
 #[test]
+fn a_folder_that_is_not_a_registry_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    // Found from the current folder: none above it holds a registry.
+    let (code, _, e) = build(dir.path(), &out, &[]);
+    assert_eq!(code, 2);
+    assert!(e.contains("no registry found"), "{e}");
+    // Named with --root: the same error as every other command.
+    let root = dir.path().display().to_string();
+    let o = out.display().to_string();
+    let (code, _, e) = run(&["--root", &root, "site", "build", "--out", &o], dir.path());
+    assert_eq!(code, 2);
+    assert!(
+        e.contains("is not a registry repository: registry/policy.yaml was not found"),
+        "{e}"
+    );
+    assert!(!out.exists(), "--out was created");
+}
+
+#[test]
 fn the_site_works_in_headless_chromium_from_file_urls() {
     let dir = example_dir();
     let root = dir.path();

@@ -380,6 +380,11 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
             bail!("--base-url `{u}` must start with https:// or http://");
         }
     }
+    // Not a registry: the same error as every other command, before anything is written.
+    FsSource::new(root)?;
+    if !root.join(crate::registry::POLICY_PATH).is_file() {
+        return Err(crate::registry::LoadError::NoRegistry(root.display().to_string()).into());
+    }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let (tera, sources) = templates(root)?;
 
