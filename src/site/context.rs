@@ -323,14 +323,14 @@ impl<'a> Site<'a> {
         }
     }
 
+    /// The policy's roles (none when the policy does not load).
+    fn roles(&self) -> &'a BTreeMap<String, Vec<crate::yaml::Spanned<String>>> {
+        static NONE: BTreeMap<String, Vec<crate::yaml::Spanned<String>>> = BTreeMap::new();
+        self.reg.policy.as_ref().map(|p| &p.roles).unwrap_or(&NONE)
+    }
+
     fn approvals_of(&self, m: &Model, v: &VersionEntry) -> Vec<Value> {
-        let no_roles = BTreeMap::new();
-        let roles = self
-            .reg
-            .policy
-            .as_ref()
-            .map(|p| &p.roles)
-            .unwrap_or(&no_roles);
+        let roles = self.roles();
         let mut out = Vec::new();
         for a in m
             .approvals
@@ -1027,13 +1027,7 @@ impl<'a> Site<'a> {
             .filter(|e| e.version == Some(v.number))
             .collect();
         let card = m.card.as_deref().zip(card_md);
-        let no_roles = BTreeMap::new();
-        let roles = self
-            .reg
-            .policy
-            .as_ref()
-            .map(|p| &p.roles)
-            .unwrap_or(&no_roles);
+        let roles = self.roles();
         let mut promotions = Vec::new();
         for e in mine.iter().filter(|e| e.action == Action::Promote) {
             let Some(alias) = e.alias.as_deref().and_then(|a| a.parse::<Alias>().ok()) else {

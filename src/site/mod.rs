@@ -39,6 +39,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("model.html", include_str!("templates/model.html")),
     ("version.html", include_str!("templates/version.html")),
     ("audit.html", include_str!("templates/audit.html")),
+    (
+        "bias_groups.html",
+        include_str!("templates/bias_groups.html"),
+    ),
 ];
 
 /// Static assets written as they are.
