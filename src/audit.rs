@@ -37,6 +37,21 @@ pub enum Action {
     Drift,
 }
 
+impl Action {
+    /// As written in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Register => "register",
+            Action::Promote => "promote",
+            Action::Demote => "demote",
+            Action::Approve => "approve",
+            Action::Archive => "archive",
+            Action::Delete => "delete",
+            Action::Drift => "drift",
+        }
+    }
+}
+
 /// One line of the log. Field order is the serialized key order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

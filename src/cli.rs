@@ -168,6 +168,10 @@ pub struct CheckArgs {
     /// Skip hashing local artifacts and datasets of the head.
     #[arg(long)]
     pub no_digests: bool,
+    /// Judge as at this time (RFC 3339) instead of now, to replay history: signatures the pull
+    /// request adds must be valid then.
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
     /// Post the Markdown report as one comment on the pull request, edited on later runs
     /// (needs GITHUB_TOKEN; without one, prints what it would send).
     #[arg(long)]
@@ -203,13 +207,19 @@ pub struct PromoteArgs {
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
     /// The model.
-    pub model: String,
+    #[arg(required_unless_present = "governance")]
+    pub model: Option<String>,
     /// The version (`4` or `v4`).
-    #[arg(value_name = "VERSION")]
-    pub model_version: String,
+    #[arg(value_name = "VERSION", required_unless_present = "governance")]
+    pub model_version: Option<String>,
     /// The alias the approval is for.
-    #[arg(long)]
-    pub alias: String,
+    #[arg(long, required_unless_present = "governance")]
+    pub alias: Option<String>,
+    /// Approve a governance change instead: the new content of this file
+    /// (registry/policy.yaml, registry/allowed_signers or a model's model.yaml), bound by its
+    /// sha256; written under registry/governance/.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "model_version", "alias"])]
+    pub governance: Option<String>,
     /// The role you approve in.
     #[arg(long)]
     pub role: String,
@@ -299,6 +309,11 @@ pub struct DriftArgs {
     /// Who runs the job, for the audit entry (default: git's user.email, else modelgate-ci).
     #[arg(long)]
     pub actor: Option<String>,
+    /// The drift job's private SSH key: each result is signed with it (namespace
+    /// `modelgate-monitoring`); the drift gate trusts only results signed by a key of the
+    /// policy's `monitoring.role`.
+    #[arg(long, value_name = "PATH", env = "MODELGATE_MONITORING_KEY")]
+    pub sign_key: Option<std::path::PathBuf>,
     /// Exit 1 at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Alert)]
     pub fail_on: FailOn,

@@ -176,6 +176,35 @@ fn check_roles(reg: &Registry) -> Vec<Diagnostic> {
     d
 }
 
+/// Every metric and disparity a gate may read is a finite number in its range.
+fn check_numbers(v: &registry::VersionEntry, d: &mut Vec<Diagnostic>) {
+    use crate::gates::{DISPARITY_RANGE, check_number, metric_range};
+    for (name, value) in &v.spec.metrics {
+        d.extend(check_number(v, name, value, metric_range(name)));
+    }
+    for (attr, b) in &v.spec.bias {
+        for (measure, x) in [
+            ("demographic_parity", b.demographic_parity),
+            ("equal_opportunity", b.equal_opportunity),
+            ("predictive_parity", b.predictive_parity),
+            ("equalized_odds", b.equalized_odds),
+        ] {
+            if let Some(x) = x {
+                let spanned = crate::yaml::Spanned {
+                    value: x,
+                    span: b.span,
+                };
+                d.extend(check_number(
+                    v,
+                    &format!("bias.{attr}.{measure}"),
+                    &spanned,
+                    DISPARITY_RANGE,
+                ));
+            }
+        }
+    }
+}
+
 fn check_model(reg: &Registry, m: &Model, opts: Options) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let model_file = format!("{}/model.yaml", m.dir);
@@ -255,8 +284,16 @@ fn check_model(reg: &Registry, m: &Model, opts: Options) -> Vec<Diagnostic> {
             .hint("write its intended use, limitations and ethical considerations there"),
         );
     }
+    let judge = crate::monitor::evidence::Judge {
+        policy: reg.policy.as_ref(),
+        signers: reg.signers.as_ref(),
+        now: None,
+        signatures: opts.signatures,
+    };
+    d.extend(crate::monitor::evidence::results(reg, m, &judge).1);
     for (number, v) in &m.versions {
         check_bias_groups(v, &mut d);
+        check_numbers(v, &mut d);
         if v.spec.version.value != *number {
             d.push(
                 Diagnostic::error(
@@ -336,7 +373,9 @@ fn check_model(reg: &Registry, m: &Model, opts: Options) -> Vec<Diagnostic> {
             );
         }
         if let Some(signers) = reg.signers.as_ref().filter(|_| opts.signatures) {
-            if let Err(why) = crate::signing::approval::verify(s, &a.approval.signature, signers) {
+            if let Err(why) =
+                crate::signing::approval::verify(s, &a.approval.signature, signers, None)
+            {
                 d.push(
                     Diagnostic::error(
                         Code::ApprovalSignature,

@@ -8,18 +8,18 @@ use std::path::Path;
 use std::process::Command;
 
 /// A git repository holding a copy of the example, committed once; returns it and the commit.
-fn example_repo() -> (tempfile::TempDir, String) {
+pub(crate) fn example_repo() -> (tempfile::TempDir, String) {
     let dir = crate::util::example_dir();
     let base = commit_all(dir.path(), "base").unwrap().to_string();
     (dir, base)
 }
 
-fn mg(dir: &Path, args: &[&str]) {
+pub(crate) fn mg(dir: &Path, args: &[&str]) {
     let (code, out, err) = run(args, dir);
     assert_eq!(code, 0, "modelgate {args:?}: {out}{err}");
 }
 
-fn promote_v4(dir: &Path) {
+pub(crate) fn promote_v4(dir: &Path) {
     mg(
         dir,
         &[
@@ -36,7 +36,7 @@ fn promote_v4(dir: &Path) {
     );
 }
 
-fn approve(dir: &Path, role: &str, who: &str, extra: &[&str]) {
+pub(crate) fn approve(dir: &Path, role: &str, who: &str, extra: &[&str]) {
     let key = format!("examples/keys/{who}");
     let mut args = vec![
         "approve",
@@ -55,14 +55,14 @@ fn approve(dir: &Path, role: &str, who: &str, extra: &[&str]) {
     mg(dir, &args);
 }
 
-fn approve_all(dir: &Path) {
+pub(crate) fn approve_all(dir: &Path) {
     approve(dir, "data_scientist", "alice", &[]);
     approve(dir, "compliance", "carol", &[]);
     approve(dir, "business", "bob", &[]);
 }
 
 /// Runs check base..HEAD; returns the exit code and the JSON report.
-fn check(dir: &Path, base: &str) -> (i32, Value) {
+pub(crate) fn check(dir: &Path, base: &str) -> (i32, Value) {
     let (code, out, err) = run(
         &[
             "check", "--base", base, "--head", "HEAD", "--format", "json",
@@ -76,7 +76,7 @@ fn check(dir: &Path, base: &str) -> (i32, Value) {
     )
 }
 
-fn codes(v: &Value) -> Vec<String> {
+pub(crate) fn codes(v: &Value) -> Vec<String> {
     let mut c: Vec<String> = v["diagnostics"]
         .as_array()
         .unwrap()
@@ -89,7 +89,7 @@ fn codes(v: &Value) -> Vec<String> {
     c
 }
 
-fn messages(v: &Value) -> String {
+pub(crate) fn messages(v: &Value) -> String {
     v["diagnostics"]
         .as_array()
         .unwrap()
@@ -98,7 +98,7 @@ fn messages(v: &Value) -> String {
         .collect()
 }
 
-fn gate<'a>(v: &'a Value, model: &str, alias: &str, name: &str) -> &'a Value {
+pub(crate) fn gate<'a>(v: &'a Value, model: &str, alias: &str, name: &str) -> &'a Value {
     v["promotions"]
         .as_array()
         .unwrap()
@@ -114,13 +114,13 @@ fn gate<'a>(v: &'a Value, model: &str, alias: &str, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name} gate for {model} {alias}: {v:#}"))
 }
 
-fn edit(dir: &Path, file: &str, f: impl FnOnce(String) -> String) {
+pub(crate) fn edit(dir: &Path, file: &str, f: impl FnOnce(String) -> String) {
     let p = dir.join(file);
     let text = std::fs::read_to_string(&p).unwrap();
     std::fs::write(&p, f(text)).unwrap();
 }
 
-const HD: &str = "registry/models/heart_disease";
+pub(crate) const HD: &str = "registry/models/heart_disease";
 
 #[test]
 fn a_promotion_with_three_approvals_passes() {
@@ -427,7 +427,8 @@ fn a_role_granted_in_the_same_pull_request_does_not_count() {
     commit_all(dir.path(), "bob is compliance now").unwrap();
     let (code, v) = check(dir.path(), &base);
     assert_eq!(code, 1);
-    assert_eq!(codes(&v), ["MG037", "MG038"]);
+    // The role change is also an unapproved governance change (MG048).
+    assert_eq!(codes(&v), ["MG037", "MG038", "MG048"]);
     assert!(
         messages(&v).contains(
             "bob@example.com does not hold the role `compliance` in the base revision's policy"
@@ -490,7 +491,8 @@ fn a_key_added_to_allowed_signers_in_the_same_pull_request_does_not_count() {
     commit_all(dir.path(), "mallory's key").unwrap();
     let (code, v) = check(dir.path(), &base);
     assert_eq!(code, 1);
-    assert_eq!(codes(&v), ["MG037", "MG038"]);
+    // The new key is also an unapproved governance change (MG048).
+    assert_eq!(codes(&v), ["MG037", "MG038", "MG048"]);
     assert!(messages(&v).contains("checked against the base revision's allowed_signers"));
 }
 
@@ -693,11 +695,20 @@ fn a_pull_request_touching_500_models() {
 fn drift_of_the_champion_blocks_promotions() {
     let (dir, _) = example_repo();
     std::fs::create_dir_all(dir.path().join(HD).join("monitoring")).unwrap();
+    let result = dir.path().join(HD).join("monitoring/2024-06-24.yaml");
     std::fs::write(
-        dir.path().join(HD).join("monitoring/2024-06-24.yaml"),
-        "version: 3\nseverity: alert\ndrift_share: 0.5\n",
+        &result,
+        "model: heart_disease\nversion: 3\ndate: 2024-06-24\ncomputed_at: 2024-06-25T06:00:00Z\nseverity: alert\ndrift_share: 0.5\n",
     )
     .unwrap();
+    // Signed by the drift job's key, as `modelgate drift --sign-key` does.
+    let signed = Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", "modelgate-monitoring", "-f"])
+        .arg(dir.path().join("examples/keys/drift-job"))
+        .arg(&result)
+        .output()
+        .unwrap();
+    assert!(signed.status.success());
     let base = commit_all(dir.path(), "drift job").unwrap().to_string();
     promote_v4(dir.path());
     approve_all(dir.path());

@@ -156,12 +156,37 @@ fn registry_drift_writes_the_monitoring_file_and_audit_entry() {
             "heart_disease",
             "--actor",
             "ci@example.com",
+            "--sign-key",
+            "examples/keys/drift-job",
         ],
         root,
     );
     assert_eq!(code, 1, "the example drifts: {out}{err}");
     let file = root.join("registry/models/heart_disease/monitoring/2024-06-30.yaml");
     let text = std::fs::read_to_string(&file).unwrap();
+    // The result is signed by the drift job's key, verifiable with ssh-keygen.
+    let verified = std::process::Command::new("ssh-keygen")
+        .args([
+            "-Y",
+            "verify",
+            "-f",
+            "registry/allowed_signers",
+            "-I",
+            "drift-job@example.com",
+            "-n",
+            "modelgate-monitoring",
+            "-s",
+        ])
+        .arg(file.with_extension("yaml.sig"))
+        .current_dir(root)
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
     assert!(text.contains("version: 3"), "{text}");
     assert!(
         text.contains("severity: alert"),

@@ -2,6 +2,7 @@
 
 mod util;
 
+mod attacks;
 mod batch;
 mod check;
 mod cli;

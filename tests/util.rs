@@ -75,7 +75,7 @@ pub fn example_dir() -> tempfile::TempDir {
         copy_tree(&repo_root().join(d), &dir.path().join(d));
     }
     #[cfg(unix)]
-    for who in ["alice", "bob", "carol"] {
+    for who in ["alice", "bob", "carol", "drift-job"] {
         use std::os::unix::fs::PermissionsExt;
         let key = dir.path().join("examples/keys").join(who);
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();

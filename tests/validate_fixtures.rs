@@ -113,8 +113,9 @@ fn large_yaml() {
     insta::assert_json_snapshot!("large_yaml", v);
 }
 
-/// Links that leave the repository are reported and never followed, from a folder and from
-/// git alike; a link that stays inside is followed.
+/// Plain files only: a symbolic link is reported (MG046) and never followed, wherever it
+/// points — out of the repository or inside it — from a folder and from git alike. A model card
+/// that is a link counts as no card.
 #[cfg(unix)]
 #[test]
 fn symlink_escape() {
@@ -128,7 +129,7 @@ fn symlink_escape() {
         models.join("churn/aliases.yaml.bak"),
     )
     .unwrap();
-    // Inside the repository: followed.
+    // Inside the repository: not followed either.
     std::fs::rename(
         dir.path().join("model-cards/fraud.md"),
         dir.path().join("model-cards/fraud-card.md"),
@@ -137,10 +138,10 @@ fn symlink_escape() {
     symlink("fraud-card.md", dir.path().join("model-cards/fraud.md")).unwrap();
     let v = from_folder(dir.path());
     assert_eq!(v["exit"], 1);
-    assert_eq!(error_codes(&v), ["MG023"]);
+    assert_eq!(error_codes(&v), ["MG022", "MG046"]);
     insta::assert_json_snapshot!("symlink_escape", v);
     let g = from_git(dir.path());
-    assert_eq!(error_codes(&g), ["MG023"]);
+    assert_eq!(error_codes(&g), ["MG022", "MG046"]);
     let files = |v: &Value| -> Vec<String> {
         v["diagnostics"]
             .as_array()

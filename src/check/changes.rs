@@ -85,6 +85,30 @@ pub enum Change {
         /// Model.
         model: String,
     },
+    /// model.yaml changed (what in it is governed is judged as a governance change).
+    ModelConfigChanged {
+        /// Model.
+        model: String,
+    },
+    /// A monitoring result was added.
+    MonitoringAdded {
+        /// Model.
+        model: String,
+        /// The file.
+        file: String,
+    },
+    /// A merged monitoring result was edited or removed.
+    MonitoringTampered {
+        /// Model.
+        model: String,
+        /// The file.
+        file: String,
+    },
+    /// A governance approval was added or changed.
+    GovernanceApprovalAdded {
+        /// The file.
+        file: String,
+    },
 }
 
 impl Change {
@@ -124,6 +148,12 @@ impl Change {
             }
             Change::AuditAppended { entries } => format!("+ {entries} audit entries"),
             Change::CardChanged { model } => format!("~ model card of {model}"),
+            Change::ModelConfigChanged { model } => format!("~ model.yaml of {model}"),
+            Change::MonitoringAdded { file, .. } => format!("+ monitoring result {file}"),
+            Change::MonitoringTampered { file, .. } => {
+                format!("! monitoring result {file} edited or removed")
+            }
+            Change::GovernanceApprovalAdded { file } => format!("+ governance approval {file}"),
         }
     }
 }
@@ -240,6 +270,59 @@ pub fn diff(base: &Registry, head: &Registry) -> Vec<Change> {
                 model: model.clone(),
             });
         }
+        let same_folder = match (b, h) {
+            (Some(b), Some(h)) => b.fingerprint.is_some() && b.fingerprint == h.fingerprint,
+            _ => false,
+        };
+        if same_folder {
+            continue;
+        }
+        if let (Some(bm), Some(hm)) = (b, h) {
+            let file = format!("{}/model.yaml", hm.dir);
+            if digest_of(base, &file) != digest_of(head, &format!("{}/model.yaml", bm.dir)) {
+                out.push(Change::ModelConfigChanged {
+                    model: model.clone(),
+                });
+            }
+        }
+        let files = |m: Option<&std::sync::Arc<Model>>| -> BTreeSet<String> {
+            m.map(|m| m.monitoring.iter().cloned().collect())
+                .unwrap_or_default()
+        };
+        let (bf, hf) = (files(b), files(h));
+        for f in hf.difference(&bf) {
+            out.push(Change::MonitoringAdded {
+                model: model.clone(),
+                file: f.clone(),
+            });
+        }
+        for f in &bf {
+            if !hf.contains(f) || digest_of(base, f) != digest_of(head, f) {
+                out.push(Change::MonitoringTampered {
+                    model: model.clone(),
+                    file: f.clone(),
+                });
+            }
+        }
+    }
+    let base_gov: BTreeMap<&str, String> = base
+        .governance
+        .iter()
+        .map(|a| {
+            (
+                a.file.as_str(),
+                serde_json::to_string(&a.approval).unwrap_or_default(),
+            )
+        })
+        .collect();
+    for a in &head.governance {
+        if base_gov.get(a.file.as_str())
+            != Some(&serde_json::to_string(&a.approval).unwrap_or_default())
+        {
+            out.push(Change::GovernanceApprovalAdded {
+                file: a.file.clone(),
+            });
+        }
     }
     let appended = head
         .audit
@@ -298,8 +381,149 @@ pub fn immutability(base: &Registry, head: &Registry) -> Vec<Diagnostic> {
     d
 }
 
-/// The audit log only grows, and every alias move and archive has its entry among the
-/// appended ones.
+/// Restoring a retired version is a promotion: `archived_at` may be removed only in a pull
+/// request that moves an alias onto the version (whose gates then need fresh approvals);
+/// `deleted_at` (the artifact was purged) is never removed. Merged monitoring results are
+/// evidence: never edited or removed.
+pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    for c in changes {
+        match c {
+            Change::VersionModified {
+                model, version, ..
+            } => {
+                let get = |r: &'_ Registry| {
+                    r.models
+                        .iter()
+                        .find(|(n, _)| n.as_str() == model)
+                        .and_then(|(_, m)| m.versions.get(version).cloned())
+                };
+                let (Some(bv), Some(hv)) = (get(base), get(head)) else {
+                    continue;
+                };
+                if bv.spec.deleted_at.is_some() && hv.spec.deleted_at.is_none() {
+                    d.push(
+                        Diagnostic::error(
+                            Code::ImmutableVersion,
+                            format!("{model} v{version} was deleted (its artifact purged); `deleted_at` cannot be removed"),
+                        )
+                        .in_file(&hv.file)
+                        .hint("register the model again as a new version"),
+                    );
+                }
+                if bv.spec.archived_at.is_some() && hv.spec.archived_at.is_none() {
+                    let moved_onto = changes.iter().any(|c| {
+                        matches!(c, Change::AliasMoved { model: m, to: Some(t), .. } if m == model && t == version)
+                    });
+                    if !moved_onto {
+                        d.push(
+                            Diagnostic::error(
+                                Code::ImmutableVersion,
+                                format!("{model} v{version} is restored from the archive, but no alias moves onto it: restoring a version is a promotion"),
+                            )
+                            .in_file(&hv.file)
+                            .hint(format!("remove archived_at and run `modelgate promote {model} {version} --to ALIAS` in the same pull request; the promotion needs fresh approvals")),
+                        );
+                    }
+                }
+            }
+            Change::MonitoringTampered { file, .. } => d.push(
+                Diagnostic::error(
+                    Code::MonitoringResult,
+                    format!("{file} is a merged monitoring result; this pull request edits or removes it"),
+                )
+                .in_file(file)
+                .hint("monitoring results are evidence the drift gate reads: restore the file; the drift job writes new results under new names"),
+            ),
+            _ => {}
+        }
+    }
+    d
+}
+
+/// Whether an appended audit entry records something this pull request does.
+fn entry_matches(
+    e: &crate::audit::Entry,
+    head: &Registry,
+    base: &Registry,
+    changes: &[Change],
+) -> bool {
+    let model = e.model.as_deref();
+    let alias = e.alias.as_deref();
+    let version_in = |r: &Registry, v: u32| {
+        r.models
+            .iter()
+            .find(|(n, _)| Some(n.as_str()) == model)
+            .and_then(|(_, m)| m.versions.get(&v).cloned())
+    };
+    changes.iter().any(|c| match (e.action, c) {
+        (
+            Action::Promote,
+            Change::AliasMoved {
+                model: m,
+                alias: a,
+                to: Some(t),
+                ..
+            },
+        ) => model == Some(m) && alias == Some(a.as_str()) && e.version == Some(*t),
+        (
+            Action::Demote,
+            Change::AliasMoved {
+                model: m,
+                alias: a,
+                from,
+                to: None,
+            },
+        ) => model == Some(m) && alias == Some(a.as_str()) && e.version == *from,
+        (Action::Register, Change::VersionAdded { model: m, version }) => {
+            model == Some(m) && e.version == Some(*version)
+        }
+        (
+            Action::Archive,
+            Change::VersionModified {
+                model: m, version, ..
+            },
+        ) => {
+            model == Some(m)
+                && e.version == Some(*version)
+                && version_in(head, *version).is_some_and(|v| v.spec.archived_at.is_some())
+                && version_in(base, *version).is_some_and(|v| v.spec.archived_at.is_none())
+        }
+        (
+            Action::Delete,
+            Change::VersionModified {
+                model: m, version, ..
+            },
+        ) => {
+            model == Some(m)
+                && e.version == Some(*version)
+                && version_in(head, *version).is_some_and(|v| v.spec.deleted_at.is_some())
+        }
+        (Action::Approve, Change::ApprovalAdded { model: m, file }) => {
+            model == Some(m)
+                && head
+                    .models
+                    .values()
+                    .flat_map(|m| m.approvals.iter())
+                    .find(|a| &a.file == file)
+                    .is_some_and(|a| {
+                        let s = &a.approval.statement;
+                        e.version == Some(s.version.value)
+                            && alias == Some(s.alias.value.as_str())
+                            && e.details.get("role").and_then(|r| r.as_str())
+                                == Some(s.role.value.as_str())
+                    })
+        }
+        (Action::Drift, Change::MonitoringAdded { model: m, file }) => {
+            model == Some(m) && e.details.get("file").and_then(|f| f.as_str()) == Some(file)
+        }
+        _ => false,
+    })
+}
+
+/// The audit log only grows, every alias move and archive has its entry among the appended
+/// ones, and every appended entry records something the pull request does (no phantom
+/// `promote`, `approve` or `drift` entries).
 pub fn audit(base: &Registry, head: &Registry, changes: &[Change]) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     if !head
@@ -345,6 +569,26 @@ pub fn audit(base: &Registry, head: &Registry, changes: &[Change]) -> Vec<Diagno
         .skip(base.audit.lines.len())
         .filter_map(|l| l.entry.as_ref())
         .collect();
+    for (i, e) in appended.iter().enumerate() {
+        if !entry_matches(e, head, base, changes) {
+            let line = head.audit.lines.len() - appended.len() + i;
+            d.push(
+                Diagnostic::error(
+                    Code::AuditPhantom,
+                    format!(
+                        "the appended audit entry {} (`{}` {}{}) records nothing this pull request does",
+                        e.seq,
+                        e.action.as_str(),
+                        e.model.as_deref().unwrap_or("-"),
+                        e.version.map(|v| format!(" v{v}")).unwrap_or_default()
+                    ),
+                )
+                .in_file(AUDIT_PATH)
+                .at_opt(head.audit.lines.get(line).map(|l| l.span))
+                .hint("audit entries are written by the commands that make the change (promote, approve, retire, the drift job); remove this one"),
+            );
+        }
+    }
     let model_dir = |model: &str| {
         head.models
             .iter()

@@ -8,6 +8,7 @@
 //! it is judged by.
 
 pub mod changes;
+pub mod governance;
 pub mod report;
 
 use crate::diag::{Code, Diagnostic, Report, Severity};
@@ -26,11 +27,17 @@ use std::path::Path;
 pub struct Options {
     /// Hash local artifacts and datasets of the head.
     pub digests: bool,
+    /// The time the pull request is judged at (`--at`, to replay history); `None`: now.
+    /// Signatures added by the pull request must be valid then.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { digests: true }
+        Options {
+            digests: true,
+            at: None,
+        }
     }
 }
 
@@ -73,6 +80,8 @@ pub struct Outcome {
     pub changes: Vec<Change>,
     /// The alias moves and their gates.
     pub promotions: Vec<Promotion>,
+    /// The rule changes and their approvals.
+    pub governance: Vec<governance::GovernanceChange>,
     /// Every diagnostic (validation of the head, history rules, gates).
     pub report: Report,
     /// The head registry (for reading sources when rendering).
@@ -134,6 +143,7 @@ pub fn check(
     head: &str,
     opts: &Options,
 ) -> Result<Outcome, CheckError> {
+    let now = opts.at.unwrap_or_else(chrono::Utc::now);
     let repo = gitops::open(repo_path)?;
     let base_rev = gitops::resolve(&repo, base)?;
     let head_rev = gitops::resolve(&repo, head)?;
@@ -168,7 +178,10 @@ pub fn check(
 
     let changes = changes::diff(&base_reg, &head_reg);
     diags.extend(changes::immutability(&base_reg, &head_reg));
+    diags.extend(changes::restorations(&base_reg, &head_reg, &changes));
     diags.extend(changes::audit(&base_reg, &head_reg, &changes));
+    let (governance, governance_diags) = governance::judge(&base_reg, &head_reg, now);
+    diags.extend(governance_diags);
 
     let mut promotions = Vec::new();
     let mut judged_approvals = std::collections::BTreeSet::new();
@@ -229,7 +242,16 @@ pub fn check(
                     }
                 }
                 let gates = run_gates(
-                    &base_reg, base_model, &head_reg, head_model, *alias, *from, candidate,
+                    &Sides {
+                        base_reg: &base_reg,
+                        base_model,
+                        head_reg: &head_reg,
+                        head_model,
+                    },
+                    *alias,
+                    *from,
+                    candidate,
+                    now,
                 );
                 for g in &gates {
                     diags.extend(g.diagnostics.iter().cloned());
@@ -272,6 +294,7 @@ pub fn check(
                 &a.approval.statement,
                 &a.approval.signature,
                 signers,
+                Some(now),
             ) {
                 diags.push(
                     Diagnostic::error(
@@ -282,6 +305,29 @@ pub fn check(
                     .at(a.approval.signature.span),
                 );
             }
+        }
+    }
+
+    // Monitoring results added by the pull request must be the drift job's: authenticated by
+    // the base's monitoring role and keys, judged now.
+    for c in &changes {
+        let Change::MonitoringAdded { model, file } = c else {
+            continue;
+        };
+        let Some(m) = head_reg.models.values().find(|m| m.name.as_str() == model) else {
+            continue;
+        };
+        let judge = crate::monitor::evidence::Judge {
+            policy: base_reg.policy.as_ref(),
+            signers: base_reg.signers.as_ref(),
+            now: Some(now),
+            signatures: true,
+        };
+        if file.ends_with(".sig") {
+            continue;
+        }
+        if let Err(d) = crate::monitor::evidence::judge_one(&head_reg, m, file, &judge) {
+            diags.push(d);
         }
     }
 
@@ -299,40 +345,92 @@ pub fn check(
         head: head_rev,
         changes,
         promotions,
+        governance,
         report: Report::new(diags),
         head_registry: head_reg,
     })
 }
 
-/// The latest monitoring result of a model, read from its newest `monitoring/*.yaml`.
-fn latest_monitoring(reg: &Registry, m: &Model) -> Option<gates::drift::Latest> {
-    let file = m.monitoring.iter().filter(|f| f.ends_with(".yaml")).max()?;
-    let bytes = reg.source.read(file, registry::MAX_YAML_BYTES).ok()?;
-    let node = crate::yaml::parse(std::str::from_utf8(&bytes).ok()?).ok()?;
-    let severity = match node.get("severity")?.resolve()? {
-        crate::yaml::Resolved::Str(s) => gates::drift::Severity::parse(s)?,
-        _ => return None,
+/// The latest authenticated monitoring result of a model in the base, and the diagnostics of
+/// those that do not count.
+fn latest_monitoring(
+    reg: &Registry,
+    m: &Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Option<gates::drift::Latest>, Vec<Diagnostic>) {
+    use crate::monitor::evidence;
+    let judge = evidence::Judge {
+        policy: reg.policy.as_ref(),
+        signers: reg.signers.as_ref(),
+        now: Some(now),
+        signatures: true,
     };
-    let version = match node.get("version").and_then(|v| v.resolve()) {
-        Some(crate::yaml::Resolved::Int(v)) => u32::try_from(v).ok(),
-        _ => None,
-    };
-    Some(gates::drift::Latest {
-        file: file.clone(),
-        version,
-        severity,
-    })
+    let (good, bad) = evidence::results(reg, m, &judge);
+    let latest = evidence::latest(&good).map(|e| gates::drift::Latest {
+        file: e.file.clone(),
+        version: Some(e.version),
+        severity: e.severity,
+    });
+    (latest, bad)
+}
+
+/// The two revisions of one model.
+struct Sides<'a> {
+    base_reg: &'a Registry,
+    base_model: Option<&'a Model>,
+    head_reg: &'a Registry,
+    head_model: &'a Model,
+}
+
+/// When `version` last left `alias` or was archived, by the base revision: approvals signed
+/// before then do not count for a return.
+fn left_alias_at(
+    base_reg: &Registry,
+    base_model: Option<&Model>,
+    alias: Alias,
+    version: u32,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let m = base_model?;
+    let archived = m
+        .versions
+        .get(&version)
+        .and_then(|v| v.spec.archived_at.as_ref())
+        .map(|t| t.value.at);
+    let left = base_reg
+        .audit
+        .lines
+        .iter()
+        .filter_map(|l| l.entry.as_ref())
+        .filter(|e| {
+            e.model.as_deref() == Some(m.name.as_str())
+                && e.alias.as_deref() == Some(alias.as_str())
+        })
+        .filter(|e| match e.action {
+            crate::audit::Action::Promote => {
+                e.details.get("from").and_then(|f| f.as_u64()) == Some(u64::from(version))
+                    && e.version != Some(version)
+            }
+            crate::audit::Action::Demote => e.version == Some(version),
+            _ => false,
+        })
+        .map(|e| e.at.at)
+        .max();
+    archived.max(left)
 }
 
 fn run_gates(
-    base_reg: &Registry,
-    base_model: Option<&Model>,
-    head_reg: &Registry,
-    head_model: &Model,
+    sides: &Sides<'_>,
     alias: Alias,
     from: Option<u32>,
     candidate: &registry::VersionEntry,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<GateResult> {
+    let Sides {
+        base_reg,
+        base_model,
+        head_reg,
+        head_model,
+    } = *sides;
     let empty_policy = registry::schema::Policy::default();
     let base_policy = base_reg.policy.as_ref().unwrap_or(&empty_policy);
     // Overrides count as merged in the base; a new model is judged by the global policy.
@@ -343,11 +441,22 @@ fn run_gates(
     let gate = eff.gates.get(&alias).cloned().unwrap_or_default();
     // The current holder, as merged (its metrics cannot be edited in the pull request).
     let holder = from.and_then(|v| base_model.and_then(|m| m.versions.get(&v)));
-    let protected: Vec<String> = head_model
-        .spec
-        .as_ref()
+    // The protected attributes of an existing model come from the base (a pull request may
+    // add some, never drop one); a new model brings its own.
+    let mut protected: Vec<String> = base_model
+        .and_then(|m| m.spec.as_ref())
         .map(|s| s.protected_attributes.clone())
         .unwrap_or_default();
+    for a in head_model
+        .spec
+        .as_ref()
+        .map(|s| s.protected_attributes.as_slice())
+        .unwrap_or_default()
+    {
+        if !protected.contains(a) {
+            protected.push(a.clone());
+        }
+    }
     let card_text = head_model.card.as_ref().and_then(|f| {
         head_reg
             .source
@@ -361,7 +470,9 @@ fn run_gates(
         .zip(card_text.as_deref())
         .map(|(file, text)| gates::bias::Card { file, text });
     let champion = base_model.and_then(|m| m.aliases.get(&Alias::Champion).map(|v| v.value));
-    let latest = base_model.and_then(|m| latest_monitoring(base_reg, m));
+    let (latest, untrusted) = base_model
+        .map(|m| latest_monitoring(base_reg, m, now))
+        .unwrap_or_default();
     let aliases_file = head_model
         .aliases_file
         .clone()
@@ -380,12 +491,23 @@ fn run_gates(
             .map(|p| &p.roles)
             .unwrap_or(&empty_roles),
         alias_at: (&aliases_file, alias_span),
+        // A model.yaml that does not parse blocks in validation; its schema binds nothing.
+        inputs: Some(
+            head_model
+                .spec
+                .as_ref()
+                .map(|s| s.inputs_sha256())
+                .unwrap_or(crate::registry::types::Sha256([0; 32])),
+        ),
+        now: Some(now),
+        not_before: left_alias_at(base_reg, base_model, alias, candidate.number),
+        distinct_principals: base_policy.distinct_principals.unwrap_or(false),
     };
     vec![
         gates::performance::check(&gate, candidate, holder),
         gates::stability::check(&gate, candidate, holder),
         gates::bias::check(&gate, candidate, &protected, card),
-        gates::drift::check(&gate, champion, latest.as_ref()),
+        gates::drift::check(&gate, champion, latest.as_ref(), &untrusted),
         gates::approvals::check(&gate, &inputs),
     ]
 }

@@ -37,6 +37,7 @@ pub fn json(o: &Outcome) -> String {
         verdict: Verdict,
         changes: &'a [super::Change],
         promotions: &'a [Promotion],
+        governance: &'a [super::governance::GovernanceChange],
         diagnostics: Vec<JsonDiagnostic<'a>>,
     }
     let doc = Doc {
@@ -45,6 +46,7 @@ pub fn json(o: &Outcome) -> String {
         verdict: o.verdict(),
         changes: &o.changes,
         promotions: &o.promotions,
+        governance: &o.governance,
         diagnostics: o.report.diagnostics.iter().map(Into::into).collect(),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
@@ -68,6 +70,21 @@ pub fn text(o: &Outcome, color: bool) -> String {
         for c in &o.changes {
             s.push_str(&format!("  {}\n", c.describe()));
         }
+    }
+    for g in &o.governance {
+        s.push_str(&format!(
+            "\ngovernance change {}   {}\n",
+            g.file,
+            status_word(g.status).to_uppercase()
+        ));
+        for l in &g.lines {
+            s.push_str(&format!("  {l}\n"));
+        }
+        s.push_str(&format!(
+            "  {} approvals  {}\n",
+            g.status.symbol(),
+            g.detail
+        ));
     }
     for p in &o.promotions {
         s.push_str(&format!(
@@ -126,6 +143,21 @@ pub fn markdown(o: &Outcome) -> String {
             s.push_str(&format!("- {}\n", md_cell(&c.describe())));
         }
         s.push_str("\n</details>\n");
+    }
+    for g in &o.governance {
+        s.push_str(&format!(
+            "\n### Governance change · {} — {}\n\n",
+            md_cell(&g.file),
+            status_word(g.status)
+        ));
+        for l in &g.lines {
+            s.push_str(&format!("- `{}`\n", l.replace('`', "'")));
+        }
+        s.push_str(&format!(
+            "\n{} approvals: {}\n",
+            g.status.symbol(),
+            md_cell(&g.detail)
+        ));
     }
     for p in &o.promotions {
         s.push_str(&format!(

@@ -9,13 +9,29 @@ use anyhow::{Result, anyhow};
 
 /// Runs the command.
 pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<u8> {
-    let name = ModelName::new(&args.model)?;
-    let version = lifecycle::parse_version(&args.model_version).map_err(|e| anyhow!(e))?;
-    let alias: Alias = args.alias.parse().map_err(|e: String| anyhow!(e))?;
     let root = ctx.registry_root()?;
     let at = lifecycle::timestamp(args.at.as_deref())?;
     let key = approve::read_key(&args.key)?;
     let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
+    if let Some(file) = &args.governance {
+        let plan =
+            approve::plan_governance(&reg, file, &args.role, &key, args.principal.as_deref(), &at)?;
+        crate::registry::write::write_changes(&root, &plan.files)?;
+        println!(
+            "{} approves the new content of {file} in the role {}",
+            plan.principal, args.role
+        );
+        println!("  wrote {}", plan.file);
+        return Ok(EXIT_OK);
+    }
+    let (Some(model), Some(model_version), Some(alias)) =
+        (&args.model, &args.model_version, &args.alias)
+    else {
+        anyhow::bail!("name the model, the version and --alias (or --governance FILE)");
+    };
+    let name = ModelName::new(model)?;
+    let version = lifecycle::parse_version(model_version).map_err(|e| anyhow!(e))?;
+    let alias: Alias = alias.parse().map_err(|e: String| anyhow!(e))?;
     let plan = approve::plan(
         &reg,
         &name,

@@ -13,8 +13,13 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
         Some(r) => r.clone(),
         None => std::env::current_dir()?,
     };
+    let at = match args.at.as_deref() {
+        Some(t) => Some(crate::lifecycle::timestamp(Some(t))?.at),
+        None => None,
+    };
     let opts = check::Options {
         digests: !args.no_digests,
+        at,
     };
     let outcome = match check::check(&root, &args.base, &args.head, &opts) {
         Ok(o) => o,

@@ -89,9 +89,10 @@ fn monitor_main(work: &Path, main: git2::Oid) -> Result<String> {
         }
         let at: crate::registry::types::Timestamp =
             at.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+        let key = crate::lifecycle::approve::read_key(&work.join("examples/keys/drift-job"))?;
         crate::registry::write::write_changes(
             work,
-            &job::files(&reg, &results, "modelgate-ci", &at),
+            &job::files(&reg, &results, "modelgate-ci", &at, Some(&key))?,
         )?;
         crate::synth::commit_all(work, &format!("Weekly drift job {date}"))?;
     }

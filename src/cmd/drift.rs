@@ -341,7 +341,17 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
         let actor = crate::lifecycle::actor(args.actor.as_deref(), &root)
             .unwrap_or_else(|_| "modelgate-ci".to_string());
         let at = crate::registry::types::Timestamp::from_utc(chrono::Utc::now());
-        crate::registry::write::write_changes(&root, &job::files(&reg, &results, &actor, &at))?;
+        let key = match &args.sign_key {
+            Some(p) => Some(crate::lifecycle::approve::read_key(p)?),
+            None => {
+                eprintln!(
+                    "warning: no --sign-key (or MODELGATE_MONITORING_KEY): the results are written unsigned, and the drift gate will not trust them"
+                );
+                None
+            }
+        };
+        let files = job::files(&reg, &results, &actor, &at, key.as_ref())?;
+        crate::registry::write::write_changes(&root, &files)?;
     }
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -87,7 +87,7 @@ codes! {
     SignersSyntax = "MG020", "signers-syntax", "A line of allowed_signers cannot be parsed.";
     PolicyRange = "MG021", "policy-range", "A policy threshold is out of range or inconsistent.";
     MissingModelCard = "MG022", "missing-model-card", "A model has no model card in model-cards/.";
-    SymlinkEscape = "MG023", "symlink-escape", "A symbolic link or path leads outside the repository; it is not followed.";
+    SymlinkEscape = "MG023", "symlink-escape", "A path leads outside the repository (`..` above the root, or absolute); it is not followed. Links of any kind are MG046.";
     NoModels = "MG024", "no-models", "The registry has no models yet.";
     UnexpectedFile = "MG025", "unexpected-file", "A file in the registry that modelgate does not know what to do with.";
     NameMismatch = "MG026", "name-mismatch", "A file names a different model, version or alias than its location says.";
@@ -110,6 +110,11 @@ codes! {
     NotAncestor = "MG043", "not-ancestor", "The base revision is not an ancestor of the head; the trees are compared anyway.";
     UnsignedCommit = "MG044", "unsigned-commit", "A commit that touches registry/ is not SSH-signed by an allowed signer (policy `require_signed_commits`).";
     BiasGroups = "MG045", "bias-groups", "A protected attribute's per-group rates disagree with its stated differences (max − min across the groups), or a rate is outside 0..1.";
+    NotPlainFile = "MG046", "not-plain-file", "A registry path, a model card or a file the registry names is a symbolic link, a submodule or another entry that is not a plain file or folder; it is never followed.";
+    GateInput = "MG047", "gate-input", "A number a gate reads (a metric, a disparity) is not a finite number or lies outside its range (0..1 for rates, AUCs and disparities); the gate fails closed.";
+    GovernanceChange = "MG048", "governance-change", "The pull request changes the rules (policy.yaml, allowed_signers, or what a model.yaml decides for gates and predictions) in a way not proven to only tighten them, without signed governance approvals by the roles the base policy names.";
+    AuditPhantom = "MG049", "audit-phantom", "An audit entry appended by the pull request records something the pull request does not do (a promotion, approval, archive or drift result that is not there).";
+    MonitoringResult = "MG050", "monitoring-result", "A monitoring result is not authenticated (no valid signature by the policy's monitoring role), does not parse, is misnamed or future-dated, or a merged one was edited or removed; the drift gate fails closed.";
 }
 
 impl fmt::Display for Code {

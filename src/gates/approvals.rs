@@ -5,15 +5,23 @@
 //! request cannot add the key that signs its own approval), the principal holds the role in the
 //! **base** policy (so it cannot grant itself the role), and the statement's digests match the
 //! version as it is in the head (so editing an approved version, or replaying the approval of
-//! another version, voids it).
+//! another version, voids it), and its `inputs_sha256` the model's input schema in the head (so
+//! reordering features or categories after approval voids it).
+//!
+//! Time is not the signer's to choose: the key must be valid at the time of the check, and
+//! `approved_at` must lie in the key's window, not in the future, not before the version was
+//! created, and after the version last left this alias or was archived (old approvals never
+//! revive). With `distinct_principals`, one person cannot fill two roles.
 
 use super::{GateResult, Status};
 use crate::diag::{Code, Diagnostic};
 use crate::registry::schema::GateConfig;
 use crate::registry::types::Alias;
+use crate::registry::types::Sha256;
 use crate::registry::{ApprovalEntry, VersionEntry};
 use crate::signing::allowed_signers::AllowedSigners;
 use crate::yaml::{Span, Spanned};
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the gate judges by.
@@ -32,6 +40,16 @@ pub struct Inputs<'a> {
     pub roles: &'a BTreeMap<String, Vec<Spanned<String>>>,
     /// Where the alias is set in the head (aliases.yaml and the line).
     pub alias_at: (&'a str, Option<Span>),
+    /// The model's input schema digest in the head, which approvals must bind; `None` when
+    /// replaying history (the site), where it is not compared.
+    pub inputs: Option<Sha256>,
+    /// The time of the check; `None` when replaying history.
+    pub now: Option<DateTime<Utc>>,
+    /// Approvals signed at or before this instant do not count: the version left this alias,
+    /// or was archived, then.
+    pub not_before: Option<DateTime<Utc>>,
+    /// Whether each required role needs a different principal.
+    pub distinct_principals: bool,
 }
 
 /// Why one approval does not count, or `None` when it does.
@@ -40,7 +58,7 @@ pub fn judge(inp: &Inputs<'_>, a: &ApprovalEntry) -> Option<String> {
     let Some(signers) = inp.signers else {
         return Some("the base revision has no readable allowed_signers".into());
     };
-    if let Err(why) = crate::signing::approval::verify(s, &a.approval.signature, signers) {
+    if let Err(why) = crate::signing::approval::verify(s, &a.approval.signature, signers, inp.now) {
         return Some(format!(
             "{why} (checked against the base revision's allowed_signers)"
         ));
@@ -67,7 +85,75 @@ pub fn judge(inp: &Inputs<'_>, a: &ApprovalEntry) -> Option<String> {
             s.artifact_sha256.value, inp.candidate.number, inp.candidate.spec.artifact.sha256.value
         ));
     }
+    match (&s.inputs_sha256, &inp.inputs) {
+        (None, Some(_)) => {
+            return Some(
+                "it does not bind the model's input schema (`inputs_sha256`; approvals made before modelgate 0.2): sign it again with `modelgate approve`".into(),
+            );
+        }
+        (Some(a), Some(h)) if a.value != *h => {
+            return Some(format!(
+                "it approves input schema {} but model.yaml's features, categories, label or task now hash to {h} (the inputs changed after approval)",
+                a.value
+            ));
+        }
+        _ => {}
+    }
+    let approved_at = s.approved_at.value.at;
+    if approved_at < inp.candidate.spec.created_at.at {
+        return Some(format!(
+            "it is dated {}, before v{} was created ({})",
+            s.approved_at.value.raw, inp.candidate.number, inp.candidate.spec.created_at.raw
+        ));
+    }
+    if let Some(cut) = inp.not_before {
+        if approved_at <= cut {
+            return Some(format!(
+                "it is dated {}, but v{} left `{}` or was archived at {}: old approvals never revive; a return is a new promotion and needs fresh approvals",
+                s.approved_at.value.raw,
+                inp.candidate.number,
+                inp.alias,
+                cut.to_rfc3339()
+            ));
+        }
+    }
     None
+}
+
+/// Assigns each required role a principal who approved in it, no principal twice (a bipartite
+/// matching by augmenting paths: a few roles, a few principals). Returns the roles left
+/// without one.
+pub fn distinct_assignment<'a>(
+    required: &[&'a str],
+    approved: &BTreeMap<&'a str, Vec<&'a str>>,
+) -> Vec<&'a str> {
+    fn try_assign<'a>(
+        role: &'a str,
+        approved: &BTreeMap<&'a str, Vec<&'a str>>,
+        owner: &mut BTreeMap<&'a str, &'a str>,
+        seen: &mut BTreeSet<&'a str>,
+    ) -> bool {
+        for p in approved.get(role).into_iter().flatten() {
+            if !seen.insert(p) {
+                continue;
+            }
+            let free = match owner.get(p).copied() {
+                None => true,
+                Some(other) => try_assign(other, approved, owner, seen),
+            };
+            if free {
+                owner.insert(p, role);
+                return true;
+            }
+        }
+        false
+    }
+    let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+    required
+        .iter()
+        .copied()
+        .filter(|r| !try_assign(r, approved, &mut owner, &mut BTreeSet::new()))
+        .collect()
 }
 
 /// Runs the gate.
@@ -107,6 +193,29 @@ pub fn check(gate: &GateConfig, inp: &Inputs<'_>) -> GateResult {
         .copied()
         .filter(|r| !approved.contains_key(r))
         .collect();
+    if missing.is_empty() && inp.distinct_principals {
+        let req: Vec<&str> = required.iter().copied().collect();
+        let short = distinct_assignment(&req, &approved);
+        if !short.is_empty() {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::GateApprovals,
+                    format!(
+                        "the policy sets distinct_principals, but the approvals of {} v{} do not come from {} different people",
+                        inp.model,
+                        inp.candidate.number,
+                        required.len()
+                    ),
+                )
+                .in_file(inp.alias_at.0)
+                .at_opt(inp.alias_at.1)
+                .hint(format!(
+                    "each required role needs an approval by a different principal; unfilled: {}",
+                    short.join(", ")
+                )),
+            );
+        }
+    }
     let mut parts: Vec<String> = required
         .iter()
         .filter_map(|r| approved.get(r).map(|ps| format!("{r} ✓ {}", ps.join(", "))))

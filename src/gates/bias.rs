@@ -56,6 +56,26 @@ pub fn check(
             .iter()
             .filter_map(|(n, v)| v.map(|v| (*n, v)))
             .collect();
+        // Every number must be usable: a `.nan` beside a 0.40 must not hide the 0.40.
+        let bad: Vec<Diagnostic> = present
+            .iter()
+            .filter_map(|(n, v)| {
+                super::check_number(
+                    candidate,
+                    &format!("bias.{attr}.{n}"),
+                    &crate::yaml::Spanned {
+                        value: *v,
+                        span: numbers.span,
+                    },
+                    super::DISPARITY_RANGE,
+                )
+            })
+            .collect();
+        if !bad.is_empty() {
+            parts.push(format!("{attr}: unusable numbers"));
+            diagnostics.extend(bad);
+            continue;
+        }
         let Some(&(measure, value)) = present.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
             diagnostics.push(
                 Diagnostic::error(

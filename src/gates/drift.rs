@@ -56,8 +56,15 @@ pub struct Latest {
     pub severity: Severity,
 }
 
-/// Runs the gate. `champion` is the current champion's version in the base revision.
-pub fn check(gate: &GateConfig, champion: Option<u32>, latest: Option<&Latest>) -> GateResult {
+/// Runs the gate. `champion` is the current champion's version in the base revision,
+/// `latest` its latest authenticated monitoring result, and `untrusted` the diagnostics of the
+/// model's results that do not count: the gate fails closed on them.
+pub fn check(
+    gate: &GateConfig,
+    champion: Option<u32>,
+    latest: Option<&Latest>,
+    untrusted: &[Diagnostic],
+) -> GateResult {
     const NAME: &str = "drift";
     let Some(cfg) = &gate.drift else {
         return GateResult::skip(NAME, "no drift gate in the policy");
@@ -68,6 +75,24 @@ pub fn check(gate: &GateConfig, champion: Option<u32>, latest: Option<&Latest>) 
     let Some(champion) = champion else {
         return GateResult::skip(NAME, "no current champion");
     };
+    if !untrusted.is_empty() {
+        return GateResult {
+            gate: NAME,
+            status: Status::Block,
+            detail: format!(
+                "{} monitoring result(s) cannot be trusted: the gate fails closed",
+                untrusted.len()
+            ),
+            diagnostics: untrusted
+                .iter()
+                .map(|d| {
+                    let mut d = d.clone();
+                    d.message = format!("the drift gate fails closed: {}", d.message);
+                    d
+                })
+                .collect(),
+        };
+    }
     let Some(latest) = latest.filter(|l| l.version.is_none_or(|v| v == champion)) else {
         return GateResult {
             gate: NAME,

@@ -63,6 +63,66 @@ impl GateResult {
     }
 }
 
+/// The closed range a recorded metric must lie in, by its name: rates, AUCs and the Brier score
+/// in [0, 1]; losses and errors at least 0; anything else any finite number.
+pub fn metric_range(name: &str) -> (f64, f64) {
+    match name {
+        "roc_auc" | "pr_auc" | "average_precision" | "accuracy" | "balanced_accuracy"
+        | "precision" | "recall" | "f1" | "specificity" | "brier" | "selection_rate" | "tpr"
+        | "fpr" => (0.0, 1.0),
+        "log_loss" | "rmse" | "mse" | "mae" => (0.0, f64::INFINITY),
+        _ => (f64::NEG_INFINITY, f64::INFINITY),
+    }
+}
+
+/// Why a number a gate reads cannot be used — not finite, or outside `range` — or `None`.
+/// Every gate input passes through here: a gate fails closed on a number it cannot compare.
+pub fn unusable(value: f64, range: (f64, f64)) -> Option<String> {
+    if !value.is_finite() {
+        return Some(format!("{value} is not a finite number"));
+    }
+    if value < range.0 || value > range.1 {
+        let bound = |b: f64| {
+            if b.is_finite() {
+                num(b)
+            } else if b > 0.0 {
+                "∞".into()
+            } else {
+                "−∞".into()
+            }
+        };
+        return Some(format!(
+            "{} is outside [{}, {}]",
+            num(value),
+            bound(range.0),
+            bound(range.1)
+        ));
+    }
+    None
+}
+
+/// A blocking diagnostic at a number a gate cannot use (see [`unusable`]), or `None`.
+pub fn check_number(
+    version: &crate::registry::VersionEntry,
+    what: &str,
+    value: &crate::yaml::Spanned<f64>,
+    range: (f64, f64),
+) -> Option<Diagnostic> {
+    let why = unusable(value.value, range)?;
+    Some(
+        Diagnostic::error(
+            crate::diag::Code::GateInput,
+            format!("v{}'s {what}: {why}; the gate cannot judge it", version.number),
+        )
+        .in_file(&version.file)
+        .at(value.span)
+        .hint("record the number as computed (modelgate evaluate / bias); a gate never compares a number that is not finite or outside its range"),
+    )
+}
+
+/// The range of a fairness disparity (a difference of two rates).
+pub const DISPARITY_RANGE: (f64, f64) = (0.0, 1.0);
+
 /// Formats a metric value: four decimals, trailing zeros trimmed.
 pub fn num(x: f64) -> String {
     let s = format!("{x:.4}");
@@ -202,26 +262,26 @@ mod tests {
         };
         use drift::Severity::{Alert, Issue, Retrain};
         assert_eq!(
-            drift::check(&g, Some(3), Some(&latest(Issue, Some(3)))).status,
+            drift::check(&g, Some(3), Some(&latest(Issue, Some(3))), &[]).status,
             Status::Pass
         );
         assert_eq!(
-            drift::check(&g, Some(3), Some(&latest(Alert, Some(3)))).status,
+            drift::check(&g, Some(3), Some(&latest(Alert, Some(3))), &[]).status,
             Status::Block
         );
         assert_eq!(
-            drift::check(&g, Some(3), Some(&latest(Retrain, None))).status,
+            drift::check(&g, Some(3), Some(&latest(Retrain, None)), &[]).status,
             Status::Block
         );
         // A result about another version is not about the champion.
         assert_eq!(
-            drift::check(&g, Some(3), Some(&latest(Retrain, Some(2)))).status,
+            drift::check(&g, Some(3), Some(&latest(Retrain, Some(2))), &[]).status,
             Status::Pass
         );
-        assert_eq!(drift::check(&g, None, None).status, Status::Skip);
+        assert_eq!(drift::check(&g, None, None, &[]).status, Status::Skip);
         let off = gate("drift: {block_if_champion_drifting: false}\n");
         assert_eq!(
-            drift::check(&off, Some(3), Some(&latest(Retrain, Some(3)))).status,
+            drift::check(&off, Some(3), Some(&latest(Retrain, Some(3))), &[]).status,
             Status::Skip
         );
     }

@@ -51,6 +51,19 @@ pub fn check(
             ),
         );
     };
+    let range = super::metric_range(metric.as_str());
+    let bad: Vec<Diagnostic> = [(candidate, cand), (holder, base)]
+        .into_iter()
+        .filter_map(|(v, x)| super::check_number(v, metric.as_str(), x, range))
+        .collect();
+    if !bad.is_empty() {
+        return GateResult {
+            gate: NAME,
+            status: Status::Block,
+            detail: format!("{} cannot be compared", metric.value),
+            diagnostics: bad,
+        };
+    }
     let needed = base.value + min;
     // A tolerance of a few ulps: 0.87 ≥ 0.85 + 0.02 must pass despite binary rounding.
     let ok = cand.value >= needed - 1e-12;

@@ -41,6 +41,15 @@ pub fn check(
             );
             continue;
         };
+        let bad: Vec<Diagnostic> = [(candidate, cand), (holder, base)]
+            .into_iter()
+            .filter_map(|(v, x)| super::check_number(v, metric, x, super::metric_range(metric)))
+            .collect();
+        if !bad.is_empty() {
+            parts.push(format!("{metric} cannot be compared"));
+            diagnostics.extend(bad);
+            continue;
+        }
         let floor = base.value * ratio;
         let ok = cand.value >= floor - 1e-12;
         let part = format!(

@@ -23,6 +23,7 @@ pub struct Plan {
 }
 
 /// The approval's YAML text.
+#[allow(clippy::too_many_arguments)]
 pub fn approval_yaml(
     model: &str,
     v: &VersionEntry,
@@ -30,10 +31,14 @@ pub fn approval_yaml(
     role: &str,
     principal: &str,
     at: &Timestamp,
+    inputs: Option<&crate::registry::types::Sha256>,
     signature_pem: &str,
 ) -> String {
+    let inputs = inputs
+        .map(|i| format!("  inputs_sha256: {i}\n"))
+        .unwrap_or_default();
     let mut s = format!(
-        "statement:\n  model: {model}\n  version: {}\n  alias: {alias}\n  version_sha256: {}\n  artifact_sha256: {}\n  role: {}\n  principal: {}\n  approved_at: {}\n",
+        "statement:\n  model: {model}\n  version: {}\n  alias: {alias}\n  version_sha256: {}\n  artifact_sha256: {}\n{inputs}  role: {}\n  principal: {}\n  approved_at: {}\n",
         v.number,
         v.digest,
         v.spec.artifact.sha256.value,
@@ -95,6 +100,19 @@ pub fn plan(
             known.join(", ")
         );
     };
+    let principal = principal_for(reg, holders, role, key, principal)?;
+    plan_unchecked(reg, name, version, alias, role, key, &principal, at)
+}
+
+/// The principal a key signs as: the one given, or the one allowed_signers lists for the key;
+/// checked to be listed for the key and to hold `role`, so that the approval would count.
+fn principal_for(
+    reg: &Registry,
+    holders: &[crate::yaml::Spanned<String>],
+    role: &str,
+    key: &PrivateKey,
+    principal: Option<&str>,
+) -> Result<String> {
     let signers = reg
         .signers
         .as_ref()
@@ -149,7 +167,82 @@ pub fn plan(
             "{principal} does not hold the role `{role}` in registry/policy.yaml, so the approval would not count"
         );
     }
-    plan_unchecked(reg, name, version, alias, role, key, &principal, at)
+    Ok(principal)
+}
+
+/// Plans a governance approval: `role`'s consent to the current content of `file`, one of the
+/// files that set the rules, bound by its sha256.
+pub fn plan_governance(
+    reg: &Registry,
+    file: &str,
+    role: &str,
+    key: &PrivateKey,
+    principal: Option<&str>,
+    at: &Timestamp,
+) -> Result<Plan> {
+    let file = crate::registry::source::normalize(file)
+        .map_err(|_| anyhow::anyhow!("{file} is outside the repository"))?;
+    let governed = file == crate::registry::POLICY_PATH
+        || file == crate::signing::allowed_signers::SIGNERS_PATH
+        || file
+            .strip_prefix("registry/models/")
+            .and_then(|r| r.strip_suffix("/model.yaml"))
+            .is_some_and(|m| reg.models.keys().any(|k| k.as_str() == m));
+    if !governed {
+        bail!(
+            "{file} is not a governed file: registry/policy.yaml, registry/allowed_signers or a model's registry/models/<model>/model.yaml"
+        );
+    }
+    let policy = reg
+        .policy
+        .as_ref()
+        .context("registry/policy.yaml does not parse; run `modelgate validate`")?;
+    let Some(holders) = policy.roles.get(role) else {
+        let known: Vec<&str> = policy.roles.keys().map(String::as_str).collect();
+        bail!(
+            "there is no role `{role}` in registry/policy.yaml (roles: {})",
+            known.join(", ")
+        );
+    };
+    let principal = principal_for(reg, holders, role, key, principal)?;
+    let sha = reg
+        .source
+        .sha256(&file)
+        .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
+    let statement = format!(
+        "statement:\n  file: {}\n  sha256: {sha}\n  role: {}\n  principal: {}\n  approved_at: {}\n",
+        yaml_str(&file),
+        yaml_str(role),
+        yaml_str(&principal),
+        at.raw
+    );
+    let node = crate::yaml::parse(&statement).map_err(|e| anyhow::anyhow!(e.message))?;
+    #[derive(serde::Deserialize)]
+    struct Only {
+        statement: crate::registry::schema::GovernanceStatement,
+    }
+    let only: Only = crate::yaml::from_node(&node).map_err(|e| anyhow::anyhow!(e.message))?;
+    let msg = crate::signing::approval::governance_message(&only.statement);
+    let sig = key
+        .sign(NAMESPACE, HashAlg::Sha512, msg.as_bytes())
+        .context("signing the approval")?
+        .to_pem(LineEnding::LF)
+        .context("encoding the signature")?;
+    let mut text = statement;
+    text.push_str("signature: |\n");
+    for line in sig.lines() {
+        text.push_str(&format!("  {line}\n"));
+    }
+    let out = format!(
+        "{}/{}-{role}-{principal}.yaml",
+        crate::registry::GOVERNANCE_DIR,
+        &sha.hex()[..12]
+    );
+    Ok(Plan {
+        files: vec![(out.clone(), text.into_bytes())],
+        file: out,
+        principal,
+    })
 }
 
 /// Signs an approval with no check that the key belongs to the principal or that the principal
@@ -173,7 +266,17 @@ pub fn plan_unchecked(
         bail!("{name} has no version {version}");
     };
     let principal = principal.to_string();
-    let unsigned = approval_yaml(name.as_str(), v, alias, role, &principal, at, "");
+    let inputs = m.spec.as_ref().map(|s| s.inputs_sha256());
+    let unsigned = approval_yaml(
+        name.as_str(),
+        v,
+        alias,
+        role,
+        &principal,
+        at,
+        inputs.as_ref(),
+        "",
+    );
     let node = crate::yaml::parse(&unsigned).map_err(|e| anyhow::anyhow!(e.message))?;
     #[derive(serde::Deserialize)]
     struct Only {
@@ -186,7 +289,16 @@ pub fn plan_unchecked(
         .context("signing the approval")?
         .to_pem(LineEnding::LF)
         .context("encoding the signature")?;
-    let text = approval_yaml(name.as_str(), v, alias, role, &principal, at, &sig);
+    let text = approval_yaml(
+        name.as_str(),
+        v,
+        alias,
+        role,
+        &principal,
+        at,
+        inputs.as_ref(),
+        &sig,
+    );
     let file = format!(
         "{}/approvals/v{version}-{alias}-{role}-{principal}.yaml",
         m.dir

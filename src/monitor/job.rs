@@ -295,11 +295,11 @@ fn num(x: f64) -> String {
     }
 }
 
-/// The monitoring file's YAML.
-pub fn yaml(r: &ModelDrift) -> String {
+/// The monitoring file's YAML, computed at `at`.
+pub fn yaml(r: &ModelDrift, at: &Timestamp) -> String {
     let mut s = format!(
-        "# Written by `modelgate drift`. The drift gate reads `version` and `severity`.\nmodel: {}\nversion: {}\ndate: {}\n",
-        r.model, r.version, r.date
+        "# Written and signed by `modelgate drift`. The drift gate reads `version`, `computed_at` and `severity`.\nmodel: {}\nversion: {}\ndate: {}\ncomputed_at: {}\n",
+        r.model, r.version, r.date, at.raw
     );
     if let Some((a, b)) = &r.window {
         s.push_str(&format!("window: {{from: {a}, to: {b}}}\n"));
@@ -360,17 +360,33 @@ pub fn yaml(r: &ModelDrift) -> String {
     s
 }
 
-/// The files the job writes: the monitoring result and the audit log with its `drift` entry.
+/// The files the job writes: each monitoring result with its detached signature (namespace
+/// `modelgate-monitoring`, by the job's key), and the audit log with its `drift` entries.
+/// Without a key the results are written unsigned, and the drift gate will not trust them.
 pub fn files(
     reg: &Registry,
     results: &[ModelDrift],
     actor: &str,
     at: &Timestamp,
-) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = results
-        .iter()
-        .map(|r| (r.file.clone(), yaml(r).into_bytes()))
-        .collect();
+    key: Option<&ssh_key::PrivateKey>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for r in results {
+        let text = yaml(r, at);
+        if let Some(key) = key {
+            let sig = key
+                .sign(
+                    super::evidence::NAMESPACE,
+                    ssh_key::HashAlg::Sha512,
+                    text.as_bytes(),
+                )
+                .context("signing the monitoring result")?
+                .to_pem(ssh_key::LineEnding::LF)
+                .context("encoding the signature")?;
+            out.push((super::evidence::signature_path(&r.file), sig.into_bytes()));
+        }
+        out.push((r.file.clone(), text.into_bytes()));
+    }
     let entries: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>> = results
         .iter()
         .map(|r| {
@@ -400,5 +416,5 @@ pub fn files(
             crate::lifecycle::append_audit(reg, entries).into_bytes(),
         ));
     }
-    out
+    Ok(out)
 }

@@ -4,6 +4,7 @@
 pub mod bias;
 pub mod data;
 pub mod drift;
+pub mod evidence;
 pub mod job;
 pub mod metrics;
 pub mod profile;

@@ -16,7 +16,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::signing::allowed_signers::{AllowedSigners, SIGNERS_PATH};
 use crate::yaml::{self, Span, Spanned};
 use rayon::prelude::*;
-use schema::{ApprovalFile, ModelSpec, Policy, VersionSpec};
+use schema::{ApprovalFile, GovernanceApprovalFile, ModelSpec, Policy, VersionSpec};
 use serde::de::DeserializeOwned;
 use source::{EntryKind, ReadError, Source};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +32,9 @@ pub const POLICY_PATH: &str = "registry/policy.yaml";
 
 /// Where models live.
 pub const MODELS_DIR: &str = "registry/models";
+
+/// Where governance approvals live.
+pub const GOVERNANCE_DIR: &str = "registry/governance";
 
 /// Where model cards live.
 pub const CARDS_DIR: &str = "model-cards";
@@ -63,6 +66,15 @@ pub struct ApprovalEntry {
     pub file: String,
     /// The parsed file.
     pub approval: ApprovalFile,
+}
+
+/// One governance approval file.
+#[derive(Clone, Debug)]
+pub struct GovernanceApprovalEntry {
+    /// Repository path of the file.
+    pub file: String,
+    /// The parsed file.
+    pub approval: GovernanceApprovalFile,
 }
 
 /// One model folder.
@@ -103,6 +115,8 @@ pub struct Registry {
     pub policy: Option<Policy>,
     /// allowed_signers, when present.
     pub signers: Option<AllowedSigners>,
+    /// Governance approvals (`registry/governance/`) that parsed.
+    pub governance: Vec<GovernanceApprovalEntry>,
     /// The audit log.
     pub audit: audit::Log,
     /// The audit log's text.
@@ -206,6 +220,7 @@ pub fn read_error(path: &str, e: &ReadError) -> Diagnostic {
     match e {
         ReadError::NotFound => Diagnostic::error(Code::MissingFile, format!("{path} does not exist"))
             .in_file(path),
+        ReadError::NotPlain { at, what } => not_plain(at, what),
         ReadError::Escapes(target) => Diagnostic::error(
             Code::SymlinkEscape,
             format!("{path} leads outside the repository (to {target}); it is not followed"),
@@ -222,6 +237,16 @@ pub fn read_error(path: &str, e: &ReadError) -> Diagnostic {
             Diagnostic::error(Code::Io, format!("cannot read {path}: {msg}")).in_file(path)
         }
     }
+}
+
+/// A diagnostic for an entry that is not a plain file or folder.
+pub fn not_plain(path: &str, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::NotPlainFile,
+        format!("{path} is {what}; modelgate reads plain files only and does not follow it"),
+    )
+    .in_file(path)
+    .hint("replace it with the file itself (`git rm` the link and add a regular file); registry files, model cards and every file the registry names must be plain files")
 }
 
 fn not_utf8(path: &str, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
@@ -347,18 +372,49 @@ fn load_inner(
         }
     };
 
+    let mut governance = Vec::new();
+    for f in list_files(src.as_ref(), GOVERNANCE_DIR, &mut diags) {
+        let path = format!("{GOVERNANCE_DIR}/{f}");
+        if !f.ends_with(".yaml") {
+            diags.push(unexpected(
+                &path,
+                "governance approvals are named <sha256 prefix>-<role>-<principal>.yaml",
+            ));
+            continue;
+        }
+        files_read += 1;
+        if let Read::Ok(approval, _) =
+            read_yaml::<GovernanceApprovalFile>(src.as_ref(), &path, &mut diags)
+        {
+            governance.push(GovernanceApprovalEntry {
+                file: path,
+                approval,
+            });
+        }
+    }
+
     let entries = src.list(MODELS_DIR).map_err(|e| LoadError::Unreadable {
         path: MODELS_DIR.into(),
         source_desc: src.describe(),
         error: e.to_string(),
     })?;
-    let cards: BTreeSet<String> = src
-        .list(CARDS_DIR)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.kind == EntryKind::File)
-        .map(|e| e.name)
-        .collect();
+    let mut cards: BTreeSet<String> = BTreeSet::new();
+    match src.list(CARDS_DIR) {
+        Ok(list) => {
+            for e in list {
+                match e.kind {
+                    EntryKind::File => {
+                        cards.insert(e.name);
+                    }
+                    EntryKind::NotPlain(what) => {
+                        diags.push(not_plain(&format!("{CARDS_DIR}/{}", e.name), &what))
+                    }
+                    EntryKind::Dir => {}
+                }
+            }
+        }
+        Err(e) => diags.push(read_error(CARDS_DIR, &e)),
+    }
 
     let mut dirs = Vec::new();
     for e in entries {
@@ -367,7 +423,7 @@ fn load_inner(
             continue;
         }
         match e.kind {
-            EntryKind::Escapes(target) => diags.push(read_error(&path, &ReadError::Escapes(target))),
+            EntryKind::NotPlain(what) => diags.push(not_plain(&path, &what)),
             EntryKind::File => diags.push(
                 Diagnostic::warning(
                     Code::UnexpectedFile,
@@ -447,6 +503,7 @@ fn load_inner(
             source: src,
             policy,
             signers,
+            governance,
             audit,
             audit_text,
             models,
@@ -502,8 +559,8 @@ fn load_model(
         if e.name.starts_with('.') {
             continue;
         }
-        if let EntryKind::Escapes(target) = &e.kind {
-            diags.push(read_error(&path, &ReadError::Escapes(target.clone())));
+        if let EntryKind::NotPlain(what) = &e.kind {
+            diags.push(not_plain(&path, what));
             continue;
         }
         match (e.name.as_str(), &e.kind) {
@@ -578,19 +635,27 @@ fn unexpected(path: &str, hint: &str) -> Diagnostic {
     .hint(hint)
 }
 
-/// The regular files of a folder; links out of the repository are reported.
+/// The regular files of a folder; anything that is not a plain file is reported.
 fn list_files(src: &dyn Source, dir: &str, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    list_files_and_links(src, dir, diags, &mut Vec::new())
+}
+
+/// [`list_files`], also giving the names of the entries that are not plain files.
+fn list_files_and_links(
+    src: &dyn Source,
+    dir: &str,
+    diags: &mut Vec<Diagnostic>,
+    not_plain_names: &mut Vec<String>,
+) -> Vec<String> {
     match src.list(dir) {
         Ok(entries) => entries
             .into_iter()
             .filter(|e| !e.name.starts_with('.'))
             .filter_map(|e| match e.kind {
                 EntryKind::File => Some(e.name),
-                EntryKind::Escapes(t) => {
-                    diags.push(read_error(
-                        &format!("{dir}/{}", e.name),
-                        &ReadError::Escapes(t),
-                    ));
+                EntryKind::NotPlain(what) => {
+                    diags.push(not_plain(&format!("{dir}/{}", e.name), &what));
+                    not_plain_names.push(e.name);
                     None
                 }
                 EntryKind::Dir => {
@@ -616,7 +681,14 @@ fn load_versions(
     diags: &mut Vec<Diagnostic>,
 ) -> usize {
     let mut files = 0;
-    for f in list_files(src, dir, diags) {
+    let mut links = Vec::new();
+    let listed = list_files_and_links(src, dir, diags, &mut links);
+    // A version file that is a link is reported (MG046) and counts as present but unreadable,
+    // so that it is neither "removed" nor silently absent.
+    model
+        .broken_versions
+        .extend(links.iter().filter_map(|n| version_from_file_name(n)));
+    for f in listed {
         let path = format!("{dir}/{f}");
         let Some(number) = version_from_file_name(&f) else {
             diags.push(unexpected(

@@ -28,6 +28,27 @@ pub struct Policy {
     /// Whether every commit touching `registry/` must be SSH-signed by an allowed signer.
     #[serde(default)]
     pub require_signed_commits: Option<bool>,
+    /// Who must approve a governance change (this file, allowed_signers, or what in a
+    /// model.yaml decides gates or predictions). Absent: the roles the champion gate requires,
+    /// or every role when that requires none.
+    #[serde(default)]
+    pub governance: Option<ApprovalsGate>,
+    /// Whether the approvals of one promotion or governance change must come from as many
+    /// different principals as there are roles (one person cannot fill two roles).
+    #[serde(default)]
+    pub distinct_principals: Option<bool>,
+    /// Who signs monitoring results, whose severity the drift gate reads.
+    #[serde(default)]
+    pub monitoring: Option<MonitoringPolicy>,
+}
+
+/// `monitoring: {role: drift_job}` in policy.yaml.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringPolicy {
+    /// The role whose principals' keys sign monitoring results (namespace
+    /// `modelgate-monitoring`).
+    pub role: Spanned<String>,
 }
 
 /// The gates for moving one alias. Every field is optional so that a model can override one
@@ -223,6 +244,22 @@ pub struct ModelSpec {
     /// Free-form tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+}
+
+impl ModelSpec {
+    /// The sha256 of the model's input schema: the task, the label and the features in order
+    /// with their types and categories — everything in model.yaml that decides what a version
+    /// predicts from a row. Computed here only; approvals bind it.
+    pub fn inputs_sha256(&self) -> Sha256 {
+        let features: Vec<serde_json::Value> = self
+            .features
+            .iter()
+            .map(|f| serde_json::json!([f.name, f.kind, f.categories]))
+            .collect();
+        // Arrays only: their order is the content, and no map-key order can vary.
+        let canonical = serde_json::json!(["modelgate-inputs-1", self.task, self.label, features]);
+        Sha256::of(canonical.to_string().as_bytes())
+    }
 }
 
 /// A file the registry refers to by location and digest.
@@ -465,6 +502,12 @@ pub struct Statement {
     pub version_sha256: Spanned<Sha256>,
     /// sha256 of the artifact.
     pub artifact_sha256: Spanned<Sha256>,
+    /// sha256 of the model's input schema when approved ([`ModelSpec::inputs_sha256`]): the
+    /// task, label and features with their order and categories, which decide what the version
+    /// predicts but live in the mutable model.yaml. Absent only in approvals made before it
+    /// was bound; those no longer count for a new promotion.
+    #[serde(default)]
+    pub inputs_sha256: Option<Spanned<Sha256>>,
     /// The role the principal approves in.
     pub role: Spanned<String>,
     /// Who approves.
@@ -479,6 +522,33 @@ pub struct Statement {
 pub struct ApprovalFile {
     /// What is approved.
     pub statement: Statement,
+    /// An armored OpenSSH SSHSIG over the canonical JSON of the statement.
+    pub signature: Spanned<String>,
+}
+
+/// The statement a governance approval signs: one role's consent to one new content of a file
+/// that sets the rules (policy.yaml, allowed_signers, a model.yaml).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceStatement {
+    /// The repository path of the file changed.
+    pub file: Spanned<String>,
+    /// sha256 of the file's new bytes.
+    pub sha256: Spanned<Sha256>,
+    /// The role the principal approves in.
+    pub role: Spanned<String>,
+    /// Who approves.
+    pub principal: Spanned<String>,
+    /// When.
+    pub approved_at: Spanned<Timestamp>,
+}
+
+/// `registry/governance/<sha256 prefix>-<role>-<principal>.yaml`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceApprovalFile {
+    /// What is approved.
+    pub statement: GovernanceStatement,
     /// An armored OpenSSH SSHSIG over the canonical JSON of the statement.
     pub signature: Spanned<String>,
 }

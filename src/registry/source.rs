@@ -2,8 +2,14 @@
 //!
 //! The loader reads through the [`Source`] trait only, so the same code loads the working tree
 //! (`validate`) and both sides of a pull request (`check`, via git2, without a checkout).
-//! Paths are repository-relative with `/` separators. Neither source follows a link or a path
-//! out of the repository: such a path is reported as [`ReadError::Escapes`].
+//! Paths are repository-relative with `/` separators.
+//!
+//! **Plain files only.** Neither source follows a symbolic link, anywhere on a path: a link, a
+//! submodule (git's gitlink) or any other entry that is not a regular file or folder is
+//! reported as [`EntryKind::NotPlain`] / [`ReadError::NotPlain`], never read through. A link
+//! would let one path's content change while the file the registry names keeps its bytes (and
+//! its git tree id), so the rule is the same for a folder on disk and a git revision. A path
+//! that climbs out of the repository lexically (`..`, absolute) is [`ReadError::Escapes`].
 
 use crate::registry::types::Sha256;
 use std::collections::BTreeMap;
@@ -14,12 +20,13 @@ use std::sync::Mutex;
 /// What a folder entry is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EntryKind {
-    /// A regular file (or a link to one inside the repository).
+    /// A regular file.
     File,
-    /// A folder (or a link to one inside the repository).
+    /// A folder.
     Dir,
-    /// A link whose target is outside the repository; never followed.
-    Escapes(String),
+    /// Anything else — a symbolic link, a submodule, a FIFO or device — described in words
+    /// ("a symbolic link to ../x"); never followed or read.
+    NotPlain(String),
 }
 
 /// One entry of a folder listing.
@@ -37,9 +44,18 @@ pub enum ReadError {
     /// Nothing there.
     #[error("no such file")]
     NotFound,
-    /// The path, or a link on it, leads outside the repository.
+    /// The path climbs out of the repository (`..` above the root, or absolute).
     #[error("it leads outside the repository (to {0}); modelgate does not follow it")]
     Escapes(String),
+    /// The path, or a folder on it, is not a regular file or folder (a symbolic link, a
+    /// submodule, a special file). `at` is the entry that is not plain.
+    #[error("{at} is {what}; modelgate reads plain files only")]
+    NotPlain {
+        /// The repository path of the entry.
+        at: String,
+        /// What it is, in words.
+        what: String,
+    },
     /// Larger than the caller's limit.
     #[error("it is {size} bytes, more than the {limit} bytes a registry file may have")]
     TooLarge {
@@ -67,7 +83,7 @@ pub trait Source: Send + Sync {
     /// The sha256 of a file, streamed: large artifacts are never read whole into memory.
     fn sha256(&self, path: &str) -> Result<Sha256, ReadError>;
 
-    /// Whether a file exists (following links inside the repository).
+    /// Whether a plain file exists at the path.
     fn is_file(&self, path: &str) -> bool;
 
     /// A content fingerprint of a folder when the source has one cheaply (git's tree id):
@@ -100,13 +116,26 @@ pub fn normalize(path: &str) -> Result<String, ReadError> {
 /// A registry in a folder on disk.
 pub struct FsSource {
     root: PathBuf,
-    /// Folders (repository-relative) known to contain no link on their way from the root:
-    /// their files need one `lstat` rather than a full `canonicalize`.
+    /// Folders (repository-relative) known to be plain folders all the way from the root:
+    /// their files need one `lstat` each.
     plain_dirs: std::sync::RwLock<std::collections::HashSet<String>>,
 }
 
+/// What a non-plain entry on disk is, in words.
+fn describe_fs(full: &Path, ft: std::fs::FileType) -> String {
+    if ft.is_symlink() {
+        match std::fs::read_link(full) {
+            Ok(t) => format!("a symbolic link to {}", t.display()),
+            Err(_) => "a symbolic link".into(),
+        }
+    } else {
+        "a special file (not a regular file or folder)".into()
+    }
+}
+
 impl FsSource {
-    /// A source rooted at `root` (made canonical, so that link targets can be compared).
+    /// A source rooted at `root` (made canonical: the root itself may be reached through a
+    /// link; nothing below it may).
     pub fn new(root: &Path) -> std::io::Result<Self> {
         Ok(FsSource {
             root: root.canonicalize()?,
@@ -119,59 +148,63 @@ impl FsSource {
         &self.root
     }
 
-    /// Whether a relative folder path has no symbolic link on it (cached).
-    fn is_plain_dir(&self, rel: &str) -> bool {
-        if rel.is_empty() {
-            return true;
-        }
-        if self.plain_dirs.read().is_ok_and(|s| s.contains(rel)) {
-            return true;
+    /// Checks that every component of a relative folder path is a plain folder (cached).
+    fn plain_dir(&self, rel: &str) -> Result<(), ReadError> {
+        if rel.is_empty() || self.plain_dirs.read().is_ok_and(|s| s.contains(rel)) {
+            return Ok(());
         }
         let (parent, _) = rel.rsplit_once('/').unwrap_or(("", rel));
-        let plain = self.is_plain_dir(parent)
-            && std::fs::symlink_metadata(self.root.join(rel)).is_ok_and(|m| m.is_dir());
-        if plain {
-            if let Ok(mut s) = self.plain_dirs.write() {
-                s.insert(rel.to_string());
-            }
-        }
-        plain
-    }
-
-    /// The real path of a repository path, after checking that it stays inside the root.
-    fn resolve(&self, path: &str) -> Result<PathBuf, ReadError> {
-        let rel = normalize(path)?;
-        let full = self.root.join(&rel);
-        // Fast path: a regular file or folder in a folder with no link on its way.
-        let (parent, _) = rel.rsplit_once('/').unwrap_or(("", &rel));
-        if self.is_plain_dir(parent) {
-            match std::fs::symlink_metadata(&full) {
-                Ok(m) if !m.file_type().is_symlink() => return Ok(full),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(ReadError::NotFound);
+        self.plain_dir(parent)?;
+        let full = self.root.join(rel);
+        match std::fs::symlink_metadata(&full) {
+            Ok(m) if m.is_dir() => {
+                if let Ok(mut s) = self.plain_dirs.write() {
+                    s.insert(rel.to_string());
                 }
-                _ => {}
+                Ok(())
             }
-        }
-        match full.canonicalize() {
-            Ok(real) if real.starts_with(&self.root) => Ok(real),
-            Ok(real) => Err(ReadError::Escapes(real.display().to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                // A dangling link is reported as escaping if it points outside, else missing.
-                match std::fs::read_link(&full) {
-                    Ok(target) if target.is_absolute() || !self.inside_lexically(&rel, &target) => {
-                        Err(ReadError::Escapes(target.display().to_string()))
-                    }
-                    _ => Err(ReadError::NotFound),
-                }
-            }
+            Ok(m) if m.is_file() => Err(ReadError::NotFound),
+            Ok(m) => Err(ReadError::NotPlain {
+                at: rel.to_string(),
+                what: describe_fs(&full, m.file_type()),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ReadError::NotFound),
             Err(e) => Err(ReadError::Other(e.to_string())),
         }
     }
 
-    fn inside_lexically(&self, rel: &str, target: &Path) -> bool {
-        let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
-        normalize(&parent.join(target).to_string_lossy()).is_ok()
+    /// The path of a plain file or folder on disk; links are never followed.
+    fn resolve(&self, path: &str) -> Result<PathBuf, ReadError> {
+        let rel = normalize(path)?;
+        if rel.is_empty() {
+            return Ok(self.root.clone());
+        }
+        let (parent, _) = rel.rsplit_once('/').unwrap_or(("", &rel));
+        self.plain_dir(parent)?;
+        let full = self.root.join(&rel);
+        match std::fs::symlink_metadata(&full) {
+            Ok(m) if m.is_file() || m.is_dir() => Ok(full),
+            Ok(m) => Err(ReadError::NotPlain {
+                at: rel,
+                what: describe_fs(&full, m.file_type()),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ReadError::NotFound),
+            Err(e) => Err(ReadError::Other(e.to_string())),
+        }
+    }
+
+    /// Opens a plain file for reading, refusing a link that appeared since it was checked.
+    fn open(&self, path: &str) -> Result<std::fs::File, ReadError> {
+        let real = self.resolve(path)?;
+        let f = std::fs::File::open(&real).map_err(|e| ReadError::Other(e.to_string()))?;
+        let m = f.metadata().map_err(|e| ReadError::Other(e.to_string()))?;
+        if !m.is_file() {
+            return Err(ReadError::NotPlain {
+                at: normalize(path)?,
+                what: "not a regular file".into(),
+            });
+        }
+        Ok(f)
     }
 }
 
@@ -198,22 +231,12 @@ impl Source for FsSource {
             let ft = entry
                 .file_type()
                 .map_err(|e| ReadError::Other(e.to_string()))?;
-            let kind = if ft.is_symlink() {
-                let rel = if dir.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{dir}/{name}")
-                };
-                match self.resolve(&rel) {
-                    Ok(p) if p.is_dir() => EntryKind::Dir,
-                    Ok(_) => EntryKind::File,
-                    Err(ReadError::Escapes(t)) => EntryKind::Escapes(t),
-                    Err(_) => continue,
-                }
-            } else if ft.is_dir() {
+            let kind = if ft.is_dir() {
                 EntryKind::Dir
-            } else {
+            } else if ft.is_file() {
                 EntryKind::File
+            } else {
+                EntryKind::NotPlain(describe_fs(&entry.path(), ft))
             };
             out.push(DirEntry { name, kind });
         }
@@ -222,8 +245,7 @@ impl Source for FsSource {
     }
 
     fn read(&self, path: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
-        let real = self.resolve(path)?;
-        let f = std::fs::File::open(&real).map_err(|e| ReadError::Other(e.to_string()))?;
+        let f = self.open(path)?;
         let size = f
             .metadata()
             .map_err(|e| ReadError::Other(e.to_string()))?
@@ -239,13 +261,13 @@ impl Source for FsSource {
     }
 
     fn sha256(&self, path: &str) -> Result<Sha256, ReadError> {
-        let real = self.resolve(path)?;
-        let f = std::fs::File::open(&real).map_err(|e| ReadError::Other(e.to_string()))?;
+        let f = self.open(path)?;
         hash_reader(f).map_err(|e| ReadError::Other(e.to_string()))
     }
 
     fn is_file(&self, path: &str) -> bool {
-        self.resolve(path).map(|p| p.is_file()).unwrap_or(false)
+        self.resolve(path)
+            .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
     }
 }
 
@@ -271,8 +293,10 @@ pub struct GitSource {
     /// Open handles, one per thread at work: libgit2 handles must not be shared between threads,
     /// and a single locked one would make parallel loading serial.
     pool: Mutex<Vec<git2::Repository>>,
-    /// Every path in the tree, with its blob id and file mode.
+    /// Every path in the tree, with its blob id and file mode (links included).
     entries: BTreeMap<String, (git2::Oid, i32)>,
+    /// Submodules (gitlinks): entries that are neither a blob nor a tree.
+    gitlinks: BTreeMap<String, git2::Oid>,
     /// Every folder in the tree.
     dirs: BTreeMap<String, git2::Oid>,
     description: String,
@@ -281,6 +305,9 @@ pub struct GitSource {
 
 /// Git's file mode of a symbolic link.
 const MODE_LINK: i32 = 0o120000;
+/// Git's file modes of a regular file and an executable one.
+const MODE_FILE: i32 = 0o100644;
+const MODE_EXEC: i32 = 0o100755;
 
 impl GitSource {
     /// Opens the tree of `rev` (any revision git understands: a sha, a branch, `HEAD~1`).
@@ -290,6 +317,7 @@ impl GitSource {
         let tree = commit.tree()?;
         let mut entries = BTreeMap::new();
         let mut dirs = BTreeMap::new();
+        let mut gitlinks = BTreeMap::new();
         dirs.insert(String::new(), tree.id());
         tree.walk(git2::TreeWalkMode::PreOrder, |prefix, entry| {
             let name = entry.name().unwrap_or_default();
@@ -301,7 +329,9 @@ impl GitSource {
                 Some(git2::ObjectType::Blob) => {
                     entries.insert(path, (entry.id(), entry.filemode()));
                 }
-                _ => {}
+                _ => {
+                    gitlinks.insert(path, entry.id());
+                }
             }
             git2::TreeWalkResult::Ok
         })?;
@@ -313,6 +343,7 @@ impl GitSource {
             path: repo_path.to_path_buf(),
             pool: Mutex::new(vec![repo]),
             entries,
+            gitlinks,
             dirs,
             description: format!("{rev} ({short})"),
             commit: commit_id,
@@ -363,48 +394,43 @@ impl GitSource {
         })
     }
 
-    /// Follows links (up to a few hops) to the path of a regular blob or folder.
-    fn resolve(&self, path: &str) -> Result<String, ReadError> {
-        let mut current = normalize(path)?;
-        for _ in 0..8 {
-            // A link may sit on any component of the path.
-            let mut prefix = String::new();
-            let mut redirected = None;
-            let parts: Vec<&str> = current.split('/').collect();
-            for (i, part) in parts.iter().enumerate() {
-                if !prefix.is_empty() {
-                    prefix.push('/');
-                }
-                prefix.push_str(part);
-                if let Some((oid, mode)) = self.entries.get(&prefix) {
-                    if *mode == MODE_LINK {
-                        let target = String::from_utf8_lossy(&self.blob(*oid)?).into_owned();
-                        let parent = Path::new(&prefix).parent().unwrap_or(Path::new(""));
-                        let joined = parent.join(&target);
-                        let resolved = if Path::new(&target).is_absolute() {
-                            return Err(ReadError::Escapes(target));
-                        } else {
-                            normalize(&joined.to_string_lossy())
-                                .map_err(|_| ReadError::Escapes(target.clone()))?
-                        };
-                        let rest = parts[i + 1..].join("/");
-                        redirected = Some(if rest.is_empty() {
-                            resolved
-                        } else {
-                            format!("{resolved}/{rest}")
-                        });
-                        break;
-                    }
-                }
-            }
-            match redirected {
-                Some(next) => current = next,
-                None => return Ok(current),
-            }
+    /// What a non-plain entry of the tree is, in words, or `None` for a blob or a tree.
+    fn not_plain(&self, path: &str) -> Option<String> {
+        if let Some(oid) = self.gitlinks.get(path) {
+            return Some(format!("a submodule (gitlink to commit {oid})"));
         }
-        Err(ReadError::Other(format!(
-            "too many levels of links at {path}"
-        )))
+        match self.entries.get(path) {
+            Some((oid, mode)) if *mode == MODE_LINK => Some(match self.blob(*oid) {
+                Ok(t) => format!("a symbolic link to {}", String::from_utf8_lossy(&t)),
+                Err(_) => "a symbolic link".into(),
+            }),
+            Some((_, mode)) if *mode != MODE_FILE && *mode != MODE_EXEC => {
+                Some(format!("an entry of git mode {mode:o}"))
+            }
+            _ => None,
+        }
+    }
+
+    /// The normalized path, after checking that neither it nor a folder on it is a link or a
+    /// submodule; links are never followed.
+    fn resolve(&self, path: &str) -> Result<String, ReadError> {
+        let current = normalize(path)?;
+        let mut end = 0;
+        while end < current.len() {
+            end = current[end..]
+                .find('/')
+                .map(|i| end + i)
+                .unwrap_or(current.len());
+            let prefix = &current[..end];
+            if let Some(what) = self.not_plain(prefix) {
+                return Err(ReadError::NotPlain {
+                    at: prefix.to_string(),
+                    what,
+                });
+            }
+            end += 1;
+        }
+        Ok(current)
     }
 }
 
@@ -440,22 +466,28 @@ impl Source for GitSource {
                 });
             }
         }
-        for (p, (_, mode)) in self.entries.range(prefix.clone()..) {
+        for (p, _) in self.entries.range(prefix.clone()..) {
             if !p.starts_with(&prefix) {
                 break;
             }
             if let Some(name) = child(p) {
-                let kind = if *mode == MODE_LINK {
-                    match self.resolve(p) {
-                        Ok(target) if self.dirs.contains_key(&target) => EntryKind::Dir,
-                        Ok(_) => EntryKind::File,
-                        Err(ReadError::Escapes(t)) => EntryKind::Escapes(t),
-                        Err(_) => continue,
-                    }
-                } else {
-                    EntryKind::File
+                let kind = match self.not_plain(p) {
+                    Some(what) => EntryKind::NotPlain(what),
+                    None => EntryKind::File,
                 };
                 out.push(DirEntry { name, kind });
+            }
+        }
+        for (p, _) in self.gitlinks.range(prefix.clone()..) {
+            if !p.starts_with(&prefix) {
+                break;
+            }
+            if let Some(name) = child(p) {
+                let what = self.not_plain(p).unwrap_or_default();
+                out.push(DirEntry {
+                    name,
+                    kind: EntryKind::NotPlain(what),
+                });
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));

@@ -3,12 +3,12 @@
 //!
 //! The signed message is the statement as canonical JSON (RFC 8785: keys sorted, no white
 //! space; the statement holds only strings and one integer, for which serde_json's output is
-//! already canonical), signed as an OpenSSH SSHSIG in the namespace `modelgate-approval`. So
+//! already canonical; `inputs_sha256` is included when the statement has it), signed as an OpenSSH SSHSIG in the namespace `modelgate-approval`. So
 //! `ssh-keygen -Y sign -n modelgate-approval` on the output of `modelgate approval message`
 //! makes a valid approval, and `ssh-keygen -Y verify` checks one.
 
 use super::allowed_signers::{AllowedSigners, Signer};
-use crate::registry::schema::Statement;
+use crate::registry::schema::{GovernanceStatement, Statement};
 use chrono::{DateTime, Utc};
 use ssh_key::{PublicKey, SshSig};
 
@@ -17,7 +17,7 @@ pub const NAMESPACE: &str = "modelgate-approval";
 
 /// The canonical JSON of a statement: the bytes that are signed.
 pub fn message(s: &Statement) -> String {
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "model": s.model.value,
         "version": s.version.value,
         "alias": s.alias.value.as_str(),
@@ -27,9 +27,50 @@ pub fn message(s: &Statement) -> String {
         "principal": s.principal.value,
         "approved_at": s.approved_at.value.raw,
     });
+    // Bound since 0.2; an older statement's message stays what was signed then.
+    if let (Some(i), Some(map)) = (&s.inputs_sha256, v.as_object_mut()) {
+        map.insert("inputs_sha256".into(), i.value.hex().into());
+    }
     // A map of strings and one integer always serializes.
     serde_json::to_string(&v).unwrap_or_default()
 }
+
+/// The canonical JSON of a governance statement: the bytes that are signed. Its `kind` and
+/// its keys differ from a promotion's, so neither can stand for the other.
+pub fn governance_message(s: &GovernanceStatement) -> String {
+    let v = serde_json::json!({
+        "kind": "governance",
+        "file": s.file.value,
+        "sha256": s.sha256.value.hex(),
+        "role": s.role.value,
+        "principal": s.principal.value,
+        "approved_at": s.approved_at.value.raw,
+    });
+    serde_json::to_string(&v).unwrap_or_default()
+}
+
+/// Checks a governance approval's signature (see [`verify_message`]).
+pub fn verify_governance<'a>(
+    statement: &GovernanceStatement,
+    signature_pem: &str,
+    signers: &'a AllowedSigners,
+    now: Option<DateTime<Utc>>,
+) -> Result<&'a Signer, Rejection> {
+    verify_message(
+        governance_message(statement).as_bytes(),
+        signature_pem,
+        &Expect {
+            namespace: NAMESPACE,
+            principal: &statement.principal.value,
+            signed_at: &statement.approved_at.value,
+            now,
+        },
+        signers,
+    )
+}
+
+/// How far in the future of the clock of `check` a signed time may lie (clocks differ).
+pub const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// Why a signature does not count.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -38,8 +79,13 @@ pub enum Rejection {
     #[error("the signature is not an OpenSSH signature block: {0}")]
     Malformed(String),
     /// Signed in another namespace.
-    #[error("the signature is in namespace `{0}`, not `{NAMESPACE}`")]
-    WrongNamespace(String),
+    #[error("the signature is in namespace `{found}`, not `{expected}`")]
+    WrongNamespace {
+        /// The namespace of the signature.
+        found: String,
+        /// The namespace required.
+        expected: &'static str,
+    },
     /// No allowed_signers line has this key for this principal.
     #[error("the signing key is not in allowed_signers for {principal}{}", other.as_ref().map(|o| format!(" (it belongs to {o})")).unwrap_or_default())]
     KeyNotAllowed {
@@ -50,21 +96,44 @@ pub enum Rejection {
     },
     /// The key may not sign in this namespace.
     #[error(
-        "allowed_signers line {line} does not allow the key to sign in namespace `{NAMESPACE}`"
+        "allowed_signers line {line} does not allow the key to sign in namespace `{namespace}`"
     )]
     NamespaceNotAllowed {
         /// The line of the key.
         line: u32,
+        /// The namespace required.
+        namespace: &'static str,
     },
     /// The key was not valid when the statement says it was signed.
     #[error("the key was not valid at {at} (allowed_signers line {line}: {window})")]
     NotValidAt {
-        /// approved_at.
+        /// The signed time.
         at: String,
         /// The line of the key.
         line: u32,
         /// The validity window as written.
         window: String,
+    },
+    /// The key is not valid at the time of the check (expired, or not yet valid): the time a
+    /// signer writes is not the signer's to choose.
+    #[error(
+        "the key is not valid now ({now}; allowed_signers line {line}: {window}); a signature is judged when it is checked, whatever time it states"
+    )]
+    NotValidNow {
+        /// The time of the check.
+        now: String,
+        /// The line of the key.
+        line: u32,
+        /// The validity window as written.
+        window: String,
+    },
+    /// The signed time lies in the future of the check.
+    #[error("it is dated {at}, later than the time of the check ({now}) by more than {} minutes", CLOCK_SKEW.num_minutes())]
+    FutureDated {
+        /// The signed time.
+        at: String,
+        /// The time of the check.
+        now: String,
     },
     /// The cryptographic check failed: the statement or the signature was altered.
     #[error(
@@ -73,20 +142,37 @@ pub enum Rejection {
     BadSignature,
 }
 
-/// Checks an approval's signature: namespace, key allowed for the principal in this namespace
-/// at `approved_at`, and the signature over the canonical statement. Returns the allowed_signers
-/// line that vouched for it.
-pub fn verify<'a>(
-    statement: &Statement,
+/// What a signature must satisfy.
+pub struct Expect<'a> {
+    /// The SSHSIG namespace.
+    pub namespace: &'static str,
+    /// Who claims to have signed.
+    pub principal: &'a str,
+    /// The time the signed content states (approved_at, computed_at).
+    pub signed_at: &'a crate::registry::types::Timestamp,
+    /// The time of the check: the key must be valid then, and `signed_at` not after it (plus
+    /// [`CLOCK_SKEW`]). `None` replays history (validate of merged content).
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Checks an SSHSIG over `message`: namespace, key allowed for the principal in that namespace,
+/// valid at the signed time and now, and the signature itself. Returns the allowed_signers line
+/// that vouched for it.
+pub fn verify_message<'a>(
+    message: &[u8],
     signature_pem: &str,
+    expect: &Expect<'_>,
     signers: &'a AllowedSigners,
 ) -> Result<&'a Signer, Rejection> {
     let sig = SshSig::from_pem(signature_pem.trim().as_bytes())
         .map_err(|e| Rejection::Malformed(e.to_string()))?;
-    if sig.namespace() != NAMESPACE {
-        return Err(Rejection::WrongNamespace(sig.namespace().to_string()));
+    if sig.namespace() != expect.namespace {
+        return Err(Rejection::WrongNamespace {
+            found: sig.namespace().to_string(),
+            expected: expect.namespace,
+        });
     }
-    let principal = &statement.principal.value;
+    let principal = expect.principal;
     let same_key = |s: &Signer| {
         PublicKey::from_openssh(&s.public_key).is_ok_and(|k| k.key_data() == sig.public_key())
     };
@@ -101,32 +187,74 @@ pub fn verify<'a>(
             .find(|s| same_key(s))
             .map(|s| s.principals.join(","));
         return Err(Rejection::KeyNotAllowed {
-            principal: principal.clone(),
+            principal: principal.to_string(),
             other,
         });
     };
     if let Some(ns) = &signer.namespaces {
-        if !ns.iter().any(|n| n == NAMESPACE) {
-            return Err(Rejection::NamespaceNotAllowed { line: signer.line });
+        if !ns.iter().any(|n| n == expect.namespace) {
+            return Err(Rejection::NamespaceNotAllowed {
+                line: signer.line,
+                namespace: expect.namespace,
+            });
         }
     }
-    let at: DateTime<Utc> = statement.approved_at.value.at;
-    let too_early = signer.valid_after.is_some_and(|t| at < t);
-    let too_late = signer.valid_before.is_some_and(|t| at > t);
-    if too_early || too_late {
-        let fmt = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or("…".into());
+    let fmt = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or("…".into());
+    let window = || {
+        format!(
+            "{} to {}",
+            fmt(signer.valid_after),
+            fmt(signer.valid_before)
+        )
+    };
+    let outside = |at: DateTime<Utc>| {
+        signer.valid_after.is_some_and(|t| at < t) || signer.valid_before.is_some_and(|t| at > t)
+    };
+    let at: DateTime<Utc> = expect.signed_at.at;
+    if outside(at) {
         return Err(Rejection::NotValidAt {
-            at: statement.approved_at.value.raw.clone(),
+            at: expect.signed_at.raw.clone(),
             line: signer.line,
-            window: format!(
-                "{} to {}",
-                fmt(signer.valid_after),
-                fmt(signer.valid_before)
-            ),
+            window: window(),
         });
     }
+    if let Some(now) = expect.now {
+        if outside(now) {
+            return Err(Rejection::NotValidNow {
+                now: now.to_rfc3339(),
+                line: signer.line,
+                window: window(),
+            });
+        }
+        if at > now + CLOCK_SKEW {
+            return Err(Rejection::FutureDated {
+                at: expect.signed_at.raw.clone(),
+                now: now.to_rfc3339(),
+            });
+        }
+    }
     let key = PublicKey::from(sig.public_key().clone());
-    key.verify(NAMESPACE, message(statement).as_bytes(), &sig)
+    key.verify(expect.namespace, message, &sig)
         .map_err(|_| Rejection::BadSignature)?;
     Ok(signer)
+}
+
+/// Checks an approval's signature (see [`verify_message`]) over its canonical statement.
+pub fn verify<'a>(
+    statement: &Statement,
+    signature_pem: &str,
+    signers: &'a AllowedSigners,
+    now: Option<DateTime<Utc>>,
+) -> Result<&'a Signer, Rejection> {
+    verify_message(
+        message(statement).as_bytes(),
+        signature_pem,
+        &Expect {
+            namespace: NAMESPACE,
+            principal: &statement.principal.value,
+            signed_at: &statement.approved_at.value,
+            now,
+        },
+        signers,
+    )
 }

@@ -347,6 +347,11 @@ impl<'a> Site<'a> {
                 signers: self.reg.signers.as_ref(),
                 roles,
                 alias_at: (m.aliases_file.as_deref().unwrap_or(""), None),
+                // The site shows history: each approval as judged when it was made.
+                inputs: None,
+                now: None,
+                not_before: None,
+                distinct_principals: false,
             };
             let problem = gates::approvals::judge(&inp, a);
             out.push(json!({
@@ -1048,6 +1053,11 @@ impl<'a> Site<'a> {
                 signers: self.reg.signers.as_ref(),
                 roles,
                 alias_at: (m.aliases_file.as_deref().unwrap_or(""), None),
+                // The site shows history: each approval as judged when it was made.
+                inputs: None,
+                now: None,
+                not_before: None,
+                distinct_principals: false,
             };
             let results = [
                 gates::performance::check(&gate, v, holder),

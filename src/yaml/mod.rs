@@ -135,6 +135,22 @@ pub enum Resolved<'a> {
     Str(&'a str),
 }
 
+/// Whether two mapping keys (scalars) name the same key: the same text whatever the quoting,
+/// or plain scalars that resolve to the same value (`0x10` and `16`, `~` and `null`).
+fn same_key(a: &Node, b: &Node) -> bool {
+    let (NodeKind::Scalar(x, _), NodeKind::Scalar(y, _)) = (&a.kind, &b.kind) else {
+        return false;
+    };
+    if x == y {
+        return true;
+    }
+    match (a.resolve(), b.resolve()) {
+        (Some(Resolved::Str(_)), _) | (_, Some(Resolved::Str(_))) => false,
+        (Some(p), Some(q)) => p == q,
+        _ => false,
+    }
+}
+
 impl Node {
     /// Resolves a scalar with the core schema; `None` for sequences and mappings.
     pub fn resolve(&self) -> Option<Resolved<'_>> {
@@ -419,7 +435,9 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
                                 duplicate_key: false,
                             });
                         }
-                        if let Some((first, _)) = entries.iter().find(|(e, _)| e.kind == k.kind) {
+                        // Keys collide after scalar resolution: `champion:` and
+                        // `"champion":` are the same key to every reader of the file.
+                        if let Some((first, _)) = entries.iter().find(|(e, _)| same_key(e, &k)) {
                             let NodeKind::Scalar(name, _) = &k.kind else {
                                 unreachable!("checked above")
                             };

@@ -1,0 +1,934 @@
+//! The gate under attack: sequences of pull requests on real git repositories, in which the
+//! first prepares and the second exploits, by an author who can push branches but not merge and
+//! who holds only their own key. Approvals are signed by modelgate with the demo keys, monitoring
+//! results by `ssh-keygen -Y sign`. Every test names the defence it proves (SECURITY.md maps
+//! threats to these names).
+
+use crate::check::{
+    HD, approve, approve_all, check, codes, edit, example_repo, messages, mg, promote_v4,
+};
+use crate::util::run;
+use modelgate::synth::commit_all;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+/// "Merges" the pull request: commits the work tree; returns the new base.
+fn merge(dir: &Path, msg: &str) -> String {
+    commit_all(dir, msg).unwrap().to_string()
+}
+
+fn has(v: &Value, code: &str) -> bool {
+    codes(v).iter().any(|c| c == code)
+}
+
+fn symlink(target: &str, link: &Path) {
+    std::fs::remove_file(link).ok();
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+/// A new version v5 of heart_disease: v4's file with other bias numbers for `sex`.
+fn add_v5(dir: &Path, sex_bias: &str) {
+    let v4 = std::fs::read_to_string(dir.join(HD).join("versions/v4.yaml")).unwrap();
+    let start = v4.find("  sex:\n").unwrap();
+    let end = v4.find("  race:\n").unwrap();
+    let v5 = format!("{}  sex: {sex_bias}\n{}", &v4[..start], &v4[end..])
+        .replace("version: 4", "version: 5")
+        .replace(
+            "created_at: 2024-05-27T13:20:00Z",
+            "created_at: 2024-06-01T00:00:00Z",
+        )
+        .replace("roc_auc: 0.8909", "roc_auc: 0.95");
+    std::fs::write(dir.join(HD).join("versions/v5.yaml"), v5).unwrap();
+}
+
+fn promote_and_approve(dir: &Path, version: &str) {
+    mg(
+        dir,
+        &[
+            "promote",
+            "heart_disease",
+            version,
+            "--to",
+            "champion",
+            "--actor",
+            "alice@example.com",
+            "--at",
+            "2024-06-03T09:00:00Z",
+        ],
+    );
+    for (role, who) in [
+        ("data_scientist", "alice"),
+        ("compliance", "carol"),
+        ("business", "bob"),
+    ] {
+        let key = format!("examples/keys/{who}");
+        mg(
+            dir,
+            &[
+                "approve",
+                "heart_disease",
+                version,
+                "--alias",
+                "champion",
+                "--role",
+                role,
+                "--key",
+                &key,
+                "--at",
+                "2024-06-03T10:00:00Z",
+            ],
+        );
+    }
+}
+
+fn approve_governance(dir: &Path, file: &str, role: &str, who: &str) {
+    let key = format!("examples/keys/{who}");
+    mg(
+        dir,
+        &[
+            "approve",
+            "--governance",
+            file,
+            "--role",
+            role,
+            "--key",
+            &key,
+            "--at",
+            "2024-06-02T10:00:00Z",
+        ],
+    );
+}
+
+// ---- Rule 1: plain files only -------------------------------------------------------------
+
+/// PR 1 replaces aliases.yaml by a link to an identical copy elsewhere; PR 2 would edit only the
+/// copy. PR 1 is refused: a link is never followed, from git as from a folder.
+#[test]
+fn link_to_a_copy_is_refused_before_the_copy_is_edited() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    std::fs::copy(
+        p.join(HD).join("aliases.yaml"),
+        p.join("examples/aliases-copy.yaml"),
+    )
+    .unwrap();
+    symlink(
+        "../../../examples/aliases-copy.yaml",
+        &p.join(HD).join("aliases.yaml"),
+    );
+    merge(p, "PR 1: aliases.yaml becomes a link to an identical copy");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG046"), "{}", messages(&v));
+    // PR 2, had PR 1 been merged: only the copy changes; still refused, and never "no changes".
+    let base2 = merge(p, "merged anyway");
+    edit(p, "examples/aliases-copy.yaml", |t| {
+        t.replace("champion: 3", "champion: 4")
+    });
+    merge(p, "PR 2: the copy moves the champion");
+    let (code, v) = check(p, &base2);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG046"), "{}", messages(&v));
+}
+
+/// A merged version file replaced by a dangling link does not silently disappear, and an alias
+/// pointed at it runs no gate-free promotion.
+#[test]
+fn dangling_version_link_is_refused() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    symlink("v9.yaml", &p.join(HD).join("versions/v3.yaml"));
+    merge(p, "PR: v3.yaml becomes a dangling link");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG046"), "{}", messages(&v));
+}
+
+/// A submodule (gitlink) where the registry expects a file is refused.
+#[test]
+fn submodule_in_the_registry_is_refused() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let ok = Command::new("git")
+        .args([
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{base},{HD}/versions/v5.yaml"),
+        ])
+        .current_dir(p)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let ok = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "gitlink",
+        ])
+        .current_dir(p)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG046"), "{}", messages(&v));
+}
+
+/// Reusing unchanged model folders by git tree id stays sound: a pull request that changes only
+/// a file outside the model folder (the artifact a version names) is still caught.
+#[test]
+fn reused_model_folder_still_sees_changes_outside_it() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let art = p.join("examples/heart_disease/v3/model.onnx");
+    let mut bytes = std::fs::read(&art).unwrap();
+    bytes.push(0);
+    std::fs::write(&art, bytes).unwrap();
+    merge(
+        p,
+        "PR: the champion's artifact changes, no registry file does",
+    );
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG014"), "{}", messages(&v));
+}
+
+// ---- Rule 2: rules are governed -----------------------------------------------------------
+
+/// PR 1 empties the champion's approval roles in model.yaml; PR 2 would promote with no
+/// approvals. PR 1 is listed as a governance change in plain words and blocked.
+#[test]
+fn policy_override_emptying_approvals_is_blocked() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    edit(p, &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "policy: {}",
+            "policy: {gates: {champion: {approvals: {roles: []}}}}",
+        )
+    });
+    merge(p, "PR 1: no approvals needed");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    let g = &v["governance"][0];
+    assert_eq!(g["file"], format!("{HD}/model.yaml"));
+    let lines = g["lines"].to_string();
+    assert!(
+        lines.contains(
+            "gates.champion.approvals.roles: [data_scientist, compliance, business] → []"
+        ),
+        "{lines}"
+    );
+    let (_, text, _) = run(&["check", "--base", &base], p);
+    assert!(
+        text.contains("governance change registry/models/heart_disease/model.yaml"),
+        "{text}"
+    );
+}
+
+/// Raising the bias thresholds to 0.9/0.95 loosens the rules: blocked without approvals; with
+/// the governance roles' signed approvals of exactly this content it passes.
+#[test]
+fn loosening_bias_thresholds_needs_governance_approval() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let file = format!("{HD}/model.yaml");
+    edit(p, &file, |t| {
+        t.replace(
+            "policy: {}",
+            "policy: {gates: {champion: {bias: {warn_at: 0.9, block_at: 0.95}}}}",
+        )
+    });
+    merge(p, "PR 1: loosen bias");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    // A compliance approval alone is not enough (governance roles: compliance, business).
+    approve_governance(p, &file, "compliance", "carol");
+    merge(p, "compliance approves");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    approve_governance(p, &file, "business", "bob");
+    merge(p, "business approves");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    assert_eq!(v["governance"][0]["status"], "pass");
+    // Editing the file after approval voids the approvals (they bind its sha256).
+    edit(p, &file, |t| t.replace("0.95", "0.99"));
+    merge(p, "edit after approval");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+}
+
+/// A change that provably only tightens the rules passes without approvals.
+#[test]
+fn tightening_needs_no_approval() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    edit(p, &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "policy: {}",
+            "policy: {gates: {champion: {bias: {warn_at: 0.05, block_at: 0.08}, min_improvement: 0.03}}}",
+        )
+    });
+    edit(p, "registry/policy.yaml", |t| {
+        t.replace("min_ratio: 0.95", "min_ratio: 0.97")
+    });
+    merge(p, "PR: stricter");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    assert_eq!(v["governance"].as_array().unwrap().len(), 2);
+    assert_eq!(v["governance"][0]["tightens_only"], true);
+}
+
+/// Reordering a feature's categories changes what every version predicts: a governance change,
+/// and approvals of a promotion made before it no longer count (they bind the input schema).
+#[test]
+fn reordered_categories_are_governed_and_void_approvals() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    promote_v4(p);
+    approve_all(p);
+    edit(p, &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "categories: [typical, atypical, non_anginal, asymptomatic]",
+            "categories: [atypical, typical, non_anginal, asymptomatic]",
+        )
+    });
+    merge(p, "PR: promote, approve, then reorder categories");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    assert!(has(&v, "MG038"), "{}", messages(&v));
+    assert!(messages(&v).contains("input schema"), "{}", messages(&v));
+}
+
+/// A new model whose overrides loosen the global policy counts as loosening.
+#[test]
+fn new_model_with_loosening_overrides_is_governed() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let src = p.join(HD);
+    let dst = p.join("registry/models/heart_copy");
+    crate::util::copy_tree(&src.join("versions"), &dst.join("versions"));
+    std::fs::write(
+        dst.join("model.yaml"),
+        std::fs::read_to_string(src.join("model.yaml"))
+            .unwrap()
+            .replace("name: heart_disease", "name: heart_copy")
+            .replace(
+                "policy: {}",
+                "policy: {gates: {champion: {approvals: {roles: [data_scientist]}}}}",
+            ),
+    )
+    .unwrap();
+    std::fs::copy(
+        p.join("model-cards/heart_disease.md"),
+        p.join("model-cards/heart_copy.md"),
+    )
+    .unwrap();
+    merge(p, "PR: a new model with fewer approval roles");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+}
+
+// ---- Rule 5: gate inputs fail closed -------------------------------------------------------
+
+/// `protected_attributes: []` in the promoting pull request itself does not switch the bias
+/// gate off: an existing model's attributes come from the base.
+#[test]
+fn emptied_protected_attributes_do_not_hide_disparity() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    add_v5(
+        p,
+        "{demographic_parity: 0.40, equal_opportunity: 0.1, predictive_parity: 0.1}",
+    );
+    edit(p, &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "protected_attributes: [sex, race, age_group]",
+            "protected_attributes: []",
+        )
+    });
+    promote_and_approve(p, "5");
+    merge(p, "PR: v5 with a 0.40 disparity, attributes emptied");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG035"), "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+}
+
+/// A `.nan` disparity beside a 0.40 one does not hide the 0.40: non-finite numbers block.
+#[test]
+fn nan_disparity_blocks() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    add_v5(
+        p,
+        "{demographic_parity: .nan, equal_opportunity: 0.40, predictive_parity: 0.01}",
+    );
+    promote_and_approve(p, "5");
+    merge(p, "PR: v5 with a NaN disparity");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG047"), "{}", messages(&v));
+    let (code, out, _) = run(&["validate"], p);
+    assert_eq!(code, 1);
+    assert!(out.contains("MG047"), "{out}");
+}
+
+/// An infinite metric does not pass the performance gate.
+#[test]
+fn infinite_metric_blocks() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    add_v5(
+        p,
+        "{demographic_parity: 0.01, equal_opportunity: 0.01, predictive_parity: 0.01}",
+    );
+    edit(p, &format!("{HD}/versions/v5.yaml"), |t| {
+        t.replace("roc_auc: 0.95", "roc_auc: .inf")
+    });
+    promote_and_approve(p, "5");
+    merge(p, "PR: v5 with an infinite AUC");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG047"), "{}", messages(&v));
+}
+
+// ---- Rule 6: time is not the signer's to choose -------------------------------------------
+
+/// An approval signed with a key whose valid-before has passed, backdated into the key's
+/// window, does not count now; `--at` replays history explicitly.
+#[test]
+fn expired_key_with_backdated_approval_is_refused() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    edit(p, "registry/allowed_signers", |t| {
+        t.replace(
+            "carol@example.com namespaces=\"modelgate-approval,git\"",
+            "carol@example.com namespaces=\"modelgate-approval,git\",valid-before=\"20250101\"",
+        )
+    });
+    let base = merge(p, "base: carol's key expires at the start of 2025");
+    promote_v4(p);
+    approve_all(p); // approved_at 2024-06-03: inside carol's window
+    merge(p, "PR: approvals dated 2024");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(messages(&v).contains("not valid now"), "{}", messages(&v));
+    let (code, out, err) = run(
+        &["check", "--base", &base, "--at", "2024-06-04T00:00:00Z"],
+        p,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// An approval dated in the future of the check does not count.
+#[test]
+fn future_dated_approval_is_refused() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    promote_v4(p);
+    approve(p, "data_scientist", "alice", &[]);
+    approve(p, "business", "bob", &[]);
+    mg(
+        p,
+        &[
+            "approve",
+            "heart_disease",
+            "4",
+            "--alias",
+            "champion",
+            "--role",
+            "compliance",
+            "--key",
+            "examples/keys/carol",
+            "--at",
+            "2099-01-01T00:00:00Z",
+        ],
+    );
+    merge(p, "PR: carol's approval dated 2099");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(
+        messages(&v).contains("later than the time of the check"),
+        "{}",
+        messages(&v)
+    );
+}
+
+/// An approval dated before the version existed does not count.
+#[test]
+fn approval_before_the_version_existed_is_refused() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    promote_v4(p);
+    approve(p, "data_scientist", "alice", &[]);
+    approve(p, "business", "bob", &[]);
+    mg(
+        p,
+        &[
+            "approve",
+            "heart_disease",
+            "4",
+            "--alias",
+            "champion",
+            "--role",
+            "compliance",
+            "--key",
+            "examples/keys/carol",
+            "--at",
+            "2024-01-01T00:00:00Z",
+        ],
+    );
+    merge(p, "PR: approval predates v4");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(
+        messages(&v).contains("before v4 was created"),
+        "{}",
+        messages(&v)
+    );
+}
+
+// ---- Rule 7: history -----------------------------------------------------------------------
+
+/// PR 1 (honest) makes v4 champion and archives v3. PR 2 points the champion back at v3 and
+/// removes its archived_at, relying on v3's old champion approvals: they never revive.
+#[test]
+fn old_approvals_never_revive() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    // v3's champion approvals, as valid as approvals get (binding the input schema).
+    for (role, who) in [
+        ("data_scientist", "alice"),
+        ("compliance", "carol"),
+        ("business", "bob"),
+    ] {
+        let key = format!("examples/keys/{who}");
+        mg(
+            p,
+            &[
+                "approve",
+                "heart_disease",
+                "3",
+                "--alias",
+                "champion",
+                "--role",
+                role,
+                "--key",
+                &key,
+                "--at",
+                "2024-05-20T00:00:00Z",
+            ],
+        );
+    }
+    let base = merge(p, "v3's approvals");
+    promote_v4(p);
+    approve_all(p);
+    let base2 = merge(p, "PR 1: v4 champion");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    // PR 2: un-archive v3 and move the champion back by hand, with promote-like audit entries.
+    edit(p, &format!("{HD}/versions/v3.yaml"), |t| {
+        t.replace("archived_at: 2024-06-03T09:00:00Z", "archived_at: null")
+    });
+    mg(
+        p,
+        &[
+            "promote",
+            "heart_disease",
+            "3",
+            "--to",
+            "champion",
+            "--actor",
+            "mallory@example.com",
+            "--at",
+            "2024-07-01T00:00:00Z",
+        ],
+    );
+    merge(p, "PR 2: back to v3");
+    let (code, v) = check(p, &base2);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(
+        messages(&v).contains("old approvals never revive"),
+        "{}",
+        messages(&v)
+    );
+}
+
+/// Removing archived_at without a promotion onto the version is refused.
+#[test]
+fn restoring_an_archived_version_is_a_promotion() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    promote_v4(p);
+    approve_all(p);
+    let base = merge(p, "v4 champion, v3 archived");
+    edit(p, &format!("{HD}/versions/v3.yaml"), |t| {
+        t.replace("archived_at: 2024-06-03T09:00:00Z", "archived_at: null")
+    });
+    merge(p, "PR: un-archive v3");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(
+        messages(&v).contains("restoring a version is a promotion"),
+        "{}",
+        messages(&v)
+    );
+}
+
+/// `champion:` and `"champion":` are the same key.
+#[test]
+fn duplicate_keys_collide_after_resolution() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    std::fs::write(
+        p.join(HD).join("aliases.yaml"),
+        "champion: 3\nchallenger: 4\n\"champion\": 4\n",
+    )
+    .unwrap();
+    merge(p, "PR: a second champion key");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG005"), "{}", messages(&v));
+}
+
+/// With `distinct_principals: true`, one person cannot fill two roles of one promotion.
+#[test]
+fn one_person_cannot_fill_two_roles() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    edit(p, "registry/policy.yaml", |t| {
+        t.replace(
+            "business: [bob@example.com]",
+            "business: [bob@example.com, alice@example.com]",
+        )
+    });
+    let base = merge(p, "base: alice also holds business");
+    promote_v4(p);
+    approve(p, "data_scientist", "alice", &[]);
+    approve(p, "compliance", "carol", &[]);
+    approve(p, "business", "alice", &[]);
+    merge(p, "PR: alice approves twice");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(
+        messages(&v).contains("distinct_principals"),
+        "{}",
+        messages(&v)
+    );
+}
+
+// ---- Rule 4: evidence ----------------------------------------------------------------------
+
+/// Writes a monitoring result for heart_disease v3, signed by `ssh-keygen -Y sign` with the key
+/// `signer` (None: unsigned).
+fn monitoring(dir: &Path, date: &str, computed_at: &str, severity: &str, signer: Option<&str>) {
+    let folder = dir.join(HD).join("monitoring");
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join(format!("{date}.yaml"));
+    std::fs::write(
+        &file,
+        format!(
+            "model: heart_disease\nversion: 3\ndate: {date}\ncomputed_at: {computed_at}\ndrift_share: 0.5\nseverity: {severity}\n"
+        ),
+    )
+    .unwrap();
+    if let Some(who) = signer {
+        let out = Command::new("ssh-keygen")
+            .args(["-Y", "sign", "-n", "modelgate-monitoring", "-f"])
+            .arg(dir.join("examples/keys").join(who))
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// A signed alert on the champion blocks a promotion (the honest drift gate).
+#[test]
+fn signed_alert_blocks_promotion() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    monitoring(
+        p,
+        "2024-06-01",
+        "2024-06-02T06:00:00Z",
+        "alert",
+        Some("drift-job"),
+    );
+    let base = merge(p, "drift job: alert");
+    promote_v4(p);
+    approve_all(p);
+    merge(p, "PR: promote while drifting");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG036"), "{}", messages(&v));
+}
+
+/// PR 1 adds a hand-written newer result (`severity: none`) while the champion drifts: refused
+/// as unauthenticated. Had it been merged, PR 2's promotion finds the drift gate failing closed
+/// rather than trusting it. A result signed by an approver's key (not the monitoring role) and
+/// a result that does not parse fare the same.
+#[test]
+fn forged_monitoring_results_are_refused_and_fail_closed() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    monitoring(
+        p,
+        "2024-06-01",
+        "2024-06-02T06:00:00Z",
+        "alert",
+        Some("drift-job"),
+    );
+    let base = merge(p, "drift job: alert");
+    monitoring(p, "2024-06-08", "2024-06-09T06:00:00Z", "none", None);
+    merge(p, "PR 1: a newer, unsigned all-clear");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG050"), "{}", messages(&v));
+    let base2 = merge(p, "merged anyway");
+    promote_v4(p);
+    approve_all(p);
+    merge(p, "PR 2: promote");
+    let (code, v) = check(p, &base2);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(
+        messages(&v).contains("the drift gate fails closed"),
+        "{}",
+        messages(&v)
+    );
+
+    // Signed, but by alice (an approver, not the monitoring role).
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    monitoring(
+        p,
+        "2024-06-01",
+        "2024-06-02T06:00:00Z",
+        "alert",
+        Some("drift-job"),
+    );
+    let base = merge(p, "drift job: alert");
+    monitoring(
+        p,
+        "2024-06-08",
+        "2024-06-09T06:00:00Z",
+        "none",
+        Some("alice"),
+    );
+    merge(p, "PR: all-clear signed by alice");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG050"), "{}", messages(&v));
+
+    // A file that does not even parse.
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    monitoring(
+        p,
+        "2024-06-01",
+        "2024-06-02T06:00:00Z",
+        "alert",
+        Some("drift-job"),
+    );
+    let base = merge(p, "drift job: alert");
+    std::fs::write(
+        p.join(HD).join("monitoring/2024-06-09.yaml"),
+        "severity: [none\n",
+    )
+    .unwrap();
+    merge(p, "PR: garbage");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG050"), "{}", messages(&v));
+}
+
+/// The latest result is decided by its signed `computed_at`, not by its file name; a misnamed
+/// or future-dated result does not count.
+#[test]
+fn latest_result_is_decided_by_content() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    // An old all-clear under a later date name, and a newer alert under an earlier one.
+    monitoring(
+        p,
+        "2024-06-30",
+        "2024-06-01T06:00:00Z",
+        "none",
+        Some("drift-job"),
+    );
+    monitoring(
+        p,
+        "2024-06-20",
+        "2024-06-21T06:00:00Z",
+        "alert",
+        Some("drift-job"),
+    );
+    let base = merge(p, "two results");
+    promote_v4(p);
+    approve_all(p);
+    merge(p, "PR: promote");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG036"), "{}", messages(&v));
+
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    monitoring(
+        p,
+        "2024-06-01",
+        "2099-01-01T00:00:00Z",
+        "none",
+        Some("drift-job"),
+    );
+    std::fs::rename(
+        p.join(HD).join("monitoring/2024-06-01.yaml"),
+        p.join(HD).join("monitoring/2024-06-02.yaml"),
+    )
+    .unwrap();
+    merge(p, "PR: misnamed and future-dated");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG050"), "{}", messages(&v));
+}
+
+/// Merged evidence is never edited or removed.
+#[test]
+fn merged_monitoring_results_cannot_be_removed() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    monitoring(
+        p,
+        "2024-06-01",
+        "2024-06-02T06:00:00Z",
+        "alert",
+        Some("drift-job"),
+    );
+    let base = merge(p, "drift job: alert");
+    std::fs::remove_file(p.join(HD).join("monitoring/2024-06-01.yaml")).unwrap();
+    std::fs::remove_file(p.join(HD).join("monitoring/2024-06-01.yaml.sig")).unwrap();
+    merge(p, "PR: the alert disappears");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG050"), "{}", messages(&v));
+}
+
+/// Audit entries a pull request appends must match what it changes: a `promote` entry without
+/// the alias move is a phantom.
+#[test]
+fn phantom_audit_entries_are_refused() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let aliases = std::fs::read(p.join(HD).join("aliases.yaml")).unwrap();
+    promote_v4(p);
+    std::fs::write(p.join(HD).join("aliases.yaml"), aliases).unwrap();
+    // promote also archived v3: restore its file so only the audit entries remain.
+    Command::new("git")
+        .args(["checkout", "--", &format!("{HD}/versions/v3.yaml")])
+        .current_dir(p)
+        .status()
+        .unwrap();
+    merge(p, "PR: audit entries without the change");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG049"), "{}", messages(&v));
+}
+
+// ---- The honest path -----------------------------------------------------------------------
+
+/// The README's walkthrough: a governance pull request adds a signer and gives them a role,
+/// approved by the governance roles; the next pull request's promotion counts their approval.
+#[test]
+fn governance_pr_then_promotion_that_uses_it() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let out = Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "dave@example.com",
+            "-f",
+        ])
+        .arg(p.join("dave"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let public = std::fs::read_to_string(p.join("dave.pub")).unwrap();
+    let mut signers = std::fs::read_to_string(p.join("registry/allowed_signers")).unwrap();
+    signers.push_str(&format!(
+        "dave@example.com namespaces=\"modelgate-approval\" {}",
+        public.trim()
+    ));
+    signers.push('\n');
+    std::fs::write(p.join("registry/allowed_signers"), signers).unwrap();
+    edit(p, "registry/policy.yaml", |t| {
+        t.replace(
+            "compliance: [carol@example.com]",
+            "compliance: [carol@example.com, dave@example.com]",
+        )
+    });
+    merge(p, "PR 1: dave joins compliance");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "unapproved governance change");
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    for f in ["registry/allowed_signers", "registry/policy.yaml"] {
+        approve_governance(p, f, "compliance", "carol");
+        approve_governance(p, f, "business", "bob");
+    }
+    let base2 = merge(p, "PR 1: approvals");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    // PR 2: dave approves as compliance.
+    promote_v4(p);
+    approve(p, "data_scientist", "alice", &[]);
+    approve(p, "business", "bob", &[]);
+    std::fs::set_permissions(
+        p.join("dave"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    mg(
+        p,
+        &[
+            "approve",
+            "heart_disease",
+            "4",
+            "--alias",
+            "champion",
+            "--role",
+            "compliance",
+            "--key",
+            "dave",
+            "--at",
+            "2024-06-03T10:00:00Z",
+        ],
+    );
+    std::fs::remove_file(p.join("dave")).unwrap();
+    std::fs::remove_file(p.join("dave.pub")).unwrap();
+    merge(p, "PR 2: promotion approved by dave");
+    let (code, v) = check(p, &base2);
+    assert_eq!(code, 0, "{}", messages(&v));
+}
