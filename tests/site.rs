@@ -289,6 +289,48 @@ fn template_overrides_and_their_errors() {
     assert!(e.contains("v999.html"), "{e}");
 }
 
+/// A registry's template override that reads the environment (a CI secret, HOME) with tera's
+/// `get_env` fails the build with a clear error, and nothing from the environment is written.
+#[test]
+fn a_template_override_cannot_read_the_environment() {
+    let dir = example_dir();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    let index = std::fs::read_to_string(repo_root().join("src/site/templates/index.html")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    for call in [
+        r#"{{ get_env(name="HOME") }}"#,
+        r#"{{ get_env(name="MODELGATE_TEST_SECRET", default="none") }}"#,
+    ] {
+        std::fs::write(
+            root.join("templates/index.html"),
+            index.replacen(
+                "{% block main %}",
+                &format!("{{% block main %}}<p>{call}</p>"),
+                1,
+            ),
+        )
+        .unwrap();
+        let o = crate::util::modelgate()
+            .args(["site", "build", "--force", "--out"])
+            .arg(out.path())
+            .current_dir(root)
+            .env("MODELGATE_TEST_SECRET", "s3cr3t-token-value")
+            .env("HOME", "/home/secret-home-dir")
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{call}: {e}");
+        assert!(e.contains("templates/index.html"), "{e}");
+        assert!(e.contains("`get_env` is not available"), "{e}");
+        for (f, bytes) in files(out.path()) {
+            let t = String::from_utf8_lossy(&bytes);
+            assert!(!t.contains("s3cr3t-token-value"), "{f}");
+            assert!(!t.contains("secret-home-dir"), "{f}");
+        }
+    }
+}
+
 /// A hostile or stale build cache in --out that lists paths outside it (`../x`, absolute
 /// paths, a path through a symbolic link, a model name with `..`) deletes nothing outside
 /// --out, and a symbolic link inside --out is never followed or removed.

@@ -143,10 +143,21 @@ pub fn templates(root: &Path) -> Result<(tera::Tera, Vec<(String, String)>)> {
     }
     let mut t = tera::Tera::default();
     t.autoescape_on(vec![".html"]);
+    // A registry's templates come with its pull requests: they must not read the environment
+    // of the machine that builds the site (CI secrets live there). tera cannot unregister a
+    // built-in function, so `get_env` is replaced by one that always fails.
+    t.register_function("get_env", no_get_env);
     let list: Vec<(String, String)> = all.into_iter().collect();
     t.add_raw_templates(list.iter().map(|(n, s)| (n.as_str(), s.as_str())))
         .map_err(|e| template_error(&e, &list, None))?;
     Ok((t, list))
+}
+
+/// `get_env` in a template: always an error, never a value from the environment.
+fn no_get_env(_: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    Err(tera::Error::msg(
+        "`get_env` is not available in modelgate's templates: a registry template cannot read the environment",
+    ))
 }
 
 /// A template error in words: the template, the line when it can be found, and tera's cause.
