@@ -867,6 +867,8 @@ pub fn plan(
                 std::fs::read(&onnx).with_context(|| format!("reading {}", onnx.display()))?;
             let sha = Sha256::of(&bytes).hex();
             if !n_features_cache.contains_key(name.as_str()) && existing.is_none() {
+                // A missing ONNX Runtime is not the model's fault: it stops the import.
+                crate::batch::runtime::environment()?;
                 match crate::batch::runtime::Scorer::new(&bytes, 1) {
                     Ok(sc) => {
                         n_features_cache.insert(name.to_string(), sc.n_features.unwrap_or(0));
