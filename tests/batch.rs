@@ -499,6 +499,76 @@ fn a_bad_ort_dylib_path_is_not_blamed_on_the_model() {
     }
 }
 
+/// `batch --log` writes the inference log only inside the registry repository: a
+/// `monitoring.current` folder outside it (absolute, with `..`, or through a symbolic link to
+/// a folder outside), or a log file that is a symbolic link, is refused before anything is
+/// scored, and nothing is written outside.
+#[test]
+fn batch_log_outside_the_repository_is_refused() {
+    let dir = example_dir();
+    let root = dir.path();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.join("linked")).unwrap();
+    let model = root.join("registry/models/diabetes/model.yaml");
+    let original = std::fs::read_to_string(&model).unwrap();
+    let abs = format!("{}/inference/*.parquet", outside.path().display());
+    let log_args = [
+        "batch",
+        "diabetes",
+        "--input",
+        "examples/diabetes/eval.parquet",
+        "--output",
+        "o.parquet",
+        "--log",
+        "--scored-at",
+        "2024-07-08T00:00:00Z",
+    ];
+    for current in [
+        "../outside/*.parquet",
+        "examples/../../outside/*.parquet",
+        abs.as_str(),
+        "linked/inference/*.parquet",
+    ] {
+        std::fs::write(
+            &model,
+            original.replace(
+                "current: examples/diabetes/inference/*.parquet",
+                &format!("current: \"{current}\""),
+            ),
+        )
+        .unwrap();
+        let (code, o, err) = run(&log_args, root);
+        assert_eq!(code, 2, "{current}: {o}{err}");
+        assert!(
+            err.contains("only inside the registry repository"),
+            "{current}: {err}"
+        );
+        assert!(err.contains("registry/models/diabetes/model.yaml"), "{err}");
+        assert!(!root.join("o.parquet").exists());
+        assert_eq!(
+            std::fs::read_dir(outside.path()).unwrap().count(),
+            0,
+            "{current}: something was written outside"
+        );
+    }
+    assert!(!root.parent().unwrap().join("outside").exists());
+    // The log file itself a symbolic link to a file outside: never written through.
+    std::fs::write(&model, &original).unwrap();
+    let target = outside.path().join("victim.parquet");
+    std::fs::write(&target, "keep me").unwrap();
+    let inference = root.join("examples/diabetes/inference");
+    std::fs::create_dir_all(&inference).unwrap();
+    std::os::unix::fs::symlink(
+        &target,
+        inference.join("scored-2024-07-08T000000-v2.parquet"),
+    )
+    .unwrap();
+    let (code, o, err) = run(&log_args, root);
+    assert_eq!(code, 2, "{o}{err}");
+    assert!(err.contains("is a symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+}
+
 /// No path of the machine modelgate was built on is compiled into it (`env!` or `option_env!`
 /// of a path): nothing is looked up in a build tree that may belong to someone else.
 #[test]
