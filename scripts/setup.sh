@@ -10,6 +10,9 @@
 #   - creates the virtualenv if missing
 #   - installs scripts/requirements.txt only when it changed (stamp: .tools/requirements.sha256)
 #   - writes .tools/ort-dylib-path: the absolute path of libonnxruntime.so.<version> in the venv
+#     (scripts/test exports it as ORT_DYLIB_PATH), and the same path to modelgate's per-user
+#     data folder, ${XDG_DATA_HOME:-~/.local/share}/modelgate/ort-dylib-path, where modelgate
+#     looks for it when ORT_DYLIB_PATH is not set (never in the repository it runs in)
 #   - makes sure ssh-keygen exists (openssh-client via apt-get, only if missing)
 #   - makes sure /usr/bin/chromium exists (Debian's chromium via apt-get, only if missing), the
 #     browser of scripts/browser_check.py; MODELGATE_NO_CHROMIUM=1 skips this step
@@ -102,6 +105,14 @@ if [ ! -f "$LIB" ]; then
 fi
 echo "$LIB" > "$TOOLS/ort-dylib-path"
 log "onnxruntime library: $LIB (written to .tools/ort-dylib-path)"
+DATA_HOME="${XDG_DATA_HOME:-}"
+case "$DATA_HOME" in
+  /*) ;;
+  *) DATA_HOME="${HOME:?}/.local/share" ;;
+esac
+mkdir -p "$DATA_HOME/modelgate"
+echo "$LIB" > "$DATA_HOME/modelgate/ort-dylib-path"
+log "onnxruntime library written to $DATA_HOME/modelgate/ort-dylib-path (where modelgate finds it)"
 
 GI="$ROOT/.gitignore"
 touch "$GI"

@@ -702,6 +702,11 @@ pub enum ImportSource {
         /// that path, instead of MLflow's URI.
         #[arg(long, value_name = "DIR")]
         copy_artifacts: Option<String>,
+        /// A folder outside the store that holds its artifacts (MLflow's
+        /// `--default-artifact-root`) and may be read (repeatable). Without it, only files inside
+        /// the store are read.
+        #[arg(long, value_name = "DIR")]
+        artifacts_root: Vec<std::path::PathBuf>,
         /// Who imports (default: git's user.email).
         #[arg(long)]
         actor: Option<String>,

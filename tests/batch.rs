@@ -376,3 +376,222 @@ fn two_million_rows_in_bounded_memory() {
     // The input alone is 192 MB of float64; the run must not hold it.
     assert!(rss < 400.0, "peak RSS {rss:.0} MiB");
 }
+
+/// The ONNX Runtime library of the environment, as the test run was given it.
+fn real_ort() -> String {
+    std::env::var("ORT_DYLIB_PATH").expect("the tests need ORT_DYLIB_PATH (scripts/test sets it)")
+}
+
+/// A repository being worked on cannot choose the ONNX Runtime library: a planted
+/// `.tools/ort-dylib-path` (here naming a library that would load) is never read, in the
+/// folder or above it. Only ORT_DYLIB_PATH and modelgate's own data folder count.
+#[test]
+fn onnx_runtime_is_never_found_from_the_working_tree() {
+    let dir = example_dir();
+    let data = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".tools")).unwrap();
+    std::fs::write(dir.path().join(".tools/ort-dylib-path"), real_ort()).unwrap();
+    let sub = dir.path().join("examples");
+    for cwd in [dir.path(), sub.as_path()] {
+        let o = crate::util::modelgate()
+            .args([
+                "batch",
+                "heart_disease",
+                "--input",
+                "examples/heart_disease/eval.parquet",
+                "--output",
+            ])
+            .arg(dir.path().join("o.parquet"))
+            .args(["--root"])
+            .arg(dir.path())
+            .env_remove("ORT_DYLIB_PATH")
+            .env("XDG_DATA_HOME", data.path())
+            .env("HOME", data.path())
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("the ONNX Runtime library was not found"),
+            "{err}"
+        );
+        assert!(
+            err.contains(
+                &data
+                    .path()
+                    .join("modelgate/ort-dylib-path")
+                    .display()
+                    .to_string()
+            ),
+            "{err}"
+        );
+        assert!(!dir.path().join("o.parquet").exists());
+    }
+    // modelgate's own data folder (what scripts/setup.sh writes) is used.
+    std::fs::create_dir_all(data.path().join("modelgate")).unwrap();
+    std::fs::write(data.path().join("modelgate/ort-dylib-path"), real_ort()).unwrap();
+    let o = crate::util::modelgate()
+        .args([
+            "batch",
+            "heart_disease",
+            "--input",
+            "examples/heart_disease/eval.parquet",
+            "--output",
+            "o.parquet",
+        ])
+        .env_remove("ORT_DYLIB_PATH")
+        .env("XDG_DATA_HOME", data.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A bad ORT_DYLIB_PATH is a problem with the ONNX Runtime library, named with its path — not
+/// with the model being scored or registered.
+#[test]
+fn a_bad_ort_dylib_path_is_not_blamed_on_the_model() {
+    let dir = example_dir();
+    let not_a_library = dir.path().join("examples/heart_disease/eval.parquet");
+    for lib in [
+        "/nonexistent/libonnxruntime.so".to_string(),
+        not_a_library.display().to_string(),
+    ] {
+        for args in [
+            &[
+                "batch",
+                "heart_disease",
+                "--input",
+                "examples/heart_disease/eval.parquet",
+                "--output",
+                "o.parquet",
+            ][..],
+            &[
+                "register",
+                "diabetes",
+                "--artifact",
+                "examples/diabetes/v2/model.onnx",
+                "--actor",
+                "alice@example.com",
+            ][..],
+        ] {
+            let o = crate::util::modelgate()
+                .args(args)
+                .env("ORT_DYLIB_PATH", &lib)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{err}");
+            assert!(err.contains("ONNX Runtime library"), "{err}");
+            assert!(err.contains(&lib), "{err}");
+            assert!(err.contains("ORT_DYLIB_PATH"), "{err}");
+            assert!(!err.contains("not a usable ONNX model"), "{err}");
+            assert!(!err.contains("model.onnx"), "{err}");
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
+
+/// `batch --log` writes the inference log only inside the registry repository: a
+/// `monitoring.current` folder outside it (absolute, with `..`, or through a symbolic link to
+/// a folder outside), or a log file that is a symbolic link, is refused before anything is
+/// scored, and nothing is written outside.
+#[test]
+fn batch_log_outside_the_repository_is_refused() {
+    let dir = example_dir();
+    let root = dir.path();
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), root.join("linked")).unwrap();
+    let model = root.join("registry/models/diabetes/model.yaml");
+    let original = std::fs::read_to_string(&model).unwrap();
+    let abs = format!("{}/inference/*.parquet", outside.path().display());
+    let log_args = [
+        "batch",
+        "diabetes",
+        "--input",
+        "examples/diabetes/eval.parquet",
+        "--output",
+        "o.parquet",
+        "--log",
+        "--scored-at",
+        "2024-07-08T00:00:00Z",
+    ];
+    for current in [
+        "../outside/*.parquet",
+        "examples/../../outside/*.parquet",
+        abs.as_str(),
+        "linked/inference/*.parquet",
+    ] {
+        std::fs::write(
+            &model,
+            original.replace(
+                "current: examples/diabetes/inference/*.parquet",
+                &format!("current: \"{current}\""),
+            ),
+        )
+        .unwrap();
+        let (code, o, err) = run(&log_args, root);
+        assert_eq!(code, 2, "{current}: {o}{err}");
+        assert!(
+            err.contains("only inside the registry repository"),
+            "{current}: {err}"
+        );
+        assert!(err.contains("registry/models/diabetes/model.yaml"), "{err}");
+        assert!(!root.join("o.parquet").exists());
+        assert_eq!(
+            std::fs::read_dir(outside.path()).unwrap().count(),
+            0,
+            "{current}: something was written outside"
+        );
+    }
+    assert!(!root.parent().unwrap().join("outside").exists());
+    // The log file itself a symbolic link to a file outside: never written through.
+    std::fs::write(&model, &original).unwrap();
+    let target = outside.path().join("victim.parquet");
+    std::fs::write(&target, "keep me").unwrap();
+    let inference = root.join("examples/diabetes/inference");
+    std::fs::create_dir_all(&inference).unwrap();
+    std::os::unix::fs::symlink(
+        &target,
+        inference.join("scored-2024-07-08T000000-v2.parquet"),
+    )
+    .unwrap();
+    let (code, o, err) = run(&log_args, root);
+    assert_eq!(code, 2, "{o}{err}");
+    assert!(err.contains("is a symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+}
+
+/// No path of the machine modelgate was built on is compiled into it (`env!` or `option_env!`
+/// of a path): nothing is looked up in a build tree that may belong to someone else.
+#[test]
+fn no_build_machine_path_is_compiled_in() {
+    fn walk(d: &Path, found: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, found);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    if line.contains("option_env!(")
+                        || line.contains("env!(\"CARGO_MANIFEST_DIR\")")
+                        || line.contains("env!(\"OUT_DIR\")")
+                    {
+                        found.push(format!("{}:{}: {line}", p.display(), i + 1));
+                    }
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&repo_root().join("src"), &mut found);
+    assert!(found.is_empty(), "{found:#?}");
+}

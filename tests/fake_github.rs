@@ -32,8 +32,9 @@ const RATE_LIMIT: u64 = 5000;
 const JSON_TYPE: &str = "application/json; charset=utf-8";
 const TEXT_TYPE: &str = "text/plain; charset=utf-8";
 
-/// The user every issue and comment is attributed to.
-const USER_LOGIN: &str = "modelgate-bot";
+/// The account of the token: what `GET /user` answers, and the author of every issue and
+/// comment created through the API (unless [`FakeGitHub::use_app_token`] is called).
+pub const USER_LOGIN: &str = "modelgate-bot";
 const USER_ID: u64 = 4242;
 
 /// One request as received (recorded before any failure, auth or routing decision).
@@ -83,6 +84,8 @@ struct IssueRec {
     created: u64,
     updated: u64,
     closed: Option<u64>,
+    /// `user.login`.
+    author: String,
 }
 
 struct CommentRec {
@@ -90,6 +93,8 @@ struct CommentRec {
     issue: u64,
     repo: String,
     body: String,
+    /// `user.login`.
+    author: String,
     created: u64,
     updated: u64,
 }
@@ -105,6 +110,10 @@ struct LabelRec {
 struct State {
     base: String,
     token: Option<String>,
+    /// The login of the token's account: the author of what the API creates.
+    login: String,
+    /// The token is a GitHub App installation token: `GET /user` is refused with 403.
+    app_token: bool,
     failures: VecDeque<Failure>,
     requests: Vec<Request>,
     issues: Vec<IssueRec>,
@@ -149,6 +158,8 @@ impl FakeGitHub {
             state: Mutex::new(State {
                 base: format!("http://{addr}"),
                 token: None,
+                login: USER_LOGIN.into(),
+                app_token: false,
                 failures: VecDeque::new(),
                 requests: Vec::new(),
                 issues: Vec::new(),
@@ -257,6 +268,7 @@ impl FakeGitHub {
         }
         let now = st.tick();
         let id = st.id();
+        let author = st.login.clone();
         st.issues.push(IssueRec {
             id,
             number,
@@ -271,6 +283,7 @@ impl FakeGitHub {
             created: now,
             updated: now,
             closed: None,
+            author,
         });
         st.next_number = st.next_number.max(number + 1);
     }
@@ -286,6 +299,7 @@ impl FakeGitHub {
         let id = st.id();
         let number = st.next_number;
         st.next_number += 1;
+        let author = st.login.clone();
         st.issues.push(IssueRec {
             id,
             number,
@@ -300,8 +314,52 @@ impl FakeGitHub {
             created: now,
             updated: now,
             closed: None,
+            author,
         });
         number
+    }
+}
+
+impl FakeGitHub {
+    /// From now on the token is a GitHub App installation token (like Actions'
+    /// `GITHUB_TOKEN`): `GET /user` answers 403, and what the API creates is authored by `bot`
+    /// (e.g. `github-actions[bot]`).
+    pub fn use_app_token(&self, bot: &str) {
+        let mut st = self.shared.state();
+        st.app_token = true;
+        st.login = bot.to_string();
+    }
+
+    /// A comment on issue or pull request `#number` written by another account, `login`;
+    /// returns its id (None when `#number` does not exist).
+    pub fn seed_comment_by(&self, number: u64, login: &str, body: &str) -> Option<u64> {
+        let mut st = self.shared.state();
+        let ix = st.issue_index(number)?;
+        let now = st.tick();
+        let id = st.id();
+        st.issues[ix].comments += 1;
+        st.issues[ix].updated = now;
+        st.comments.push(CommentRec {
+            id,
+            issue: number,
+            repo: DEFAULT_REPO.into(),
+            body: body.into(),
+            author: login.into(),
+            created: now,
+            updated: now,
+        });
+        Some(id)
+    }
+
+    /// An open issue written by another account, `login`, with these labels; returns its
+    /// number.
+    pub fn seed_issue_by(&self, login: &str, title: &str, body: &str, labels: &[&str]) -> u64 {
+        let n = self.seed_issue(title, body, labels);
+        let mut st = self.shared.state();
+        if let Some(ix) = st.issue_index(n) {
+            st.issues[ix].author = login.into();
+        }
+        n
     }
 }
 
@@ -893,6 +951,7 @@ impl State {
             query: &query,
         };
         match (method, segs.as_slice()) {
+            ("GET", ["user"]) => self.get_user(req),
             ("GET", ["search", "issues"]) => self.search(&page),
             ("GET", ["repos", o, r, "issues"]) => self.list_issues(&repo(o, r), &page),
             ("POST", ["repos", o, r, "issues"]) => self.create_issue(&repo(o, r), &req.body),
@@ -939,6 +998,54 @@ impl State {
             ("POST", ["repos", _, _, "dispatches"]) => self.dispatch(&req.body),
             _ => not_found(),
         }
+    }
+
+    /// `GET /user`, as GitHub answers it: 401 without credentials; 403 "Resource not accessible
+    /// by integration" for a GitHub App installation token (Actions' `GITHUB_TOKEN`); else the
+    /// private profile of the token's account.
+    fn get_user(&self, req: &Request) -> Response {
+        let doc = "https://docs.github.com/rest/users/users#get-the-authenticated-user";
+        if !req.headers.iter().any(|(n, _)| n == "authorization") {
+            return Response::json(
+                401,
+                json!({"message": "Requires authentication", "documentation_url": doc, "status": "401"}),
+            );
+        }
+        if self.app_token {
+            return Response::json(
+                403,
+                json!({"message": "Resource not accessible by integration", "documentation_url": doc, "status": "403"}),
+            );
+        }
+        let mut u = self.render_user(&self.login);
+        let extra = json!({
+            "name": null,
+            "company": null,
+            "blog": "",
+            "location": null,
+            "email": null,
+            "hireable": null,
+            "bio": null,
+            "twitter_username": null,
+            "notification_email": null,
+            "public_repos": 1,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": iso8601(CLOCK_START - 86_400 * 365),
+            "updated_at": iso8601(CLOCK_START),
+            "private_gists": 0,
+            "total_private_repos": 0,
+            "owned_private_repos": 0,
+            "disk_usage": 0,
+            "collaborators": 0,
+            "two_factor_authentication": true,
+            "plan": {"name": "free", "space": 976_562_499, "collaborators": 0, "private_repos": 10000},
+        });
+        if let (Some(o), Value::Object(e)) = (u.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        Response::json(200, u)
     }
 
     /// Slack-style: a JSON body, or a form body with a JSON `payload` field.
@@ -1118,6 +1225,7 @@ impl State {
             created: now,
             updated: now,
             closed: None,
+            author: self.login.clone(),
         });
         let Some(ix) = self.issue_index(number) else {
             return not_found();
@@ -1323,6 +1431,7 @@ impl State {
             body: text,
             created: now,
             updated: now,
+            author: self.login.clone(),
         });
         let Some(c) = self.comments.last() else {
             return not_found();
@@ -1427,16 +1536,35 @@ impl State {
 
     // --- rendering ----------------------------------------------------------------------------
 
-    fn render_user(&self) -> Value {
-        let u = format!("{}/users/{USER_LOGIN}", self.base);
+    fn render_user(&self, login: &str) -> Value {
+        let u = format!("{}/users/{}", self.base, percent_encode(login));
+        let bot = login.ends_with("[bot]");
+        let id = if login == USER_LOGIN {
+            USER_ID
+        } else if bot {
+            41_898_282
+        } else {
+            // A stable id per login.
+            login.bytes().fold(1_000_000u64, |h, b| {
+                h.wrapping_mul(31).wrapping_add(u64::from(b)) % 1_000_000_000
+            })
+        };
         json!({
-            "login": USER_LOGIN,
-            "id": USER_ID,
-            "node_id": "MDQ6VXNlcjQyNDI=",
-            "avatar_url": format!("https://avatars.githubusercontent.com/u/{USER_ID}?v=4"),
+            "login": login,
+            "id": id,
+            "node_id": if id == USER_ID {
+                "MDQ6VXNlcjQyNDI=".to_string()
+            } else {
+                format!("U_kgFake{id}")
+            },
+            "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?v=4"),
             "gravatar_id": "",
             "url": u,
-            "html_url": format!("https://github.com/{USER_LOGIN}"),
+            "html_url": if bot {
+                format!("https://github.com/apps/{}", login.trim_end_matches("[bot]"))
+            } else {
+                format!("https://github.com/{login}")
+            },
             "followers_url": format!("{u}/followers"),
             "following_url": format!("{u}/following{{/other_user}}"),
             "gists_url": format!("{u}/gists{{/gist_id}}"),
@@ -1446,7 +1574,7 @@ impl State {
             "repos_url": format!("{u}/repos"),
             "events_url": format!("{u}/events{{/privacy}}"),
             "received_events_url": format!("{u}/received_events"),
-            "type": "User",
+            "type": if bot { "Bot" } else { "User" },
             "user_view_type": "public",
             "site_admin": false,
         })
@@ -1493,7 +1621,7 @@ impl State {
             "node_id": format!("{}_kwDOFake{}", if i.is_pull { "PR" } else { "I" }, i.id),
             "number": n,
             "title": i.title,
-            "user": self.render_user(),
+            "user": self.render_user(&i.author),
             "labels": self.render_issue_labels(i, repo),
             "state": if i.open { "open" } else { "closed" },
             "locked": false,
@@ -1541,7 +1669,7 @@ impl State {
             "issue_url": format!("{api}/issues/{}", c.issue),
             "id": c.id,
             "node_id": format!("IC_kwDOFake{}", c.id),
-            "user": self.render_user(),
+            "user": self.render_user(&c.author),
             "created_at": iso8601(c.created),
             "updated_at": iso8601(c.updated),
             "author_association": "OWNER",
@@ -2311,6 +2439,35 @@ mod self_tests {
         assert_eq!(v["total_count"], 3);
         assert_eq!(v["items"].as_array().unwrap().len(), 1);
         assert_eq!(c.get("/search/issues").status, 422);
+    }
+
+    #[test]
+    fn fake_github_user_is_the_tokens_account() {
+        let gh = FakeGitHub::start();
+        let mut c = Client::new(&gh);
+        let r = c.get("/user");
+        assert_eq!(r.status, 401);
+        assert_eq!(r.json()["message"], "Requires authentication");
+        c.auth = Some("Bearer anything".into());
+        let r = c.get("/user");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["login"], super::USER_LOGIN);
+        assert_eq!(r.json()["type"], "User");
+        assert!(r.json().get("plan").is_some(), "the private profile");
+        gh.seed_pull(1);
+        gh.seed_comment_by(1, "mallory", "hi").unwrap();
+        assert_eq!(gh.comments(1)[0]["user"]["login"], "mallory");
+        gh.use_app_token("github-actions[bot]");
+        let r = c.get("/user");
+        assert_eq!(r.status, 403);
+        assert_eq!(
+            r.json()["message"],
+            "Resource not accessible by integration"
+        );
+        let r = c.post("/repos/o/r/issues/1/comments", json!({"body": "x"}));
+        assert_eq!(r.status, 201);
+        assert_eq!(r.json()["user"]["login"], "github-actions[bot]");
+        assert_eq!(r.json()["user"]["type"], "Bot");
     }
 
     #[test]

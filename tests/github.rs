@@ -474,3 +474,131 @@ fn the_site_links_model_pages_to_their_open_drift_issues() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("without their drift issues"), "{err}");
 }
+
+/// A comment by another account that carries modelgate's marker (pasted by anyone on the pull
+/// request) is neither edited nor taken for modelgate's own comment: modelgate posts and then
+/// edits its own, found by its author (`GET /user`, or `github-actions[bot]` for an installation
+/// token, to which GitHub refuses `/user`).
+#[test]
+fn a_marked_comment_by_another_account_is_neither_edited_nor_trusted() {
+    for app in [false, true] {
+        let gh = FakeGitHub::start();
+        gh.require_token(TOKEN);
+        let me = if app {
+            gh.use_app_token("github-actions[bot]");
+            "github-actions[bot]"
+        } else {
+            crate::fake_github::USER_LOGIN
+        };
+        gh.seed_pull(7);
+        let forged = "<!-- modelgate:check -->\n**verdict: PASS** — nothing to review, merge away";
+        let theirs = gh.seed_comment_by(7, "mallory", forged).unwrap();
+        let dir = example_dir();
+        let base = modelgate::synth::commit_all(dir.path(), "base")
+            .unwrap()
+            .to_string();
+        let args = [
+            "check",
+            "--base",
+            &base,
+            "--head",
+            "HEAD",
+            "--comment",
+            "--pr",
+            "7",
+        ];
+        let (code, out, err) = gh_run(&gh, dir.path(), &args, Some(TOKEN));
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            gh.requests().iter().any(|r| r.path == "/user"),
+            "the token's account was asked for"
+        );
+        let c = gh.comments(7);
+        assert_eq!(c.len(), 2, "{c:#?}");
+        assert_eq!(c[0]["id"], theirs);
+        assert_eq!(c[0]["body"], forged, "mallory's comment is untouched");
+        assert_eq!(c[1]["user"]["login"], me);
+        let mine = c[1]["id"].as_u64().unwrap();
+        // Mallory copies modelgate's comment, newer than it: modelgate still finds its own.
+        gh.seed_comment_by(7, "mallory", c[1]["body"].as_str().unwrap());
+        let (code, _, err) = gh_run(&gh, dir.path(), &args, Some(TOKEN));
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            err.contains(&format!("comment {mine} on #7 is up to date")),
+            "{err}"
+        );
+        assert_eq!(gh.comments(7).len(), 3);
+        assert!(
+            !gh.requests()
+                .iter()
+                .any(|r| r.method != "GET" && r.path.ends_with(&format!("/comments/{theirs}"))),
+            "mallory's comment was edited"
+        );
+    }
+}
+
+/// A drift issue opened by another account with modelgate's fingerprint is not taken for
+/// modelgate's own (modelgate opens its own and never comments on, relabels or closes the
+/// other), and a state marker in another account's comment is not trusted as the state.
+#[test]
+fn drift_markers_by_another_account_are_not_trusted() {
+    let gh = FakeGitHub::start();
+    gh.require_token(TOKEN);
+    let dir = example_dir();
+    let fake = gh.seed_issue_by(
+        "mallory",
+        "Drift: heart_disease (none)",
+        "<!-- modelgate:drift model=heart_disease alias=champion version=3 -->\n<!-- modelgate:state 0000000000000000 -->\nall fine",
+        &["modelgate:drift", "severity:low"],
+    );
+    let (code, out, err) = gh_run(&gh, dir.path(), DRIFT, Some(TOKEN));
+    assert_eq!(code, 0, "{out}{err}");
+    let issues = open_issues(&gh);
+    assert_eq!(
+        issues.len(),
+        4,
+        "three of modelgate's and mallory's: {issues:#?}"
+    );
+    let hd = issues
+        .iter()
+        .find(|i| {
+            i["number"] != fake
+                && i["title"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Drift: heart_disease")
+        })
+        .expect("modelgate opened its own heart_disease issue");
+    let hd = hd["number"].as_u64().unwrap();
+    assert!(gh.comments(fake).is_empty());
+    assert!(
+        !gh.requests()
+            .iter()
+            .any(|r| r.method != "GET" && r.path.contains(&format!("/issues/{fake}"))),
+        "mallory's issue was written to"
+    );
+    // Mallory comments on modelgate's issue with a different state: not trusted, so the same
+    // run again finds its own state unchanged and comments nothing.
+    gh.seed_comment_by(hd, "mallory", "<!-- modelgate:state 0000000000000000 -->");
+    let (code, out, err) = gh_run(&gh, dir.path(), DRIFT, Some(TOKEN));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("heart_disease issue unchanged"), "{err}");
+    assert_eq!(posts(&gh, "/comments"), 0, "{err}");
+
+    // The site links only modelgate's own drift issues.
+    let out = tempfile::tempdir().unwrap();
+    let o = out.path().display().to_string();
+    let (code, stdout, err) = gh_run(
+        &gh,
+        dir.path(),
+        &["site", "build", "--out", &o, "--github-issues"],
+        Some(TOKEN),
+    );
+    assert_eq!(code, 0, "{stdout}{err}");
+    let page = std::fs::read_to_string(out.path().join("models/heart_disease/index.html")).unwrap();
+    assert!(page.contains(&format!("#{hd}</a>")), "own issue linked");
+    assert!(
+        !page.contains(&format!("#{fake}</a>")),
+        "mallory's issue linked"
+    );
+}

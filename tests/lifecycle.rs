@@ -541,3 +541,153 @@ fn search_index_is_a_cache_that_follows_every_change() {
     assert_eq!(code, 0);
     assert_eq!(fourth, fifth);
 }
+
+/// Runs the binary, killing it after `secs` seconds: a hang is a failure, not a stuck test.
+fn run_bounded(args: &[&str], cwd: &Path, secs: u64) -> (i32, String, String) {
+    let mut child = crate::util::modelgate()
+        .args(args)
+        .current_dir(cwd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if start.elapsed().as_secs() > secs {
+            child.kill().unwrap();
+            panic!("modelgate {args:?} hung for {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// An MLflow file store with planted symbolic links — loops, and links to files and folders
+/// outside it — is refused by name, quickly, and nothing outside it is read into the registry;
+/// `--artifacts-root` is what allows artifacts outside the store.
+#[test]
+fn import_mlflow_refuses_link_loops_and_links_out_of_the_store() {
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "TOP-SECRET-VALUE").unwrap();
+    let run_rel = "mlruns/719715685956562960/632524ccf327477da496acfedbc8dbe5";
+    let onnx = repo_root()
+        .join("tests/data/mlflow/filestore")
+        .join(run_rel)
+        .join("artifacts/model/model.onnx");
+    std::fs::create_dir_all(outside.path().join("model")).unwrap();
+    std::fs::copy(&onnx, outside.path().join("model/model.onnx")).unwrap();
+    type Plant = fn(&Path, &Path);
+    let cases: [(&str, Plant, &str, &str); 5] = [
+        (
+            "a folder link back to its own run",
+            |run, _| symlink(run, run.join("params/loop")).unwrap(),
+            "params/loop",
+            "symbolic link loop",
+        ),
+        (
+            "a link to itself",
+            |run, _| symlink(run.join("tags/self"), run.join("tags/self")).unwrap(),
+            "tags/self",
+            "symbolic link loop",
+        ),
+        (
+            "a param that is a link to a file outside",
+            |run, out| symlink(out.join("secret.txt"), run.join("params/secret")).unwrap(),
+            "params/secret",
+            "outside the MLflow store",
+        ),
+        (
+            "an experiment folder linked outside",
+            |run, out| {
+                let exp = run.parent().unwrap().parent().unwrap().join("666");
+                std::fs::create_dir_all(out.join("exp")).unwrap();
+                std::fs::write(out.join("exp/meta.yaml"), "name: stolen\n").unwrap();
+                symlink(out.join("exp"), exp).unwrap();
+            },
+            "mlruns/666/meta.yaml",
+            "outside the MLflow store",
+        ),
+        (
+            "an artifact folder linked outside",
+            |run, out| {
+                std::fs::remove_dir_all(run.join("artifacts/model")).unwrap();
+                symlink(out.join("model"), run.join("artifacts/model")).unwrap();
+            },
+            "artifacts/model",
+            "outside the MLflow store",
+        ),
+    ];
+    for (what, plant, named, expected) in cases {
+        let copy = tempfile::tempdir().unwrap();
+        crate::util::copy_tree(
+            &repo_root().join("tests/data/mlflow/filestore"),
+            copy.path(),
+        );
+        let store = copy.path().join("mlruns");
+        plant(&copy.path().join(run_rel), outside.path());
+        let dir = empty_registry();
+        let before = snapshot(dir.path());
+        let (code, out, err) = run_bounded(
+            &[
+                "import",
+                "mlflow",
+                store.to_str().unwrap(),
+                "--actor",
+                "x@y",
+            ],
+            dir.path(),
+            60,
+        );
+        assert_eq!(code, 2, "{what}: {out}{err}");
+        assert!(err.contains(named), "{what}: expected `{named}` in {err}");
+        assert!(
+            err.contains(expected),
+            "{what}: expected `{expected}` in {err}"
+        );
+        assert!(
+            !out.contains("TOP-SECRET") && !err.contains("TOP-SECRET"),
+            "{what}"
+        );
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "{what}: something was written"
+        );
+    }
+
+    // The artifact folder outside, allowed with --artifacts-root: imported.
+    let copy = tempfile::tempdir().unwrap();
+    crate::util::copy_tree(
+        &repo_root().join("tests/data/mlflow/filestore"),
+        copy.path(),
+    );
+    let run = copy.path().join(run_rel);
+    std::fs::remove_dir_all(run.join("artifacts/model")).unwrap();
+    symlink(outside.path().join("model"), run.join("artifacts/model")).unwrap();
+    let dir = empty_registry();
+    let store = copy.path().join("mlruns");
+    let (code, out, err) = run_bounded(
+        &[
+            "import",
+            "mlflow",
+            store.to_str().unwrap(),
+            "--artifacts-root",
+            outside.path().to_str().unwrap(),
+            "--actor",
+            "x@y",
+        ],
+        dir.path(),
+        60,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("imported 2 models, 5 versions"), "{out}");
+}

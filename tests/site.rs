@@ -289,6 +289,123 @@ fn template_overrides_and_their_errors() {
     assert!(e.contains("v999.html"), "{e}");
 }
 
+/// A registry's template override that reads the environment (a CI secret, HOME) with tera's
+/// `get_env` fails the build with a clear error, and nothing from the environment is written.
+#[test]
+fn a_template_override_cannot_read_the_environment() {
+    let dir = example_dir();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    let index = std::fs::read_to_string(repo_root().join("src/site/templates/index.html")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    for call in [
+        r#"{{ get_env(name="HOME") }}"#,
+        r#"{{ get_env(name="MODELGATE_TEST_SECRET", default="none") }}"#,
+    ] {
+        std::fs::write(
+            root.join("templates/index.html"),
+            index.replacen(
+                "{% block main %}",
+                &format!("{{% block main %}}<p>{call}</p>"),
+                1,
+            ),
+        )
+        .unwrap();
+        let o = crate::util::modelgate()
+            .args(["site", "build", "--force", "--out"])
+            .arg(out.path())
+            .current_dir(root)
+            .env("MODELGATE_TEST_SECRET", "s3cr3t-token-value")
+            .env("HOME", "/home/secret-home-dir")
+            .output()
+            .unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{call}: {e}");
+        assert!(e.contains("templates/index.html"), "{e}");
+        assert!(e.contains("`get_env` is not available"), "{e}");
+        for (f, bytes) in files(out.path()) {
+            let t = String::from_utf8_lossy(&bytes);
+            assert!(!t.contains("s3cr3t-token-value"), "{f}");
+            assert!(!t.contains("secret-home-dir"), "{f}");
+        }
+    }
+}
+
+/// A hostile or stale build cache in --out that lists paths outside it (`../x`, absolute
+/// paths, a path through a symbolic link, a model name with `..`) deletes nothing outside
+/// --out, and a symbolic link inside --out is never followed or removed.
+#[test]
+fn a_planted_build_cache_never_deletes_outside_out() {
+    let dir = example_dir();
+    let root = dir.path();
+    let base = tempfile::tempdir().unwrap();
+    let out = base.path().join("site");
+    let (code, o, e) = build(root, &out, &[]);
+    assert_eq!(code, 0, "{o}{e}");
+    // What the attacker wants deleted: files beside --out, anywhere, and behind a link.
+    let outside = base.path().join("outside");
+    std::fs::create_dir_all(outside.join("models/ghost")).unwrap();
+    let victims = [
+        base.path().join("victim.html"),
+        outside.join("abs.html"),
+        outside.join("behind-link.html"),
+        outside.join("target.html"),
+    ];
+    for v in &victims {
+        std::fs::write(v, "keep me").unwrap();
+    }
+    std::os::unix::fs::symlink(&outside, out.join("link")).unwrap();
+    std::os::unix::fs::symlink(outside.join("target.html"), out.join("sym.html")).unwrap();
+    let cache_path = out.join(".modelgate-site.json");
+    let clean: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cache_path).unwrap()).unwrap();
+    let plant = |files: Vec<String>, name: &str| {
+        let mut c = clean.clone();
+        c["models"][name] = serde_json::json!({"stamp": "x", "row": {}, "files": files});
+        std::fs::write(&cache_path, serde_json::to_vec(&c).unwrap()).unwrap();
+    };
+
+    // Paths no build writes: the whole cache is distrusted (a full rebuild), nothing deleted.
+    plant(
+        vec![
+            "../victim.html".into(),
+            outside.join("abs.html").display().to_string(),
+            "models/../../victim.html".into(),
+        ],
+        "ghost",
+    );
+    let (code, o, e) = build(root, &out, &[]);
+    assert_eq!(code, 0, "{o}{e}");
+    plant(vec![], "../outside/models/ghost");
+    let (code, o, e) = build(root, &out, &[]);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(outside.join("models/ghost").is_dir());
+
+    // Plain paths through a symbolic link, or naming one: not followed, not removed.
+    plant(
+        vec!["link/behind-link.html".into(), "sym.html".into()],
+        "ghost",
+    );
+    let (code, o, e) = build(root, &out, &[]);
+    assert_eq!(code, 0, "{o}{e}");
+    for v in &victims {
+        assert_eq!(
+            std::fs::read_to_string(v).unwrap(),
+            "keep me",
+            "{} was touched",
+            v.display()
+        );
+    }
+    assert!(out.join("sym.html").is_symlink());
+    assert!(out.join("link").is_symlink());
+    // A page of a model that is really gone is still removed.
+    std::fs::write(out.join("models/ghost.html"), "old").unwrap();
+    plant(vec!["models/ghost.html".into()], "ghost");
+    let (code, o, e) = build(root, &out, &[]);
+    assert_eq!(code, 0, "{o}{e}");
+    assert!(!out.join("models/ghost.html").exists());
+}
+
 #[test]
 fn a_folder_that_is_not_a_registry_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();

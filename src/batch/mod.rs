@@ -398,6 +398,80 @@ fn output_frame(
     Ok(DataFrame::new(kept, cols)?)
 }
 
+/// The file `batch --log` appends to: `file_name` in the folder of `monitoring.current`
+/// (`current`, relative to the registry root `root`; `what` names where it is set, for errors).
+/// Missing folders are created. The log is written only inside the registry repository: a
+/// folder given as an absolute path, with `..`, or reached through a symbolic link that leads
+/// outside `root` is refused, and so is a log file that is itself a symbolic link.
+pub fn log_path(root: &Path, current: &str, what: &str, file_name: &str) -> Result<PathBuf> {
+    use std::path::Component;
+    let outside = |why: String| {
+        anyhow::anyhow!(
+            "{what}: `monitoring.current` is `{current}`, but {why}; the inference log of `batch --log` is written only inside the registry repository {}: expected a path relative to it, without `..` or links that lead out of it",
+            root.display()
+        )
+    };
+    let folder = Path::new(current).parent().unwrap_or(Path::new(""));
+    let mut parts = Vec::new();
+    for c in folder.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_os_string()),
+            Component::CurDir => {}
+            Component::ParentDir => return Err(outside("it climbs out with `..`".into())),
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(outside("it is an absolute path".into()));
+            }
+        }
+    }
+    let top = root
+        .canonicalize()
+        .with_context(|| format!("resolving the registry root {}", root.display()))?;
+    let mut dir = top.clone();
+    for p in parts {
+        let next = dir.join(&p);
+        match std::fs::symlink_metadata(&next) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = next.canonicalize().map_err(|e| {
+                    outside(format!(
+                        "{} is a symbolic link that cannot be followed ({e})",
+                        next.display()
+                    ))
+                })?;
+                if !to.starts_with(&top) {
+                    return Err(outside(format!(
+                        "{} is a symbolic link to {}, outside the repository",
+                        next.display(),
+                        to.display()
+                    )));
+                }
+                if !to.is_dir() {
+                    bail!("{what}: {} is not a folder", next.display());
+                }
+                dir = to;
+            }
+            Ok(m) if m.is_dir() => dir = next,
+            Ok(_) => bail!(
+                "{what}: {} is a file; expected the folder of the inference log",
+                next.display()
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir(&next)
+                    .with_context(|| format!("creating {}", next.display()))?;
+                dir = next;
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", next.display())),
+        }
+    }
+    let file = dir.join(file_name);
+    if std::fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(outside(format!(
+            "the log file {} is a symbolic link; it is never written through",
+            file.display()
+        )));
+    }
+    Ok(file)
+}
+
 /// Writes output batches (and the log) as they come; returns when the channel closes.
 fn write_batches(
     out_file: std::fs::File,

@@ -1,36 +1,113 @@
 //! ONNX Runtime: finding and loading the shared library, and scoring with a session.
 //!
-//! `ort` loads `libonnxruntime` at run time (`load-dynamic`) from, in order: `ORT_DYLIB_PATH`,
-//! or the path `scripts/setup.sh` wrote to `.tools/ort-dylib-path` (looked for above the
-//! current folder and in the source tree). A missing library is an error that says how to
-//! install it — never a panic inside ort.
+//! `ort` loads `libonnxruntime` at run time (`load-dynamic`) from, in order:
+//!
+//! 1. `ORT_DYLIB_PATH`, when it is set;
+//! 2. the absolute path written in modelgate's own per-user data folder,
+//!    `$XDG_DATA_HOME/modelgate/ort-dylib-path` (else `~/.local/share/modelgate/ort-dylib-path`),
+//!    which `scripts/setup.sh` writes.
+//!
+//! Nothing else: never a file found by walking up from the current folder (a repository being
+//! checked could ship its own `.tools/ort-dylib-path` naming its own library), and no path of
+//! the machine the binary was built on. A missing or unloadable library is an error that names
+//! the library, where its path came from and how to install it — never a panic inside ort, and
+//! never blamed on the model.
 
 use anyhow::{Context, Result, bail};
 use ort::session::Session;
 use ort::value::{Tensor, ValueType};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 /// How to get the library, for error messages.
 pub const INSTALL_HINT: &str = "install it with `bash scripts/setup.sh` (the pinned onnxruntime==1.31.1 wheel), or point ORT_DYLIB_PATH at libonnxruntime.so.1.31.1";
 
-fn candidates() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
-        out.push(PathBuf::from(p));
-        return out;
-    }
-    let mut roots: Vec<PathBuf> = Vec::new();
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.extend(cwd.ancestors().map(Path::to_path_buf));
-    }
-    roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    for r in roots {
-        if let Ok(text) = std::fs::read_to_string(r.join(".tools/ort-dylib-path")) {
-            out.push(PathBuf::from(text.trim()));
+/// The environment variable that names the library.
+pub const DYLIB_ENV: &str = "ORT_DYLIB_PATH";
+
+/// The file, in modelgate's per-user data folder, that holds the library's path.
+pub const DYLIB_FILE: &str = "ort-dylib-path";
+
+/// modelgate's per-user data folder: `$XDG_DATA_HOME/modelgate`, else
+/// `$HOME/.local/share/modelgate` (a relative `XDG_DATA_HOME` is ignored, as the XDG
+/// specification says). `None` when neither is known.
+pub fn data_dir() -> Option<PathBuf> {
+    let abs = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    abs(std::env::var_os("XDG_DATA_HOME"))
+        .or_else(|| abs(std::env::var_os("HOME")).map(|h| h.join(".local/share")))
+        .map(|d| d.join("modelgate"))
+}
+
+/// Where the library's path came from, for error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DylibSource {
+    /// `ORT_DYLIB_PATH`.
+    Env,
+    /// The file in modelgate's data folder.
+    DataFile(PathBuf),
+}
+
+impl std::fmt::Display for DylibSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DylibSource::Env => write!(f, "{DYLIB_ENV}"),
+            DylibSource::DataFile(p) => write!(f, "{}", p.display()),
         }
     }
-    out
+}
+
+/// The library to load and where its path came from: `ORT_DYLIB_PATH` (`env`), else the path
+/// in `<data_dir>/ort-dylib-path`, which must be absolute.
+pub fn locate(
+    env: Option<std::ffi::OsString>,
+    data_dir: Option<PathBuf>,
+) -> std::result::Result<(PathBuf, DylibSource), String> {
+    if let Some(p) = env.filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(p);
+        if !path.is_file() {
+            return Err(format!(
+                "the ONNX Runtime library {} named by {DYLIB_ENV} does not exist or is not a file; {INSTALL_HINT}",
+                path.display()
+            ));
+        }
+        return Ok((path, DylibSource::Env));
+    }
+    let Some(file) = data_dir.map(|d| d.join(DYLIB_FILE)) else {
+        return Err(format!(
+            "the ONNX Runtime library was not found: {DYLIB_ENV} is not set, and modelgate's data folder is unknown (neither XDG_DATA_HOME nor HOME is set); {INSTALL_HINT}"
+        ));
+    };
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "the ONNX Runtime library was not found: {DYLIB_ENV} is not set and {} does not exist; {INSTALL_HINT}",
+                file.display()
+            ));
+        }
+        Err(e) => {
+            return Err(format!(
+                "reading {} (the path of the ONNX Runtime library): {e}; {INSTALL_HINT}",
+                file.display()
+            ));
+        }
+    };
+    let path = PathBuf::from(text.trim());
+    if !path.is_absolute() {
+        return Err(format!(
+            "{} holds `{}`: expected the absolute path of libonnxruntime; {INSTALL_HINT}",
+            file.display(),
+            text.trim()
+        ));
+    }
+    if !path.is_file() {
+        return Err(format!(
+            "the ONNX Runtime library {} named in {} does not exist or is not a file; {INSTALL_HINT}",
+            path.display(),
+            file.display()
+        ));
+    }
+    Ok((path, DylibSource::DataFile(file)))
 }
 
 static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>> = OnceLock::new();
@@ -38,22 +115,19 @@ static ENV: OnceLock<std::result::Result<ort::environment::Environment, String>>
 /// Loads ONNX Runtime once per process.
 pub fn environment() -> Result<&'static ort::environment::Environment> {
     let env = ENV.get_or_init(|| {
-        let found = candidates().into_iter().find(|p| p.is_file());
-        let Some(path) = found else {
-            return Err(format!(
-                "the ONNX Runtime library was not found; {INSTALL_HINT}"
-            ));
-        };
+        let (path, source) = locate(std::env::var_os(DYLIB_ENV), data_dir())?;
         let builder = ort::init_from(&path).map_err(|e| {
             format!(
-                "loading ONNX Runtime from {}: {e}; {INSTALL_HINT}",
+                "the ONNX Runtime library {} (from {source}) could not be loaded: {e}; {INSTALL_HINT}",
                 path.display()
             )
         })?;
-        builder
-            .with_name("modelgate")
-            .build()
-            .map_err(|e| format!("starting ONNX Runtime: {e}"))
+        builder.with_name("modelgate").build().map_err(|e| {
+            format!(
+                "starting ONNX Runtime from {} (from {source}): {e}",
+                path.display()
+            )
+        })
     });
     match env {
         Ok(e) => Ok(e),
@@ -164,5 +238,63 @@ impl Scorer {
         } else {
             Ok(probs.iter().map(|p| f64::from(*p)).collect())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository may carry `.tools/ort-dylib-path`; it is never read: only ORT_DYLIB_PATH
+    /// and modelgate's own data folder name the library.
+    #[test]
+    fn a_path_file_in_the_working_tree_is_never_used() {
+        let repo = tempfile::tempdir().unwrap();
+        let lib = repo.path().join("evil.so");
+        std::fs::write(&lib, b"not a library").unwrap();
+        std::fs::create_dir_all(repo.path().join(".tools")).unwrap();
+        std::fs::write(
+            repo.path().join(".tools").join(DYLIB_FILE),
+            lib.to_str().unwrap(),
+        )
+        .unwrap();
+        let data = tempfile::tempdir().unwrap();
+        // Neither the data folder nor its parents nor the repository count.
+        let err = locate(None, Some(repo.path().to_path_buf())).unwrap_err();
+        assert!(!err.contains("evil.so"), "{err}");
+        let err = locate(None, Some(data.path().join("modelgate"))).unwrap_err();
+        assert!(err.contains("was not found"), "{err}");
+        assert!(err.contains("ORT_DYLIB_PATH"), "{err}");
+        assert!(!err.contains("evil.so"), "{err}");
+    }
+
+    #[test]
+    fn the_data_folder_file_must_hold_an_absolute_path() {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::write(data.path().join(DYLIB_FILE), "lib/libonnxruntime.so\n").unwrap();
+        let err = locate(None, Some(data.path().to_path_buf())).unwrap_err();
+        assert!(err.contains("expected the absolute path"), "{err}");
+        let lib = data.path().join("libonnxruntime.so");
+        std::fs::write(&lib, b"x").unwrap();
+        std::fs::write(data.path().join(DYLIB_FILE), format!("{}\n", lib.display())).unwrap();
+        let (found, source) = locate(None, Some(data.path().to_path_buf())).unwrap();
+        assert_eq!(found, lib);
+        assert_eq!(source, DylibSource::DataFile(data.path().join(DYLIB_FILE)));
+    }
+
+    #[test]
+    fn ort_dylib_path_wins_and_a_bad_one_is_named() {
+        let data = tempfile::tempdir().unwrap();
+        let lib = data.path().join("libonnxruntime.so");
+        std::fs::write(&lib, b"x").unwrap();
+        std::fs::write(data.path().join(DYLIB_FILE), lib.to_str().unwrap()).unwrap();
+        let err = locate(
+            Some("/nonexistent/libonnxruntime.so".into()),
+            Some(data.path().to_path_buf()),
+        )
+        .unwrap_err();
+        assert!(err.contains("/nonexistent/libonnxruntime.so"), "{err}");
+        assert!(err.contains("ORT_DYLIB_PATH"), "{err}");
+        assert!(err.contains("ONNX Runtime library"), "{err}");
     }
 }

@@ -128,13 +128,13 @@ pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
                     .monitoring
                     .as_ref()
                     .context("--log needs `monitoring.current` in model.yaml")?;
-                let dir = std::path::Path::new(&mon.current.value)
-                    .parent()
-                    .map(|p| root.join(p))
-                    .unwrap_or_else(|| root.clone());
-                std::fs::create_dir_all(&dir)?;
                 let stamp = scored_at.at.format("%Y-%m-%dT%H%M%S");
-                Some(dir.join(format!("scored-{stamp}-v{version}.parquet")))
+                Some(batch::log_path(
+                    &root,
+                    &mon.current.value,
+                    &format!("{}/{name}/model.yaml", crate::registry::MODELS_DIR),
+                    &format!("scored-{stamp}-v{version}.parquet"),
+                )?)
             } else {
                 None
             };

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 /// The folders of the example that the demo copies.
 const EXAMPLE_DIRS: &[&str] = &["registry", "model-cards", "examples"];
 
-/// Where the bundled example is: `--example`, the registry around the current folder, or the
-/// source tree this binary was built from.
+/// Where the bundled example is: `--example`, or the registry around the current folder (no
+/// path of the machine the binary was built on is compiled in).
 fn example_root(args: &DemoArgs) -> Result<PathBuf> {
     if let Some(e) = &args.example {
         return Ok(e.clone());
@@ -22,10 +22,6 @@ fn example_root(args: &DemoArgs) -> Result<PathBuf> {
         if r.join("examples").is_dir() {
             return Ok(r);
         }
-    }
-    let built = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if built.join(crate::registry::POLICY_PATH).is_file() {
-        return Ok(built);
     }
     bail!(
         "cannot find the example registry: run the demo from the modelgate source tree, or pass --example DIR"

@@ -12,6 +12,7 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<u8> {
             model,
             dry_run,
             copy_artifacts,
+            artifacts_root,
             actor,
         } => crate::lifecycle::import::run_mlflow(
             ctx,
@@ -20,6 +21,7 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<u8> {
             *dry_run,
             actor.as_deref(),
             copy_artifacts.as_deref(),
+            artifacts_root,
         ),
     }
 }

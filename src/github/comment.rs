@@ -50,11 +50,18 @@ pub fn upsert(gh: &GitHub, pr: u64, markdown: &str) -> Result<String> {
         "{}/issues/{pr}/comments?per_page=100",
         gh.repo_path()
     ))?;
-    let mine = comments.iter().rev().find(|c| {
-        c.get("body")
+    // The marker is trusted only in a comment by the token's own account: anyone can paste it.
+    let mut mine = None;
+    for c in comments.iter().rev() {
+        let marked = c
+            .get("body")
             .and_then(Value::as_str)
-            .is_some_and(|b| b.contains(&marker()))
-    });
+            .is_some_and(|b| b.contains(&marker()));
+        if marked && gh.is_mine(c)? {
+            mine = Some(c);
+            break;
+        }
+    }
     match mine {
         Some(c) => {
             let id = c.get("id").and_then(Value::as_u64).unwrap_or(0);

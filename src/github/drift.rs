@@ -171,12 +171,20 @@ pub fn sync(gh: &GitHub, results: &[ModelDrift], opts: &Options) -> Result<Vec<O
     let mut out = Vec::new();
     for r in results {
         let fp = fingerprint(&r.model, r.version);
-        let existing = open.iter().find(|i| {
-            i.get("body")
+        // Markers are trusted only in issues by the token's own account: anyone can open an
+        // issue that carries one.
+        let mut existing = None;
+        for i in &open {
+            let marked = i
+                .get("body")
                 .and_then(Value::as_str)
                 .is_some_and(|b| b.contains(&fp))
-                && i.get("pull_request").is_none()
-        });
+                && i.get("pull_request").is_none();
+            if marked && gh.is_mine(i)? {
+                existing = Some(i);
+                break;
+            }
+        }
         let number = existing.and_then(|i| i.get("number").and_then(Value::as_u64));
         let sev = r.data.severity.as_str();
         let mut o = Outcome {
@@ -234,16 +242,21 @@ pub fn sync(gh: &GitHub, results: &[ModelDrift], opts: &Options) -> Result<Vec<O
             Some(n) => {
                 let state = state_marker(r);
                 let comments = gh.list(&format!("{}/comments?per_page=100", issue_path(n)))?;
-                let last_state = comments
-                    .iter()
-                    .rev()
-                    .chain(existing)
-                    .filter_map(|c| c.get("body").and_then(Value::as_str))
-                    .find_map(|b| {
+                // The newest state marker in a comment of our own (or the issue's body).
+                let mut last_state = None;
+                for c in comments.iter().rev().chain(existing) {
+                    let Some(line) = c.get("body").and_then(Value::as_str).and_then(|b| {
                         b.lines()
                             .find(|l| l.starts_with(&format!("{MARKER}state ")))
                             .map(str::to_string)
-                    });
+                    }) else {
+                        continue;
+                    };
+                    if gh.is_mine(c)? {
+                        last_state = Some(line);
+                        break;
+                    }
+                }
                 if last_state.as_deref() == Some(state.as_str()) {
                     o.action = "unchanged".into();
                     changed = false;
@@ -328,6 +341,10 @@ pub fn open_issues(gh: &GitHub) -> Result<std::collections::BTreeMap<String, Vec
         else {
             continue;
         };
+        // Only drift issues modelgate opened: anyone can open one carrying the marker.
+        if !gh.is_mine(&i)? {
+            continue;
+        }
         if let (Some(n), Some(url)) = (
             i.get("number").and_then(Value::as_u64),
             i.get("html_url").and_then(Value::as_str),

@@ -12,6 +12,12 @@
 //!   `Retry-After` or until `x-ratelimit-reset`; the waiting is bounded in total
 //!   (`MODELGATE_GITHUB_MAX_WAIT`, seconds, default 60), after which the error says when the limit
 //!   resets.
+//! - **Markers are trusted only from ourselves**: modelgate finds its pull-request comment and
+//!   its drift issues (and their state) again by hidden markers, but anyone can paste a marker
+//!   into a comment. Only issues and comments whose author (`user.login`) is the token's own
+//!   account count: `GET /user`, or `github-actions[bot]` for an installation token (Actions'
+//!   `GITHUB_TOKEN`, to which GitHub refuses `/user` with 403 "Resource not accessible by
+//!   integration").
 //! - **Errors** say what to do: 401 is a bad or expired token, 403 names the permission the token
 //!   lacks for that endpoint, 404 says the repository is missing or invisible to the token.
 
@@ -24,6 +30,9 @@ use std::time::{Duration, Instant};
 
 /// The hidden marker prefix of everything modelgate writes on GitHub.
 pub const MARKER: &str = "<!-- modelgate:";
+
+/// The author of what an installation token (Actions' `GITHUB_TOKEN`) writes.
+pub const ACTIONS_BOT: &str = "github-actions[bot]";
 
 /// A response.
 #[derive(Clone, Debug)]
@@ -59,6 +68,8 @@ pub struct GitHub {
     pub dry_reason: Option<String>,
     /// Dry run: print only the method, path and title, not whole bodies (the demo).
     pub brief: bool,
+    /// The token's own login, once asked for.
+    login: std::sync::OnceLock<String>,
 }
 
 /// What a request failed with, in words a user can act on.
@@ -196,12 +207,64 @@ impl GitHub {
             max_wait,
             dry_reason,
             brief: false,
+            login: std::sync::OnceLock::new(),
         })
     }
 
     /// Whether requests are printed instead of sent.
     pub fn is_dry_run(&self) -> bool {
         matches!(self.mode, Mode::DryRun)
+    }
+
+    /// The login of the token's own account (`GET /user`, asked once): the only author whose
+    /// marked comments and issues modelgate trusts as its own. An installation token cannot
+    /// call `/user` (GitHub answers 403 "Resource not accessible by integration"); what it
+    /// writes is authored by `github-actions[bot]`. `None` in a dry run (whose reads are empty).
+    pub fn login(&self) -> Result<Option<String>> {
+        if self.is_dry_run() {
+            return Ok(None);
+        }
+        if let Some(l) = self.login.get() {
+            return Ok(Some(l.clone()));
+        }
+        let login = match self.request("GET", "/user", None) {
+            Ok(r) => r
+                .body
+                .get("login")
+                .and_then(Value::as_str)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .with_context(|| {
+                    format!(
+                        "GET /user at {}: expected the token's account with a `login`, got {}",
+                        self.api, r.body
+                    )
+                })?,
+            Err(e)
+                if e.to_string()
+                    .contains("(403 Resource not accessible by integration)") =>
+            {
+                ACTIONS_BOT.to_string()
+            }
+            Err(e) => {
+                return Err(e.context(
+                    "finding the token's own account (GET /user), to recognise modelgate's own comments and issues",
+                ));
+            }
+        };
+        Ok(Some(self.login.get_or_init(|| login).clone()))
+    }
+
+    /// Whether an issue or comment (as GitHub returns it) was written by the token's own
+    /// account; in a dry run, whatever was read (nothing) counts.
+    pub fn is_mine(&self, item: &Value) -> Result<bool> {
+        Ok(match self.login()? {
+            None => true,
+            Some(me) => item
+                .pointer("/user/login")
+                .and_then(Value::as_str)
+                .is_some_and(|l| l.eq_ignore_ascii_case(&me)),
+        })
     }
 
     /// `/repos/owner/name`.

@@ -15,6 +15,11 @@
 //! Stores that were moved after MLflow wrote them (MLflow records absolute paths) are found
 //! again: a `file:` path that does not exist is looked up under the store's own folder from its
 //! `mlruns/` component on.
+//!
+//! Only files inside the store are read — the `mlruns` folder, or the folder of the SQLite file
+//! — and inside the `--artifacts-root` folders given: a file, folder or symbolic link that
+//! resolves anywhere else is an error that names it, and so is a symbolic link loop (every
+//! folder is read once), never a hang.
 
 use super::{Files, append_audit};
 use crate::audit::{Action, Entry};
@@ -91,18 +96,123 @@ pub struct MlModel {
 pub struct Store {
     /// The folder paths are resolved against when the store was moved.
     pub base: PathBuf,
+    /// The only folders that may be read (resolved): the store's own, then `--artifacts-root`.
+    pub roots: Vec<PathBuf>,
     /// Registered models.
     pub models: Vec<MlModel>,
     /// Runs by id (deleted runs included, marked).
     pub runs: BTreeMap<String, Run>,
 }
 
+/// The folders an import may read: `store_root` and `extra` (`--artifacts-root`), resolved.
+fn roots(store_root: &Path, extra: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    std::iter::once(store_root)
+        .chain(extra.iter().map(PathBuf::as_path))
+        .map(|r| {
+            r.canonicalize()
+                .with_context(|| format!("resolving {}", r.display()))
+        })
+        .collect()
+}
+
+/// `path` resolved, when it resolves inside `roots`; an error naming it when it resolves
+/// outside them or cannot be resolved (a symbolic link loop, a dangling link). A path that does
+/// not exist is returned as it is (reading it fails with its own error).
+fn inside(path: &Path, roots: &[PathBuf]) -> Result<PathBuf> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(path.to_path_buf());
+    }
+    let real = path.canonicalize().map_err(|e| {
+        anyhow::anyhow!(
+            "{} cannot be resolved ({e}): a symbolic link loop or a dangling link in the MLflow store",
+            path.display()
+        )
+    })?;
+    if roots.iter().any(|r| real.starts_with(r)) {
+        return Ok(real);
+    }
+    let allowed: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+    bail!(
+        "{} leads to {}, outside the MLflow store: import reads only inside {} (add a folder with --artifacts-root if the store keeps its artifacts there)",
+        path.display(),
+        real.display(),
+        allowed.join(" and ")
+    )
+}
+
+/// Every file under `dir` (key: its path below `dir`, `/`-separated), read only inside `roots`:
+/// a symbolic link is followed only to a place inside them, and every folder is read once (a
+/// link back to a folder already read is a loop, and an error naming it).
+fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {
+    fn walk(
+        d: &Path,
+        prefix: &str,
+        roots: &[PathBuf],
+        seen: &mut std::collections::HashSet<PathBuf>,
+        out: &mut Vec<(String, PathBuf)>,
+    ) -> Result<()> {
+        let Ok(rd) = std::fs::read_dir(d) else {
+            return Ok(());
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let key = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let Ok(ft) = e.file_type() else {
+                continue;
+            };
+            let is_dir = if ft.is_symlink() {
+                inside(&path, roots)?.is_dir()
+            } else {
+                ft.is_dir()
+            };
+            if is_dir {
+                let real = inside(&path, roots)?;
+                if d.canonicalize().is_ok_and(|here| here.starts_with(&real)) {
+                    bail!(
+                        "{} leads to {}, a folder that holds it: a symbolic link loop in the MLflow store",
+                        path.display(),
+                        real.display()
+                    );
+                }
+                if !seen.insert(real.clone()) {
+                    bail!(
+                        "{} leads to {}, a folder already read: a symbolic link loop in the MLflow store",
+                        path.display(),
+                        real.display()
+                    );
+                }
+                walk(&path, &key, roots, seen, out)?;
+            } else {
+                out.push((key, path));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(inside(dir, roots)?);
+    walk(dir, "", roots, &mut seen, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
 /// Opens a store: a `.db`/`sqlite:///` file, or an `mlruns` folder (or a folder holding one).
-pub fn open(store: &str) -> Result<Store> {
+/// Only files inside the store and inside `artifacts_roots` are read.
+pub fn open(store: &str, artifacts_roots: &[PathBuf]) -> Result<Store> {
     let path = store.strip_prefix("sqlite:///").map(|p| format!("/{p}"));
     let path = PathBuf::from(path.as_deref().unwrap_or(store));
     if path.is_file() {
-        return sqlite(&path);
+        let mut s = sqlite(&path)?;
+        s.roots = roots(&s.base, artifacts_roots)?;
+        return Ok(s);
     }
     if path.is_dir() {
         let mlruns = if path.join("models").is_dir() || path.join("0").is_dir() {
@@ -115,12 +225,13 @@ pub fn open(store: &str) -> Result<Store> {
                 path.display()
             );
         };
-        return file_store(&mlruns);
+        return file_store(&mlruns, &roots(&mlruns, artifacts_roots)?);
     }
     bail!("{store}: no such file or folder (expected an mlruns folder or an MLflow SQLite file)")
 }
 
-fn yaml_file(path: &Path) -> Result<Value> {
+fn yaml_file(path: &Path, roots: &[PathBuf]) -> Result<Value> {
+    inside(path, roots)?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let node = crate::yaml::parse(&text)
@@ -137,33 +248,15 @@ fn s(v: &Value, k: &str) -> Option<String> {
     }
 }
 
-/// Files under `dir` as key → content; keys with `/` are sub-folders (MLflow's layout).
-fn key_files(dir: &Path) -> Result<BTreeMap<String, String>> {
-    fn walk(d: &Path, prefix: &str, out: &mut BTreeMap<String, String>) -> Result<()> {
-        let Ok(rd) = std::fs::read_dir(d) else {
-            return Ok(());
-        };
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let key = if prefix.is_empty() {
-                name.clone()
-            } else {
-                format!("{prefix}/{name}")
-            };
-            if e.path().is_dir() {
-                walk(&e.path(), &key, out)?;
-            } else {
-                out.insert(
-                    key,
-                    std::fs::read_to_string(e.path())
-                        .with_context(|| format!("reading {}", e.path().display()))?,
-                );
-            }
-        }
-        Ok(())
-    }
+/// Files under `dir` as key → content; keys with `/` are sub-folders (MLflow's layout). Read
+/// only inside `roots` (see [`files_under`]).
+fn key_files(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
-    walk(dir, "", &mut out)?;
+    for (key, path) in files_under(dir, roots)? {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        out.insert(key, text);
+    }
     Ok(out)
 }
 
@@ -204,9 +297,10 @@ pub fn latest_metric(text: &str, file: &Path) -> Result<Option<f64>> {
     Ok(best.map(|b| b.2))
 }
 
-fn file_store(mlruns: &Path) -> Result<Store> {
+fn file_store(mlruns: &Path, roots: &[PathBuf]) -> Result<Store> {
     let mut store = Store {
         base: mlruns.parent().unwrap_or(mlruns).to_path_buf(),
+        roots: roots.to_vec(),
         ..Default::default()
     };
     // Experiments (and those in .trash) and their runs.
@@ -225,7 +319,7 @@ fn file_store(mlruns: &Path) -> Result<Store> {
     }
     exp_dirs.sort();
     for (exp, trashed) in exp_dirs {
-        let meta = yaml_file(&exp.join("meta.yaml"))?;
+        let meta = yaml_file(&exp.join("meta.yaml"), roots)?;
         let exp_name = s(&meta, "name");
         let exp_deleted = trashed || s(&meta, "lifecycle_stage").as_deref() == Some("deleted");
         let Ok(rd) = std::fs::read_dir(&exp) else {
@@ -238,13 +332,13 @@ fn file_store(mlruns: &Path) -> Result<Store> {
             .collect();
         runs.sort();
         for r in runs {
-            let meta = yaml_file(&r.join("meta.yaml"))?;
+            let meta = yaml_file(&r.join("meta.yaml"), roots)?;
             let id = s(&meta, "run_id")
                 .or_else(|| s(&meta, "run_uuid"))
                 .unwrap_or_else(|| r.file_name().unwrap_or_default().to_string_lossy().into());
             let mut metrics = BTreeMap::new();
             let mdir = r.join("metrics");
-            for (k, text) in key_files(&mdir)? {
+            for (k, text) in key_files(&mdir, roots)? {
                 if let Some(v) = latest_metric(&text, &mdir.join(&k))? {
                     metrics.insert(k, v);
                 }
@@ -263,9 +357,9 @@ fn file_store(mlruns: &Path) -> Result<Store> {
                     lifecycle,
                     artifact_uri: s(&meta, "artifact_uri").unwrap_or_default(),
                     user: s(&meta, "user_id"),
-                    params: key_files(&r.join("params"))?,
+                    params: key_files(&r.join("params"), roots)?,
                     metrics,
-                    tags: key_files(&r.join("tags"))?,
+                    tags: key_files(&r.join("tags"), roots)?,
                 },
             );
         }
@@ -282,11 +376,11 @@ fn file_store(mlruns: &Path) -> Result<Store> {
         .unwrap_or_default();
     names.sort();
     for md in names {
-        let meta = yaml_file(&md.join("meta.yaml"))?;
+        let meta = yaml_file(&md.join("meta.yaml"), roots)?;
         let name = s(&meta, "name")
             .unwrap_or_else(|| md.file_name().unwrap_or_default().to_string_lossy().into());
         let mut aliases = BTreeMap::new();
-        for (a, v) in key_files(&md.join("aliases"))? {
+        for (a, v) in key_files(&md.join("aliases"), roots)? {
             let n: u32 = v.trim().parse().map_err(|_| {
                 anyhow::anyhow!(
                     "{}: alias `{a}` holds `{v}`, expected a version number",
@@ -323,7 +417,7 @@ fn file_store(mlruns: &Path) -> Result<Store> {
             .unwrap_or_default();
         vdirs.sort();
         for vd in vdirs {
-            let vm = yaml_file(&vd.join("meta.yaml"))?;
+            let vm = yaml_file(&vd.join("meta.yaml"), roots)?;
             let version = vm
                 .get("version")
                 .and_then(|v| {
@@ -343,7 +437,7 @@ fn file_store(mlruns: &Path) -> Result<Store> {
                 description: s(&vm, "description").filter(|d| !d.is_empty()),
                 source: s(&vm, "source").unwrap_or_default(),
                 run_id: s(&vm, "run_id").filter(|r| !r.is_empty()),
-                tags: key_files(&vd.join("tags"))?,
+                tags: key_files(&vd.join("tags"), roots)?,
                 user: s(&vm, "user_id"),
                 deleted: s(&vm, "current_stage").as_deref() == Some("Deleted_Internal"),
             });
@@ -352,7 +446,7 @@ fn file_store(mlruns: &Path) -> Result<Store> {
         store.models.push(MlModel {
             name,
             description: s(&meta, "description").filter(|d| !d.is_empty()),
-            tags: key_files(&md.join("tags"))?,
+            tags: key_files(&md.join("tags"), roots)?,
             versions,
             aliases,
         });
@@ -665,7 +759,11 @@ fn local_path(uri: &str, store: &Store, run: Option<&Run>) -> Option<PathBuf> {
     } else {
         PathBuf::from(uri)
     };
-    if path.exists() {
+    let in_store = |p: &Path| {
+        p.canonicalize()
+            .is_ok_and(|r| store.roots.iter().any(|root| r.starts_with(root)))
+    };
+    if path.exists() && in_store(&path) {
         return Some(path);
     }
     // A moved store: look for the path under the store's folder from `mlruns/` on.
@@ -683,28 +781,21 @@ fn local_path(uri: &str, store: &Store, run: Option<&Run>) -> Option<PathBuf> {
             }
         }
     }
-    None
+    // Outside the store: returned, to be refused by name when it is read.
+    path.exists().then_some(path)
 }
 
-/// The one ONNX file of an artifact folder (or the file itself).
-fn onnx_in(path: &Path) -> Result<PathBuf> {
+/// The one ONNX file of an artifact folder (or the file itself), read only inside `roots`.
+fn onnx_in(path: &Path, roots: &[PathBuf]) -> Result<PathBuf> {
+    inside(path, roots)?;
     if path.is_file() {
         return Ok(path.to_path_buf());
     }
-    let mut found: Vec<PathBuf> = Vec::new();
-    fn walk(d: &Path, out: &mut Vec<PathBuf>) {
-        if let Ok(rd) = std::fs::read_dir(d) {
-            for e in rd.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else if p.extension().is_some_and(|x| x == "onnx") {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    walk(path, &mut found);
+    let mut found: Vec<PathBuf> = files_under(path, roots)?
+        .into_iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .collect();
     found.sort();
     match found.len() {
         1 => Ok(found.remove(0)),
@@ -856,7 +947,7 @@ pub fn plan(
                 ));
                 continue;
             };
-            let onnx = match onnx_in(&path) {
+            let onnx = match onnx_in(&path, &store.roots) {
                 Ok(p) => p,
                 Err(e) => {
                     problems.push(format!("{what}: {e}"));
@@ -867,6 +958,8 @@ pub fn plan(
                 std::fs::read(&onnx).with_context(|| format!("reading {}", onnx.display()))?;
             let sha = Sha256::of(&bytes).hex();
             if !n_features_cache.contains_key(name.as_str()) && existing.is_none() {
+                // A missing ONNX Runtime is not the model's fault: it stops the import.
+                crate::batch::runtime::environment()?;
                 match crate::batch::runtime::Scorer::new(&bytes, 1) {
                     Ok(sc) => {
                         n_features_cache.insert(name.to_string(), sc.n_features.unwrap_or(0));
@@ -1168,11 +1261,12 @@ pub fn run_mlflow(
     dry_run: bool,
     actor: Option<&str>,
     copy_to: Option<&str>,
+    artifacts_roots: &[PathBuf],
 ) -> Result<u8> {
     let root = ctx.registry_root()?;
     let actor = super::actor(actor, &root)?;
     let at = super::timestamp(None)?;
-    let s = open(store)?;
+    let s = open(store, artifacts_roots)?;
     let reg =
         crate::registry::load(Box::new(crate::registry::source::FsSource::new(&root)?))?.registry;
     let plan = plan(&reg, &s, only, &actor, &at, copy_to)?;

@@ -336,6 +336,8 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
         .with_context(|| format!("reading {}", req.artifact.display()))?;
     let artifact_sha = crate::registry::types::Sha256::of(&bytes).hex();
     // Open the artifact and check its input against the features before anything is written.
+    // ONNX Runtime is loaded first: a missing library is not the artifact's fault.
+    crate::batch::runtime::environment()?;
     let mut scorer = crate::batch::runtime::Scorer::new(&bytes, 1).with_context(|| {
         format!(
             "{} is not a usable ONNX model (modelgate registers ONNX artifacts only)",

@@ -143,10 +143,21 @@ pub fn templates(root: &Path) -> Result<(tera::Tera, Vec<(String, String)>)> {
     }
     let mut t = tera::Tera::default();
     t.autoescape_on(vec![".html"]);
+    // A registry's templates come with its pull requests: they must not read the environment
+    // of the machine that builds the site (CI secrets live there). tera cannot unregister a
+    // built-in function, so `get_env` is replaced by one that always fails.
+    t.register_function("get_env", no_get_env);
     let list: Vec<(String, String)> = all.into_iter().collect();
     t.add_raw_templates(list.iter().map(|(n, s)| (n.as_str(), s.as_str())))
         .map_err(|e| template_error(&e, &list, None))?;
     Ok((t, list))
+}
+
+/// `get_env` in a template: always an error, never a value from the environment.
+fn no_get_env(_: &std::collections::HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    Err(tera::Error::msg(
+        "`get_env` is not available in modelgate's templates: a registry template cannot read the environment",
+    ))
 }
 
 /// A template error in words: the template, the line when it can be found, and tera's cause.
@@ -247,6 +258,70 @@ fn file_stamp(path: &Path) -> String {
     match std::fs::metadata(path) {
         Ok(m) => format!("{} {}", m.len(), mtime_ns(&m)),
         Err(_) => "-".into(),
+    }
+}
+
+/// Whether `rel` is a plain site-relative path: folder and file names only — no `..`, `.`,
+/// root, drive or empty part. Every path a build writes is one; a cache that lists anything
+/// else was not written by modelgate and is not trusted.
+fn plain_rel(rel: &str) -> bool {
+    use std::path::Component;
+    !rel.is_empty()
+        && !rel.contains('\\')
+        && rel.split('/').all(|p| !p.is_empty())
+        && Path::new(rel)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
+impl Cache {
+    /// Whether every path the cache names is one a build could have written: plain relative
+    /// paths and valid model names.
+    fn plausible(&self) -> bool {
+        self.files.keys().all(|f| plain_rel(f))
+            && self
+                .models
+                .iter()
+                .all(|(n, m)| ModelName::new(n).is_ok() && m.files.iter().all(|f| plain_rel(f)))
+    }
+}
+
+/// Whether every folder between `out` and `out/rel` is a real folder, not a symbolic link.
+fn real_folders(out: &Path, rel: &str) -> bool {
+    let mut cur = out.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').collect();
+    for p in &parts[..parts.len().saturating_sub(1)] {
+        cur.push(p);
+        match std::fs::symlink_metadata(&cur) {
+            Ok(m) if m.is_dir() => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Removes `out/rel`, a page an earlier build wrote, and says whether it did. Only a plain
+/// relative path is removed, only a regular file, and never through a symbolic link: a stale or
+/// hostile build cache cannot delete anything outside `--out`.
+fn remove_output(out: &Path, rel: &str) -> bool {
+    if !plain_rel(rel) || !real_folders(out, rel) {
+        return false;
+    }
+    let path = out.join(rel);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_file() => std::fs::remove_file(&path).is_ok(),
+        _ => false,
+    }
+}
+
+/// Removes the empty folder `out/rel`, under the same rules as [`remove_output`].
+fn remove_output_dir(out: &Path, rel: &str) {
+    if !plain_rel(rel) || !real_folders(out, rel) {
+        return;
+    }
+    let path = out.join(rel);
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+        let _ = std::fs::remove_dir(&path);
     }
 }
 
@@ -422,6 +497,8 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .filter(|c: &Cache| c.format == CACHE_FORMAT && c.global == global)
+            // A cache naming paths no build writes is not ours: build everything again.
+            .filter(Cache::plausible)
             .unwrap_or_default()
     };
 
@@ -570,7 +647,7 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         // Pages of versions that no longer exist.
         if let Some(prev) = old.models.get(&r.name) {
             for f in &prev.files {
-                if !list.contains(f) && std::fs::remove_file(out.join(f)).is_ok() {
+                if !list.contains(f) && remove_output(&out, f) {
                     removed += 1;
                 }
             }
@@ -600,11 +677,11 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         } else {
             // A model that is gone: remove its pages.
             for f in &cm.files {
-                if std::fs::remove_file(out.join(f)).is_ok() {
+                if remove_output(&out, f) {
                     removed += 1;
                 }
             }
-            let _ = std::fs::remove_dir(out.join("models").join(name));
+            remove_output_dir(&out, &format!("models/{name}"));
         }
     }
 
