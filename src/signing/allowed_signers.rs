@@ -45,21 +45,49 @@ pub struct AllowedSigners {
     pub signers: Vec<Signer>,
 }
 
+/// How many bad lines are reported one by one; the rest are counted in one last error. A file
+/// of garbage (up to 1 MiB: half a million lines) would otherwise give as many diagnostics, and
+/// each one's span is found by scanning the text from its start: quadratic.
+pub const MAX_LINE_ERRORS: usize = 100;
+
 impl AllowedSigners {
-    /// Parses the file, collecting one error per bad line.
+    /// Parses the file, collecting one error per bad line (the first [`MAX_LINE_ERRORS`] of
+    /// them, then one error at the next bad line that counts the rest).
     pub fn parse(text: &str) -> (AllowedSigners, Vec<LineError>) {
         let mut signers = Vec::new();
         let mut errors = Vec::new();
+        let mut more = 0usize;
+        let mut first_unlisted = 0;
         for (i, raw) in text.lines().enumerate() {
-            let line = i as u32 + 1;
+            let line = u32::try_from(i).unwrap_or(u32::MAX - 1) + 1;
             let trimmed = raw.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
             match parse_line(trimmed, line) {
                 Ok(s) => signers.push(s),
-                Err(message) => errors.push(LineError { line, message }),
+                Err(message) if errors.len() < MAX_LINE_ERRORS => {
+                    errors.push(LineError { line, message })
+                }
+                Err(_) => {
+                    if more == 0 {
+                        first_unlisted = line;
+                    }
+                    more += 1;
+                }
             }
+        }
+        if more > 0 {
+            errors.push(LineError {
+                line: first_unlisted,
+                message: match more {
+                    1 => format!("this line is not valid either ({MAX_LINE_ERRORS} errors above)"),
+                    n => format!(
+                        "this line and {} more after it are not valid either (not listed one by one)",
+                        n - 1
+                    ),
+                },
+            });
         }
         (AllowedSigners { signers }, errors)
     }
@@ -92,14 +120,37 @@ fn match_pattern_list(s: &str, patterns: &[String]) -> bool {
     matched
 }
 
+/// OpenSSH's `match_pattern`: `*` matches any run of bytes (also none), `?` exactly one byte,
+/// anything else itself. Iterative, remembering only the last `*`: when a later literal fails,
+/// that star takes one more byte and matching resumes after it. Earlier stars never need to be
+/// revisited (whatever they could take, the last one can take instead), so this is O(|p|·|s|)
+/// at worst with no recursion: a hostile pattern such as `*a*a*a*a*b` cannot make it
+/// exponential, nor a long principal overflow the stack.
 fn glob(p: &[u8], s: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
-        (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
-        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
-        _ => false,
+    let (mut pi, mut si) = (0, 0);
+    // (pattern index just after the last `*`, the byte of `s` that star would take next).
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                pi += 1;
+                star = Some((pi, si));
+            }
+            Some(&c) if c == b'?' || c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((after, taken)) => {
+                    pi = after;
+                    si = taken + 1;
+                    star = Some((after, taken + 1));
+                }
+                None => return false,
+            },
+        }
     }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// Splits on spaces outside double quotes, keeping the quotes in the token.
