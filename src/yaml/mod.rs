@@ -211,14 +211,19 @@ fn resolve_plain(s: &str) -> Resolved<'_> {
             return Resolved::Int(i);
         }
     }
+    // Core schema: `0x[0-9a-fA-F]+`, `0o[0-7]+` (from_str_radix alone would take a sign too).
     if let Some(hex) = s.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return Resolved::Int(i);
+        if hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if let Ok(i) = i64::from_str_radix(hex, 16) {
+                return Resolved::Int(i);
+            }
         }
     }
     if let Some(oct) = s.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return Resolved::Int(i);
+        if oct.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+            if let Ok(i) = i64::from_str_radix(oct, 8) {
+                return Resolved::Int(i);
+            }
         }
     }
     if is_float(s) {
@@ -313,6 +318,12 @@ impl<'a> Offsets<'a> {
     }
 }
 
+/// How deeply sequences and mappings may nest in a registry file. Real files nest a handful of
+/// levels. Without a bound a file of many `- ` lines would build a tree as deep as the file is
+/// long, and the recursive walks over it (deserializing, comparing, dropping) would overflow the
+/// stack. saphyr-parser itself stops flow collections (`[`, `{`) at 255 levels.
+pub const MAX_DEPTH: usize = 128;
+
 /// Parses one YAML document into a node tree. An empty text is a null scalar.
 pub fn parse(text: &str) -> Result<Node, ParseError> {
     let offsets = Offsets::new(text);
@@ -326,9 +337,15 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
             Some(Ok(ev)) => ev,
             Some(Err(e)) => {
                 let p = offsets.pos(e.marker());
+                let span = Span { start: p, end: p };
+                // saphyr-parser's own bound on `[` and `{` (255 levels), which its scanner can
+                // reach before we see the events: the same error as ours.
+                if e.info() == "recursion limit exceeded" {
+                    return Err(too_deep(span));
+                }
                 return Err(ParseError {
                     message: format!("invalid YAML: {}", e.info()),
-                    span: Span { start: p, end: p },
+                    span,
                     hint: None,
                     duplicate_key: false,
                 });
@@ -389,6 +406,9 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
                         return Err(unsupported(span, "custom YAML tags (`!tag`)"));
                     }
                 }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(too_deep(span));
+                }
                 stack.push(Frame {
                     start: span,
                     items: Vec::new(),
@@ -405,34 +425,10 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
                     end: span.end,
                 };
                 if frame.is_map {
+                    check_keys(&frame.items)?;
                     let mut entries: Vec<(Node, Node)> = Vec::with_capacity(frame.items.len() / 2);
                     let mut it = frame.items.into_iter();
                     while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        if !matches!(k.kind, NodeKind::Scalar(..)) {
-                            return Err(ParseError {
-                                message: format!(
-                                    "mapping keys must be plain text, found {}",
-                                    k.describe()
-                                ),
-                                span: k.span,
-                                hint: None,
-                                duplicate_key: false,
-                            });
-                        }
-                        if let Some((first, _)) = entries.iter().find(|(e, _)| e.kind == k.kind) {
-                            let NodeKind::Scalar(name, _) = &k.kind else {
-                                unreachable!("checked above")
-                            };
-                            return Err(ParseError {
-                                message: format!("duplicate key `{name}`"),
-                                span: k.span,
-                                hint: Some(format!(
-                                    "`{name}` is already set at line {}; keep one of the two",
-                                    first.span.start.line
-                                )),
-                                duplicate_key: true,
-                            });
-                        }
                         entries.push((k, v));
                     }
                     Node {
@@ -456,6 +452,46 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
         kind: NodeKind::Scalar(String::new(), Style::Plain),
         span: Span::file_start(),
     }))
+}
+
+/// Checks the keys of a mapping (`items` alternates key, value): scalars, each once. A hash set,
+/// not a scan of the keys before each one: a 1 MiB file of short keys is some 100,000 keys, and
+/// a quadratic check of those takes minutes. Keys compare by their text whatever their quoting
+/// (`a` and `"a"` are the same key), as the deserializer reads them.
+fn check_keys(items: &[Node]) -> Result<(), ParseError> {
+    let mut seen: std::collections::HashMap<&str, &Node> =
+        std::collections::HashMap::with_capacity(items.len() / 2);
+    for k in items.iter().step_by(2) {
+        let NodeKind::Scalar(name, _) = &k.kind else {
+            return Err(ParseError {
+                message: format!("mapping keys must be plain text, found {}", k.describe()),
+                span: k.span,
+                hint: None,
+                duplicate_key: false,
+            });
+        };
+        if let Some(first) = seen.insert(name, k) {
+            return Err(ParseError {
+                message: format!("duplicate key `{name}`"),
+                span: k.span,
+                hint: Some(format!(
+                    "`{name}` is already set at line {}; keep one of the two",
+                    first.span.start.line
+                )),
+                duplicate_key: true,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn too_deep(span: Span) -> ParseError {
+    ParseError {
+        message: format!("sequences and mappings nest deeper than {MAX_DEPTH} levels here"),
+        span,
+        hint: Some("registry files nest a few levels: flatten this value".into()),
+        duplicate_key: false,
+    }
 }
 
 fn unsupported(span: Span, what: &str) -> ParseError {
