@@ -178,6 +178,22 @@ mod yaml {
         " ",
     ];
 
+    /// The line and column of a byte offset: YAML breaks lines at `\n`, `\r\n` and `\r`.
+    fn line_col(text: &str, offset: usize) -> (u32, u32) {
+        let mut line = 1;
+        let mut col = 1;
+        let mut chars = text[..offset].chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\n' || (c == '\r' && chars.peek() != Some(&'\n')) {
+                line += 1;
+                col = 1;
+            } else if c != '\r' {
+                col += 1;
+            }
+        }
+        (line, col)
+    }
+
     fn well_placed(span: Span, text: &str) -> Result<(), TestCaseError> {
         for p in [span.start, span.end] {
             prop_assert!(p.line >= 1 && p.column >= 1, "position {p:?}");
@@ -192,6 +208,11 @@ mod yaml {
                 "offset {} inside a char",
                 p.offset
             );
+            // Line and column say the same as the offset (a BOM at the start is not counted).
+            let bom = u32::from(text.starts_with('\u{feff}') && p.offset > 0);
+            let (line, col) = line_col(text, p.offset);
+            let col = if line == 1 { col - bom } else { col };
+            prop_assert_eq!((p.line, p.column), (line, col), "position {:?}", p);
         }
         prop_assert!(
             span.start.offset <= span.end.offset,

@@ -281,31 +281,57 @@ pub struct ParseError {
     pub duplicate_key: bool,
 }
 
-/// Maps the parser's character indices to byte offsets.
+/// Maps the parser's character indices to positions. Lines and columns are computed here from
+/// the index rather than taken from saphyr-parser's markers, whose line and column disagree
+/// with their index in places: at the end of a text without a final newline (the line after
+/// the last one), after a byte-order mark inside the text (not counted), and at some errors.
 struct Offsets<'a> {
     text: &'a str,
     /// Byte offset of every char, present only for non-ASCII text.
     table: Option<Vec<usize>>,
+    /// The char index at which each line starts. Lines break at `\n`, `\r\n` and a lone `\r`
+    /// (YAML's line breaks); a byte-order mark at the start of the text takes no column.
+    lines: Vec<usize>,
+    /// The number of chars.
+    chars: usize,
 }
 
 impl<'a> Offsets<'a> {
     fn new(text: &'a str) -> Self {
-        let table = if text.is_ascii() {
+        let table: Option<Vec<usize>> = if text.is_ascii() {
             None
         } else {
             Some(text.char_indices().map(|(b, _)| b).collect())
         };
-        Offsets { text, table }
+        let mut lines = vec![usize::from(text.starts_with('\u{feff}'))];
+        let mut chars = 0;
+        let mut it = text.chars().peekable();
+        while let Some(c) = it.next() {
+            chars += 1;
+            if c == '\n' || (c == '\r' && it.peek() != Some(&'\n')) {
+                lines.push(chars);
+            }
+        }
+        Offsets {
+            text,
+            table,
+            lines,
+            chars,
+        }
     }
 
     fn pos(&self, m: &saphyr_parser::Marker) -> Pos {
+        let index = m.index().min(self.chars);
         let offset = match &self.table {
-            None => m.index().min(self.text.len()),
-            Some(t) => t.get(m.index()).copied().unwrap_or(self.text.len()),
+            None => index,
+            Some(t) => t.get(index).copied().unwrap_or(self.text.len()),
         };
+        // The last line that starts at or before the index (the first always does).
+        let line = self.lines.partition_point(|&start| start <= index).max(1);
+        let start = self.lines[line - 1];
         Pos {
-            line: m.line().max(1) as u32,
-            column: m.col() as u32 + 1,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(index.saturating_sub(start) + 1).unwrap_or(u32::MAX),
             offset,
         }
     }
