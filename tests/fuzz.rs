@@ -1141,6 +1141,11 @@ mod audit {
                     p.offset <= text.len() && text.is_char_boundary(p.offset),
                     "{p:?}"
                 );
+                // The log is split at `\n` only; line and column are those of the offset.
+                let before = &text[..p.offset];
+                let line = before.matches('\n').count() as u32 + 1;
+                let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+                prop_assert_eq!((p.line, p.column), (line, col), "{:?}: {}", p, d.message);
             }
             prop_assert!(
                 s.start.offset <= s.end.offset && s.start.column <= s.end.column,
