@@ -513,6 +513,14 @@ mod yaml {
                 assert!(matches!(node.kind, NodeKind::Map(_) | NodeKind::Seq(_)));
             }
         }
+        // Half a million nodes, the most 1 MiB can hold.
+        let NodeKind::Seq(items) = yaml::parse(&format!("[{}a]", "a,".repeat(500_000)))
+            .unwrap()
+            .kind
+        else {
+            panic!("not a sequence")
+        };
+        assert_eq!(items.len(), 500_001);
         // 100,000 distinct keys: duplicate detection must not be quadratic.
         let many: String = (0..100_000).map(|i| format!("k{i}: 1\n")).collect();
         assert!(many.len() < 1024 * 1024);
@@ -571,7 +579,9 @@ mod yaml {
 
 mod signers {
     use super::*;
-    use modelgate::signing::allowed_signers::{AllowedSigners, MAX_LINE_ERRORS, Signer};
+    use modelgate::signing::allowed_signers::{
+        AllowedSigners, MAX_LINE_ERRORS, MAX_PRINCIPAL_LEN, Signer,
+    };
 
     const VOCAB: &[&str] = &[
         "alice@example.com",
@@ -739,15 +749,23 @@ mod signers {
         );
     }
 
+    /// (The matcher itself on a 10,000-byte input: `allowed_signers::tests`.)
     #[test]
     fn exponential_glob_patterns_finish() {
-        let s = "a".repeat(10_000);
+        let s = "a".repeat(MAX_PRINCIPAL_LEN);
         let k = signer(vec!["*a*a*a*a*a*a*a*a*a*a*b".into()]);
         assert!(!k.matches_principal(&s));
         let k = signer(vec!["*a*a*a*a*a*a*a*a*a*a*a".into()]);
         assert!(k.matches_principal(&s));
         let k = signer(vec!["*?*?*?*?*?*?*?*?*?*?*?*?*b".into()]);
         assert!(!k.matches_principal(&s));
+        // Not exponential, but O(|p|·|s|) at worst: both lengths are bounded.
+        let long = format!("*{}b", "a".repeat(MAX_PRINCIPAL_LEN - 2));
+        let k = signer(vec![long.clone()]);
+        assert!(!k.matches_principal(&"a".repeat(MAX_PRINCIPAL_LEN)));
+        assert!(!signer(vec!["*".into()]).matches_principal(&"a".repeat(MAX_PRINCIPAL_LEN + 1)));
+        let (_, e) = AllowedSigners::parse(&format!("{long}a ssh-ed25519 AAAA\n"));
+        assert!(e[0].message.contains("at most 1024"), "{}", e[0].message);
         // The principal comes from a line of the file, too.
         let (f, e) = AllowedSigners::parse("*a*a*a*a*a*a*a*a*a*a*a*a*b ssh-ed25519 AAAA\n");
         assert!(e.is_empty());

@@ -98,10 +98,16 @@ impl AllowedSigners {
     }
 }
 
+/// The longest principal pattern a line may hold, and the longest principal that can match.
+/// Identities are e-mail addresses and the like (at most 254 bytes); the bound keeps the
+/// O(|pattern|·|principal|) worst case of [`glob`] at a million steps whatever the files hold.
+pub const MAX_PRINCIPAL_LEN: usize = 1024;
+
 impl Signer {
-    /// Whether the principal patterns of this line accept `principal`.
+    /// Whether the principal patterns of this line accept `principal`. A principal longer than
+    /// [`MAX_PRINCIPAL_LEN`] bytes matches nothing.
     pub fn matches_principal(&self, principal: &str) -> bool {
-        match_pattern_list(principal, &self.principals)
+        principal.len() <= MAX_PRINCIPAL_LEN && match_pattern_list(principal, &self.principals)
     }
 }
 
@@ -238,6 +244,12 @@ fn parse_line(line: &str, number: u32) -> Result<Signer, String> {
     if principals.is_empty() {
         return Err("no principals before the key".into());
     }
+    if let Some(long) = principals.iter().find(|p| p.len() > MAX_PRINCIPAL_LEN) {
+        return Err(format!(
+            "a principal pattern of {} bytes: at most {MAX_PRINCIPAL_LEN} are allowed",
+            long.len()
+        ));
+    }
     let mut signer = Signer {
         line: number,
         principals,
@@ -329,6 +341,17 @@ mod tests {
             AllowedSigners::parse("*@x cert-authority ssh-ed25519 AAAA\nfoo\nbar baz qux\n");
         assert_eq!(e.len(), 3);
         assert!(e[0].message.contains("cert-authority"));
+    }
+
+    /// The pattern that was exponential for the recursive matcher, on 10,000 bytes (longer
+    /// than a principal may be, to show the matcher alone is not exponential).
+    #[test]
+    fn exponential_patterns_finish() {
+        let s = vec![b'a'; 10_000];
+        assert!(!glob(b"*a*a*a*a*a*a*a*a*a*a*b", &s));
+        assert!(glob(b"*a*a*a*a*a*a*a*a*a*a*a", &s));
+        assert!(!glob(b"*?*?*?*?*?*?*?*?*?*?*?*?*b", &s));
+        assert!(glob(b"a*?*a", &s));
     }
 
     #[test]
