@@ -124,8 +124,7 @@ impl Log {
                 match serde_json::from_str::<Entry>(content) {
                     Ok(e) => Some(e),
                     Err(e) => {
-                        let mut span = line_span;
-                        span.start.column = e.column().max(1) as u32;
+                        let span = error_span(line_span, content, e.column());
                         diags.push(
                             Diagnostic::error(
                                 Code::AuditMalformed,
@@ -226,6 +225,19 @@ fn line_span(number: u32, offset: usize, content: &str) -> Span {
             offset: offset + content.len(),
         },
     }
+}
+
+/// Where in a line serde_json's error is: it counts columns in bytes (1-based), spans count
+/// characters, and the offset must stay on a character boundary inside the line.
+fn error_span(line: Span, content: &str, byte_column: usize) -> Span {
+    let mut at = byte_column.saturating_sub(1).min(content.len());
+    while !content.is_char_boundary(at) {
+        at -= 1;
+    }
+    let mut span = line;
+    span.start.offset += at;
+    span.start.column += content[..at].chars().count() as u32;
+    span
 }
 
 /// The span of `"key":value` inside a line's span (the whole line when it is not found).

@@ -7,6 +7,7 @@ mod batch;
 mod check;
 mod cli;
 mod fake_github;
+mod fuzz;
 mod git_source;
 mod github;
 mod lifecycle;

@@ -207,10 +207,22 @@ fn field(name: &str, col: usize) -> Result<Field, FilterError> {
     }
 }
 
+/// How deeply parentheses may nest. The parser is recursive descent: without a bound, a filter
+/// of many `(` would overflow the stack instead of being refused.
+pub const MAX_DEPTH: usize = 64;
+
+/// How many comparisons a filter may hold. `a AND b AND c …` builds a left-leaning tree as deep
+/// as it is long, which matching and dropping walk recursively; this keeps that depth small.
+pub const MAX_TERMS: usize = 1000;
+
 struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     end: usize,
+    /// Open parentheses around the current position.
+    depth: usize,
+    /// Comparisons read so far.
+    terms: usize,
 }
 
 impl Parser {
@@ -257,8 +269,16 @@ impl Parser {
         let col = self.col();
         match self.toks.get(self.pos).map(|t| t.0.clone()) {
             Some(Tok::LParen) => {
+                if self.depth >= MAX_DEPTH {
+                    return err(
+                        col,
+                        format!("parentheses nest deeper than {MAX_DEPTH} levels"),
+                    );
+                }
                 self.pos += 1;
+                self.depth += 1;
                 let e = self.or()?;
+                self.depth -= 1;
                 if self.peek() != Some(&Tok::RParen) {
                     return err(col, "this parenthesis is never closed");
                 }
@@ -266,6 +286,13 @@ impl Parser {
                 Ok(e)
             }
             Some(Tok::Ident(name)) => {
+                self.terms += 1;
+                if self.terms > MAX_TERMS {
+                    return err(
+                        col,
+                        format!("a filter holds at most {MAX_TERMS} comparisons"),
+                    );
+                }
                 self.pos += 1;
                 let f = field(&name, col)?;
                 let op_col = self.col();
@@ -341,6 +368,8 @@ pub fn parse(s: &str) -> Result<Option<Expr>, FilterError> {
         toks,
         pos: 0,
         end: s.chars().count() + 1,
+        depth: 0,
+        terms: 0,
     };
     let e = p.or()?;
     if p.pos < p.toks.len() {
@@ -353,20 +382,34 @@ pub fn parse(s: &str) -> Result<Option<Expr>, FilterError> {
     Ok(Some(e))
 }
 
-/// SQL LIKE: `%` any run, `_` one character.
+/// SQL LIKE: `%` any run, `_` one character. Iterative with one remembered `%` (see
+/// `allowed_signers::glob`): O(|p|·|s|) at worst, never exponential, no recursion.
 fn like(pattern: &str, s: &str) -> bool {
-    fn go(p: &[char], s: &[char]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some('%'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
-            (Some('_'), Some(_)) => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
     let p: Vec<char> = pattern.chars().collect();
     let s: Vec<char> = s.chars().collect();
-    go(&p, &s)
+    let (mut pi, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some('%') => {
+                pi += 1;
+                star = Some((pi, si));
+            }
+            Some(&c) if c == '_' || c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((after, taken)) => {
+                    pi = after;
+                    si = taken + 1;
+                    star = Some((after, taken + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '%')
 }
 
 /// One version as search sees it.
@@ -501,19 +544,29 @@ pub struct OrderBy {
 
 /// Parses one order-by clause.
 pub fn parse_order(s: &str) -> Result<OrderBy, FilterError> {
-    let mut parts = s.split_whitespace();
-    let name = parts.next().ok_or(FilterError {
+    // Each word with its 1-based column (in characters, as filter errors count).
+    let mut parts = s.split_whitespace().map(|w| {
+        let at = w.as_ptr() as usize - s.as_ptr() as usize;
+        (s[..at].chars().count() + 1, w)
+    });
+    let (name_col, name) = parts.next().ok_or(FilterError {
         column: 1,
         message: "expected a field to order by".into(),
     })?;
-    let descending = match parts.next().map(|d| d.to_ascii_uppercase()) {
+    let descending = match parts.next() {
         None => false,
-        Some(d) if d == "ASC" => false,
-        Some(d) if d == "DESC" => true,
-        Some(d) => return err(name.len() + 2, format!("`{d}`: expected ASC or DESC")),
+        Some((_, d)) if d.eq_ignore_ascii_case("ASC") => false,
+        Some((_, d)) if d.eq_ignore_ascii_case("DESC") => true,
+        Some((col, d)) => return err(col, format!("`{d}`: expected ASC or DESC")),
     };
+    if let Some((col, extra)) = parts.next() {
+        return err(
+            col,
+            format!("`{extra}`: expected nothing after ASC or DESC"),
+        );
+    }
     Ok(OrderBy {
-        field: field(name, 1)?,
+        field: field(name, name_col)?,
         descending,
     })
 }

@@ -45,21 +45,49 @@ pub struct AllowedSigners {
     pub signers: Vec<Signer>,
 }
 
+/// How many bad lines are reported one by one; the rest are counted in one last error. A file
+/// of garbage (up to 1 MiB: half a million lines) would otherwise give as many diagnostics, and
+/// each one's span is found by scanning the text from its start: quadratic.
+pub const MAX_LINE_ERRORS: usize = 100;
+
 impl AllowedSigners {
-    /// Parses the file, collecting one error per bad line.
+    /// Parses the file, collecting one error per bad line (the first [`MAX_LINE_ERRORS`] of
+    /// them, then one error at the next bad line that counts the rest).
     pub fn parse(text: &str) -> (AllowedSigners, Vec<LineError>) {
         let mut signers = Vec::new();
         let mut errors = Vec::new();
+        let mut more = 0usize;
+        let mut first_unlisted = 0;
         for (i, raw) in text.lines().enumerate() {
-            let line = i as u32 + 1;
+            let line = u32::try_from(i).unwrap_or(u32::MAX - 1) + 1;
             let trimmed = raw.trim();
             if trimmed.is_empty() || trimmed.starts_with('#') {
                 continue;
             }
             match parse_line(trimmed, line) {
                 Ok(s) => signers.push(s),
-                Err(message) => errors.push(LineError { line, message }),
+                Err(message) if errors.len() < MAX_LINE_ERRORS => {
+                    errors.push(LineError { line, message })
+                }
+                Err(_) => {
+                    if more == 0 {
+                        first_unlisted = line;
+                    }
+                    more += 1;
+                }
             }
+        }
+        if more > 0 {
+            errors.push(LineError {
+                line: first_unlisted,
+                message: match more {
+                    1 => format!("this line is not valid either ({MAX_LINE_ERRORS} errors above)"),
+                    n => format!(
+                        "this line and {} more after it are not valid either (not listed one by one)",
+                        n - 1
+                    ),
+                },
+            });
         }
         (AllowedSigners { signers }, errors)
     }
@@ -70,10 +98,16 @@ impl AllowedSigners {
     }
 }
 
+/// The longest principal pattern a line may hold, and the longest principal that can match.
+/// Identities are e-mail addresses and the like (at most 254 bytes); the bound keeps the
+/// O(|pattern|·|principal|) worst case of [`glob`] at a million steps whatever the files hold.
+pub const MAX_PRINCIPAL_LEN: usize = 1024;
+
 impl Signer {
-    /// Whether the principal patterns of this line accept `principal`.
+    /// Whether the principal patterns of this line accept `principal`. A principal longer than
+    /// [`MAX_PRINCIPAL_LEN`] bytes matches nothing.
     pub fn matches_principal(&self, principal: &str) -> bool {
-        match_pattern_list(principal, &self.principals)
+        principal.len() <= MAX_PRINCIPAL_LEN && match_pattern_list(principal, &self.principals)
     }
 }
 
@@ -92,14 +126,37 @@ fn match_pattern_list(s: &str, patterns: &[String]) -> bool {
     matched
 }
 
+/// OpenSSH's `match_pattern`: `*` matches any run of bytes (also none), `?` exactly one byte,
+/// anything else itself. Iterative, remembering only the last `*`: when a later literal fails,
+/// that star takes one more byte and matching resumes after it. Earlier stars never need to be
+/// revisited (whatever they could take, the last one can take instead), so this is O(|p|·|s|)
+/// at worst with no recursion: a hostile pattern such as `*a*a*a*a*b` cannot make it
+/// exponential, nor a long principal overflow the stack.
 fn glob(p: &[u8], s: &[u8]) -> bool {
-    match (p.first(), s.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
-        (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
-        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
-        _ => false,
+    let (mut pi, mut si) = (0, 0);
+    // (pattern index just after the last `*`, the byte of `s` that star would take next).
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                pi += 1;
+                star = Some((pi, si));
+            }
+            Some(&c) if c == b'?' || c == s[si] => {
+                pi += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((after, taken)) => {
+                    pi = after;
+                    si = taken + 1;
+                    star = Some((after, taken + 1));
+                }
+                None => return false,
+            },
+        }
     }
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 /// Splits on spaces outside double quotes, keeping the quotes in the token.
@@ -186,6 +243,12 @@ fn parse_line(line: &str, number: u32) -> Result<Signer, String> {
         .collect();
     if principals.is_empty() {
         return Err("no principals before the key".into());
+    }
+    if let Some(long) = principals.iter().find(|p| p.len() > MAX_PRINCIPAL_LEN) {
+        return Err(format!(
+            "a principal pattern of {} bytes: at most {MAX_PRINCIPAL_LEN} are allowed",
+            long.len()
+        ));
     }
     let mut signer = Signer {
         line: number,
@@ -278,6 +341,17 @@ mod tests {
             AllowedSigners::parse("*@x cert-authority ssh-ed25519 AAAA\nfoo\nbar baz qux\n");
         assert_eq!(e.len(), 3);
         assert!(e[0].message.contains("cert-authority"));
+    }
+
+    /// The pattern that was exponential for the recursive matcher, on 10,000 bytes (longer
+    /// than a principal may be, to show the matcher alone is not exponential).
+    #[test]
+    fn exponential_patterns_finish() {
+        let s = vec![b'a'; 10_000];
+        assert!(!glob(b"*a*a*a*a*a*a*a*a*a*a*b", &s));
+        assert!(glob(b"*a*a*a*a*a*a*a*a*a*a*a", &s));
+        assert!(!glob(b"*?*?*?*?*?*?*?*?*?*?*?*?*b", &s));
+        assert!(glob(b"a*?*a", &s));
     }
 
     #[test]

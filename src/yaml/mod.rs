@@ -135,22 +135,6 @@ pub enum Resolved<'a> {
     Str(&'a str),
 }
 
-/// Whether two mapping keys (scalars) name the same key: the same text whatever the quoting,
-/// or plain scalars that resolve to the same value (`0x10` and `16`, `~` and `null`).
-fn same_key(a: &Node, b: &Node) -> bool {
-    let (NodeKind::Scalar(x, _), NodeKind::Scalar(y, _)) = (&a.kind, &b.kind) else {
-        return false;
-    };
-    if x == y {
-        return true;
-    }
-    match (a.resolve(), b.resolve()) {
-        (Some(Resolved::Str(_)), _) | (_, Some(Resolved::Str(_))) => false,
-        (Some(p), Some(q)) => p == q,
-        _ => false,
-    }
-}
-
 impl Node {
     /// Resolves a scalar with the core schema; `None` for sequences and mappings.
     pub fn resolve(&self) -> Option<Resolved<'_>> {
@@ -227,14 +211,19 @@ fn resolve_plain(s: &str) -> Resolved<'_> {
             return Resolved::Int(i);
         }
     }
+    // Core schema: `0x[0-9a-fA-F]+`, `0o[0-7]+` (from_str_radix alone would take a sign too).
     if let Some(hex) = s.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return Resolved::Int(i);
+        if hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if let Ok(i) = i64::from_str_radix(hex, 16) {
+                return Resolved::Int(i);
+            }
         }
     }
     if let Some(oct) = s.strip_prefix("0o") {
-        if let Ok(i) = i64::from_str_radix(oct, 8) {
-            return Resolved::Int(i);
+        if oct.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+            if let Ok(i) = i64::from_str_radix(oct, 8) {
+                return Resolved::Int(i);
+            }
         }
     }
     if is_float(s) {
@@ -292,31 +281,57 @@ pub struct ParseError {
     pub duplicate_key: bool,
 }
 
-/// Maps the parser's character indices to byte offsets.
+/// Maps the parser's character indices to positions. Lines and columns are computed here from
+/// the index rather than taken from saphyr-parser's markers, whose line and column disagree
+/// with their index in places: at the end of a text without a final newline (the line after
+/// the last one), after a byte-order mark inside the text (not counted), and at some errors.
 struct Offsets<'a> {
     text: &'a str,
     /// Byte offset of every char, present only for non-ASCII text.
     table: Option<Vec<usize>>,
+    /// The char index at which each line starts. Lines break at `\n`, `\r\n` and a lone `\r`
+    /// (YAML's line breaks); a byte-order mark at the start of the text takes no column.
+    lines: Vec<usize>,
+    /// The number of chars.
+    chars: usize,
 }
 
 impl<'a> Offsets<'a> {
     fn new(text: &'a str) -> Self {
-        let table = if text.is_ascii() {
+        let table: Option<Vec<usize>> = if text.is_ascii() {
             None
         } else {
             Some(text.char_indices().map(|(b, _)| b).collect())
         };
-        Offsets { text, table }
+        let mut lines = vec![usize::from(text.starts_with('\u{feff}'))];
+        let mut chars = 0;
+        let mut it = text.chars().peekable();
+        while let Some(c) = it.next() {
+            chars += 1;
+            if c == '\n' || (c == '\r' && it.peek() != Some(&'\n')) {
+                lines.push(chars);
+            }
+        }
+        Offsets {
+            text,
+            table,
+            lines,
+            chars,
+        }
     }
 
     fn pos(&self, m: &saphyr_parser::Marker) -> Pos {
+        let index = m.index().min(self.chars);
         let offset = match &self.table {
-            None => m.index().min(self.text.len()),
-            Some(t) => t.get(m.index()).copied().unwrap_or(self.text.len()),
+            None => index,
+            Some(t) => t.get(index).copied().unwrap_or(self.text.len()),
         };
+        // The last line that starts at or before the index (the first always does).
+        let line = self.lines.partition_point(|&start| start <= index).max(1);
+        let start = self.lines[line - 1];
         Pos {
-            line: m.line().max(1) as u32,
-            column: m.col() as u32 + 1,
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(index.saturating_sub(start) + 1).unwrap_or(u32::MAX),
             offset,
         }
     }
@@ -328,6 +343,12 @@ impl<'a> Offsets<'a> {
         }
     }
 }
+
+/// How deeply sequences and mappings may nest in a registry file. Real files nest a handful of
+/// levels. Without a bound a file of many `- ` lines would build a tree as deep as the file is
+/// long, and the recursive walks over it (deserializing, comparing, dropping) would overflow the
+/// stack. saphyr-parser itself stops flow collections (`[`, `{`) at 255 levels.
+pub const MAX_DEPTH: usize = 128;
 
 /// Parses one YAML document into a node tree. An empty text is a null scalar.
 pub fn parse(text: &str) -> Result<Node, ParseError> {
@@ -342,9 +363,15 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
             Some(Ok(ev)) => ev,
             Some(Err(e)) => {
                 let p = offsets.pos(e.marker());
+                let span = Span { start: p, end: p };
+                // saphyr-parser's own bound on `[` and `{` (255 levels), which its scanner can
+                // reach before we see the events: the same error as ours.
+                if e.info() == "recursion limit exceeded" {
+                    return Err(too_deep(span));
+                }
                 return Err(ParseError {
                     message: format!("invalid YAML: {}", e.info()),
-                    span: Span { start: p, end: p },
+                    span,
                     hint: None,
                     duplicate_key: false,
                 });
@@ -405,6 +432,9 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
                         return Err(unsupported(span, "custom YAML tags (`!tag`)"));
                     }
                 }
+                if stack.len() >= MAX_DEPTH {
+                    return Err(too_deep(span));
+                }
                 stack.push(Frame {
                     start: span,
                     items: Vec::new(),
@@ -421,36 +451,10 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
                     end: span.end,
                 };
                 if frame.is_map {
+                    check_keys(&frame.items)?;
                     let mut entries: Vec<(Node, Node)> = Vec::with_capacity(frame.items.len() / 2);
                     let mut it = frame.items.into_iter();
                     while let (Some(k), Some(v)) = (it.next(), it.next()) {
-                        if !matches!(k.kind, NodeKind::Scalar(..)) {
-                            return Err(ParseError {
-                                message: format!(
-                                    "mapping keys must be plain text, found {}",
-                                    k.describe()
-                                ),
-                                span: k.span,
-                                hint: None,
-                                duplicate_key: false,
-                            });
-                        }
-                        // Keys collide after scalar resolution: `champion:` and
-                        // `"champion":` are the same key to every reader of the file.
-                        if let Some((first, _)) = entries.iter().find(|(e, _)| same_key(e, &k)) {
-                            let NodeKind::Scalar(name, _) = &k.kind else {
-                                unreachable!("checked above")
-                            };
-                            return Err(ParseError {
-                                message: format!("duplicate key `{name}`"),
-                                span: k.span,
-                                hint: Some(format!(
-                                    "`{name}` is already set at line {}; keep one of the two",
-                                    first.span.start.line
-                                )),
-                                duplicate_key: true,
-                            });
-                        }
                         entries.push((k, v));
                     }
                     Node {
@@ -474,6 +478,46 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
         kind: NodeKind::Scalar(String::new(), Style::Plain),
         span: Span::file_start(),
     }))
+}
+
+/// Checks the keys of a mapping (`items` alternates key, value): scalars, each once. A hash set,
+/// not a scan of the keys before each one: a 1 MiB file of short keys is some 100,000 keys, and
+/// a quadratic check of those takes minutes. Keys compare by their text whatever their quoting
+/// (`a` and `"a"` are the same key), as the deserializer reads them.
+fn check_keys(items: &[Node]) -> Result<(), ParseError> {
+    let mut seen: std::collections::HashMap<&str, &Node> =
+        std::collections::HashMap::with_capacity(items.len() / 2);
+    for k in items.iter().step_by(2) {
+        let NodeKind::Scalar(name, _) = &k.kind else {
+            return Err(ParseError {
+                message: format!("mapping keys must be plain text, found {}", k.describe()),
+                span: k.span,
+                hint: None,
+                duplicate_key: false,
+            });
+        };
+        if let Some(first) = seen.insert(name, k) {
+            return Err(ParseError {
+                message: format!("duplicate key `{name}`"),
+                span: k.span,
+                hint: Some(format!(
+                    "`{name}` is already set at line {}; keep one of the two",
+                    first.span.start.line
+                )),
+                duplicate_key: true,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn too_deep(span: Span) -> ParseError {
+    ParseError {
+        message: format!("sequences and mappings nest deeper than {MAX_DEPTH} levels here"),
+        span,
+        hint: Some("registry files nest a few levels: flatten this value".into()),
+        duplicate_key: false,
+    }
 }
 
 fn unsupported(span: Span, what: &str) -> ParseError {
