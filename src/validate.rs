@@ -95,6 +95,7 @@ pub fn validate(reg: &Registry, opts: Options) -> Vec<Diagnostic> {
         ));
         d.extend(check_roles(reg));
     }
+    d.extend(check_governance(reg, opts));
     let per_model: Vec<Vec<Diagnostic>> = reg
         .models
         .par_iter()
@@ -404,6 +405,85 @@ fn check_model(reg: &Registry, m: &Model, opts: Options) -> Vec<Diagnostic> {
                 .in_file(&a.file)
                 .at(s.version.span),
             );
+        }
+        // Migration: an approval made before approvals bound the input schema stays valid
+        // history, but a pending one (its version does not hold its alias yet) will not count.
+        let realized = m.aliases.get(&s.alias.value).map(|v| v.value) == Some(s.version.value);
+        if s.inputs_sha256.is_none() && !realized {
+            d.push(
+                Diagnostic::warning(
+                    Code::ApprovalRejected,
+                    format!(
+                        "this approval of v{} for {} does not bind the model's input schema (`inputs_sha256`) and will not count for the promotion",
+                        s.version.value, s.alias.value
+                    ),
+                )
+                .in_file(&a.file)
+                .at(s.principal.span)
+                .hint(format!(
+                    "sign it again: modelgate approve {} {} --alias {} --role {} --key KEY",
+                    m.name, s.version.value, s.alias.value, s.role.value
+                )),
+            );
+        }
+    }
+    d
+}
+
+/// Governance approvals: named after what they approve, about a governed file, and (with
+/// signatures) signed by the principal's key.
+fn check_governance(reg: &Registry, opts: Options) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    for a in &reg.governance {
+        let s = &a.approval.statement;
+        let expected = format!(
+            "{}-{}-{}.yaml",
+            &s.sha256.value.hex()[..12],
+            s.role.value,
+            s.principal.value
+        );
+        let actual = a.file.rsplit('/').next().unwrap_or_default();
+        if actual != expected {
+            d.push(
+                Diagnostic::error(
+                    Code::NameMismatch,
+                    format!("the governance approval's statement says it is {expected}, but the file is named {actual}"),
+                )
+                .in_file(&a.file)
+                .hint("governance approval file names are <first 12 hex digits of sha256>-<role>-<principal>.yaml"),
+            );
+        }
+        let file = s.file.value.as_str();
+        let governed = file == POLICY_PATH
+            || file == SIGNERS_PATH
+            || file
+                .strip_prefix("registry/models/")
+                .and_then(|r| r.strip_suffix("/model.yaml"))
+                .is_some_and(|m| !m.contains('/'));
+        if !governed {
+            d.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("`{file}` is not a governed file"),
+                )
+                .in_file(&a.file)
+                .at(s.file.span)
+                .hint("governance approvals are about registry/policy.yaml, registry/allowed_signers or a registry/models/<model>/model.yaml"),
+            );
+        }
+        if let Some(signers) = reg.signers.as_ref().filter(|_| opts.signatures) {
+            if let Err(why) =
+                crate::signing::approval::verify_governance(s, &a.approval.signature, signers, None)
+            {
+                d.push(
+                    Diagnostic::error(
+                        Code::ApprovalSignature,
+                        format!("this governance approval does not count: {why}"),
+                    )
+                    .in_file(&a.file)
+                    .at(a.approval.signature.span),
+                );
+            }
         }
     }
     d

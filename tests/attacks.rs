@@ -932,3 +932,178 @@ fn governance_pr_then_promotion_that_uses_it() {
     let (code, v) = check(p, &base2);
     assert_eq!(code, 0, "{}", messages(&v));
 }
+
+/// A signed result the pull request itself adds counts for the drift gate (the job's results
+/// arrive by pull request): adding an alert and promoting in one pull request is blocked.
+#[test]
+fn a_signed_result_added_with_the_promotion_counts() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    monitoring(
+        p,
+        "2024-06-01",
+        "2024-06-02T06:00:00Z",
+        "alert",
+        Some("drift-job"),
+    );
+    promote_v4(p);
+    approve_all(p);
+    merge(p, "PR: an alert and a promotion together");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG036"), "{}", messages(&v));
+}
+
+/// Data and artifacts the registry names are plain files too: the drift job refuses a
+/// reference that is a link, and batch an artifact that is one.
+#[test]
+fn registry_named_data_and_artifacts_must_be_plain_files() {
+    let dir = crate::util::example_dir();
+    let p = dir.path();
+    let reference = p.join("examples/heart_disease/reference.parquet");
+    std::fs::rename(
+        &reference,
+        p.join("examples/heart_disease/reference-copy.parquet"),
+    )
+    .unwrap();
+    symlink("reference-copy.parquet", &reference);
+    let (code, out, err) = run(&["drift", "--model", "heart_disease", "--dry-run"], p);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("not a plain file"), "{err}");
+    let (code, out, _) = run(&["validate", "--no-digests"], p);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = run(&["validate"], p);
+    assert_eq!(code, 1, "digests read no link: {out}");
+    assert!(out.contains("MG046"), "{out}");
+
+    let artifact = p.join("examples/heart_disease/v3/model.onnx");
+    std::fs::rename(&artifact, p.join("examples/heart_disease/v3/copy.onnx")).unwrap();
+    symlink("copy.onnx", &artifact);
+    let output = p.join("scores.parquet");
+    let (code, out, err) = run(
+        &[
+            "batch",
+            "heart_disease",
+            "--input",
+            "examples/heart_disease/eval.parquet",
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        p,
+    );
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("plain files only"), "{err}");
+    assert!(!output.exists());
+}
+
+/// Governance approvals are validated like promotion approvals: named after what they
+/// approve, about a governed file.
+#[test]
+fn governance_approvals_are_validated() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    approve_governance(p, "registry/policy.yaml", "compliance", "carol");
+    let (code, out, _) = run(&["validate"], p);
+    assert_eq!(code, 0, "{out}");
+    let folder = p.join("registry/governance");
+    let file = std::fs::read_dir(&folder)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::rename(
+        &file,
+        folder.join("000000000000-compliance-carol@example.com.yaml"),
+    )
+    .unwrap();
+    let (code, out, _) = run(&["validate"], p);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("MG026"), "{out}");
+    let (code, _, err) = run(
+        &[
+            "approve",
+            "--governance",
+            "examples/keys/README.md",
+            "--role",
+            "compliance",
+            "--key",
+            "examples/keys/carol",
+        ],
+        p,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("not a governed file"), "{err}");
+}
+
+/// With `require_signed_commits`, a commit signed by an expired key with a backdated commit
+/// time does not count: the committer writes the commit time, so the key must be valid now.
+#[test]
+fn backdated_commit_signed_with_an_expired_key_is_refused() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    edit(p, "registry/policy.yaml", |t| {
+        t + "require_signed_commits: true\n"
+    });
+    edit(p, "registry/allowed_signers", |t| {
+        t.replace(
+            "alice@example.com namespaces=\"modelgate-approval,git\"",
+            "alice@example.com namespaces=\"modelgate-approval,git\",valid-before=\"20250101\"",
+        )
+    });
+    let base = merge(
+        p,
+        "base: signed commits; alice's key expires at the start of 2025",
+    );
+    promote_v4(p);
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            "user.signingkey=examples/keys/alice",
+        ])
+        .args([
+            "-c",
+            "user.name=Alice",
+            "-c",
+            "user.email=alice@example.com",
+        ])
+        .args(["add", "-A"])
+        .current_dir(p)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            "user.signingkey=examples/keys/alice",
+        ])
+        .args([
+            "-c",
+            "user.name=Alice",
+            "-c",
+            "user.email=alice@example.com",
+        ])
+        .args(["commit", "-q", "-S", "-m", "backdated, signed promotion"])
+        .env("GIT_COMMITTER_DATE", "2024-06-03T09:00:00Z")
+        .env("GIT_AUTHOR_DATE", "2024-06-03T09:00:00Z")
+        .current_dir(p)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG044"), "{}", messages(&v));
+    assert!(
+        messages(&v).contains("is not valid now"),
+        "{}",
+        messages(&v)
+    );
+}

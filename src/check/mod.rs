@@ -337,7 +337,9 @@ pub fn check(
         .and_then(|p| p.require_signed_commits)
         .unwrap_or(false)
     {
-        diags.extend(commit_signatures(&repo, &base_rev, &head_rev, &base_reg)?);
+        diags.extend(commit_signatures(
+            &repo, &base_rev, &head_rev, &base_reg, now,
+        )?);
     }
 
     Ok(Outcome {
@@ -351,21 +353,23 @@ pub fn check(
     })
 }
 
-/// The latest authenticated monitoring result of a model in the base, and the diagnostics of
-/// those that do not count.
+/// The latest authenticated monitoring result of a model, and the diagnostics of those that do
+/// not count. The files are the head's (merged ones cannot change: MG050), judged by the base's
+/// policy and keys, so that a signed result the pull request adds counts too.
 fn latest_monitoring(
-    reg: &Registry,
+    base_reg: &Registry,
+    head_reg: &Registry,
     m: &Model,
     now: chrono::DateTime<chrono::Utc>,
 ) -> (Option<gates::drift::Latest>, Vec<Diagnostic>) {
     use crate::monitor::evidence;
     let judge = evidence::Judge {
-        policy: reg.policy.as_ref(),
-        signers: reg.signers.as_ref(),
+        policy: base_reg.policy.as_ref(),
+        signers: base_reg.signers.as_ref(),
         now: Some(now),
         signatures: true,
     };
-    let (good, bad) = evidence::results(reg, m, &judge);
+    let (good, bad) = evidence::results(head_reg, m, &judge);
     let latest = evidence::latest(&good).map(|e| gates::drift::Latest {
         file: e.file.clone(),
         version: Some(e.version),
@@ -470,9 +474,10 @@ fn run_gates(
         .zip(card_text.as_deref())
         .map(|(file, text)| gates::bias::Card { file, text });
     let champion = base_model.and_then(|m| m.aliases.get(&Alias::Champion).map(|v| v.value));
-    let (latest, untrusted) = base_model
-        .map(|m| latest_monitoring(base_reg, m, now))
-        .unwrap_or_default();
+    let (latest, untrusted) = match base_model {
+        Some(_) => latest_monitoring(base_reg, head_reg, head_model, now),
+        None => Default::default(),
+    };
     let aliases_file = head_model
         .aliases_file
         .clone()
@@ -519,6 +524,7 @@ fn commit_signatures(
     base: &Rev,
     head: &Rev,
     base_reg: &Registry,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Diagnostic>, CheckError> {
     let mut d = Vec::new();
     for c in gitops::registry_commits(repo, base, head)? {
@@ -527,7 +533,9 @@ fn commit_signatures(
             None => Some("it is not signed".to_string()),
             Some((sig, data)) => match &base_reg.signers {
                 None => Some("the base revision has no allowed_signers".into()),
-                Some(signers) => crate::signing::commit::verify(sig, data, c.time, signers).err(),
+                Some(signers) => {
+                    crate::signing::commit::verify(sig, data, c.time, Some(now), signers).err()
+                }
             },
         };
         if let Some(why) = problem {

@@ -112,7 +112,14 @@ pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
                 }
                 Err(_) => bail!("the artifact path {uri} is outside the repository"),
             };
-            let bytes = std::fs::read(&path)
+            // Read as the registry reads: a plain file inside the repository, no link.
+            let bytes = crate::registry::source::FsSource::new(&root)
+                .map_err(anyhow::Error::from)
+                .and_then(|src| {
+                    use crate::registry::source::Source;
+                    let rel = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy();
+                    src.read(&rel, u64::MAX).map_err(anyhow::Error::from)
+                })
                 .with_context(|| format!("reading the artifact {}", path.display()))?;
             // Verify before loading: a tampered artifact is never run.
             let actual = crate::registry::types::Sha256::of(&bytes);

@@ -94,6 +94,33 @@ pub fn expand(pattern: &str, base: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The files a path or glob **named by the registry** (`monitoring.reference`/`current`) matches:
+/// relative to the repository root, never climbing out of it, and plain files only — a match
+/// that is, or lies under, a symbolic link is refused (the registry's rule for every path it
+/// names).
+pub fn expand_in_repository(pattern: &str, root: &Path) -> Result<Vec<PathBuf>> {
+    let rel = match crate::validate::locate(pattern) {
+        Ok(crate::validate::Location::Local(p)) => p,
+        _ => bail!("`{pattern}` must be a path inside the repository"),
+    };
+    let src = crate::registry::source::FsSource::new(root)
+        .with_context(|| format!("opening {}", root.display()))?;
+    let files = expand(&rel, src.root())?;
+    for f in &files {
+        let inner = f
+            .strip_prefix(src.root())
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .map_err(|_| anyhow::anyhow!("{} is outside the repository", f.display()))?;
+        use crate::registry::source::Source;
+        if !src.is_file(&inner) {
+            bail!(
+                "{inner} (matched by `{pattern}`) is not a plain file inside the repository: modelgate does not follow links"
+            );
+        }
+    }
+    Ok(files)
+}
+
 /// A lazy scan of one Parquet or CSV file.
 pub fn scan_file(path: &Path) -> Result<LazyFrame> {
     let p = PlRefPath::from(path.to_string_lossy().as_ref());

@@ -120,6 +120,11 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
         bail!("{name}: model.yaml lists no features to monitor");
     }
     let mut columns: Vec<String> = features.iter().map(|f| f.0.clone()).collect();
+    // The data model.yaml names: inside the repository, plain files only.
+    data::expand_in_repository(&mon.reference, root)
+        .with_context(|| format!("{name}: monitoring.reference"))?;
+    data::expand_in_repository(&mon.current, root)
+        .with_context(|| format!("{name}: monitoring.current"))?;
     let reference = data::read(
         &mon.reference,
         root,

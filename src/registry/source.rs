@@ -305,9 +305,11 @@ pub struct GitSource {
 
 /// Git's file mode of a symbolic link.
 const MODE_LINK: i32 = 0o120000;
-/// Git's file modes of a regular file and an executable one.
+/// Git's file modes of a regular file, an executable one, and the group-writable file mode that
+/// old versions of git wrote.
 const MODE_FILE: i32 = 0o100644;
 const MODE_EXEC: i32 = 0o100755;
+const MODE_GROUP_WRITABLE: i32 = 0o100664;
 
 impl GitSource {
     /// Opens the tree of `rev` (any revision git understands: a sha, a branch, `HEAD~1`).
@@ -404,7 +406,7 @@ impl GitSource {
                 Ok(t) => format!("a symbolic link to {}", String::from_utf8_lossy(&t)),
                 Err(_) => "a symbolic link".into(),
             }),
-            Some((_, mode)) if *mode != MODE_FILE && *mode != MODE_EXEC => {
+            Some((_, mode)) if ![MODE_FILE, MODE_EXEC, MODE_GROUP_WRITABLE].contains(mode) => {
                 Some(format!("an entry of git mode {mode:o}"))
             }
             _ => None,

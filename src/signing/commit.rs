@@ -8,11 +8,13 @@ use ssh_key::{PublicKey, SshSig};
 /// The SSHSIG namespace git signs commits in.
 pub const NAMESPACE: &str = "git";
 
-/// Checks a commit signature; `Err` says why it does not count.
+/// Checks a commit signature; `Err` says why it does not count. The key must be valid at the
+/// commit time (which the committer writes) and, when `now` is given, at the time of the check.
 pub fn verify(
     armored: &str,
     signed_data: &[u8],
     committed_at: DateTime<Utc>,
+    now: Option<DateTime<Utc>>,
     signers: &AllowedSigners,
 ) -> Result<(), String> {
     let sig = SshSig::from_pem(armored.trim().as_bytes()).map_err(|_| {
@@ -46,6 +48,16 @@ pub fn verify(
             "its key (allowed_signers line {}) was not valid at the commit time",
             signer.line
         ));
+    }
+    if let Some(now) = now {
+        if signer.valid_after.is_some_and(|t| now < t)
+            || signer.valid_before.is_some_and(|t| now > t)
+        {
+            return Err(format!(
+                "its key (allowed_signers line {}) is not valid now: a commit time is the committer's to write",
+                signer.line
+            ));
+        }
     }
     PublicKey::from(sig.public_key().clone())
         .verify(NAMESPACE, signed_data, &sig)
