@@ -140,6 +140,12 @@ fn check_roles(reg: &Registry) -> Vec<Diagnostic> {
             gate_roles.extend(a.roles.iter().map(|r| (POLICY_PATH, r)));
         }
     }
+    if let Some(g) = &p.governance {
+        gate_roles.extend(g.roles.iter().map(|r| (POLICY_PATH, r)));
+    }
+    if let Some(m) = &p.monitoring {
+        gate_roles.push((POLICY_PATH, &m.role));
+    }
     let model_files: Vec<(String, &Model)> = reg
         .models
         .values()

@@ -393,6 +393,12 @@ pub fn judge(
         if required.is_empty() {
             missing.push("(no role: the base policy names nobody who may approve)");
         }
+        let nobody = required.iter().all(|r| {
+            base_policy
+                .roles
+                .get(r.as_str())
+                .is_none_or(|holders| holders.is_empty())
+        });
         if missing.is_empty() {
             c.status = Status::Pass;
         } else {
@@ -410,11 +416,15 @@ pub fn judge(
                     ),
                 )
                 .in_file(&c.file)
-                .hint(format!(
-                    "a holder of each role runs `modelgate approve --governance {} --role ROLE --key ~/.ssh/id_ed25519` on this branch (it binds sha256 {}) and pushes the file; a governance change is best its own pull request",
-                    c.file,
-                    &sha[..sha.len().min(12)]
-                )),
+                .hint(if nobody {
+                    "the base revision has no holder of a governance role, so nobody can approve: the first signers and roles of a registry are committed by a repository admin straight to the default branch (right after `modelgate init`), not through a pull request".to_string()
+                } else {
+                    format!(
+                        "a holder of each role runs `modelgate approve --governance {} --role ROLE --key ~/.ssh/id_ed25519` on this branch (it binds sha256 {}) and pushes the file; a governance change is best its own pull request",
+                        c.file,
+                        &sha[..sha.len().min(12)]
+                    )
+                }),
             );
         }
         c.detail = parts.join("; ");

@@ -14,7 +14,7 @@ pub fn run(args: &InitArgs) -> Result<u8> {
         println!("  {path}");
     }
     println!(
-        "next: add signers' public keys to registry/allowed_signers, name them under `roles:` in registry/policy.yaml, then `modelgate new <model>`"
+        "next: add signers' public keys to registry/allowed_signers, name them under `roles:` in registry/policy.yaml and commit that to the default branch yourself (later rule changes are reviewed pull requests), then `modelgate new <model>`"
     );
     Ok(EXIT_OK)
 }
