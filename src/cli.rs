@@ -220,6 +220,15 @@ pub struct ApproveArgs {
     /// sha256; written under registry/governance/.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["model", "model_version", "alias"])]
     pub governance: Option<String>,
+    /// With --governance: the revision the change is reviewed against (the pull request's
+    /// base); the approval binds the file's content there.
+    #[arg(
+        long,
+        value_name = "REV",
+        default_value = "main",
+        requires = "governance"
+    )]
+    pub base: String,
     /// The role you approve in.
     #[arg(long)]
     pub role: String,

@@ -96,10 +96,19 @@ pub fn validate(reg: &Registry, opts: Options) -> Vec<Diagnostic> {
         d.extend(check_roles(reg));
     }
     d.extend(check_governance(reg, opts));
+    // (model, alias, version) of every promotion the log records: approvals those used.
+    let promoted: std::collections::HashSet<(&str, &str, u32)> = reg
+        .audit
+        .lines
+        .iter()
+        .filter_map(|l| l.entry.as_ref())
+        .filter(|e| e.action == crate::audit::Action::Promote)
+        .filter_map(|e| Some((e.model.as_deref()?, e.alias.as_deref()?, e.version?)))
+        .collect();
     let per_model: Vec<Vec<Diagnostic>> = reg
         .models
         .par_iter()
-        .map(|(_, m)| check_model(reg, m, opts))
+        .map(|(_, m)| check_model(reg, m, opts, &promoted))
         .collect();
     d.extend(per_model.into_iter().flatten());
     if opts.digests {
@@ -212,7 +221,12 @@ fn check_numbers(v: &registry::VersionEntry, d: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_model(reg: &Registry, m: &Model, opts: Options) -> Vec<Diagnostic> {
+fn check_model(
+    reg: &Registry,
+    m: &Model,
+    opts: Options,
+    promoted: &std::collections::HashSet<(&str, &str, u32)>,
+) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let model_file = format!("{}/model.yaml", m.dir);
     if let Some(spec) = &m.spec {
@@ -414,7 +428,8 @@ fn check_model(reg: &Registry, m: &Model, opts: Options) -> Vec<Diagnostic> {
         }
         // Migration: an approval made before approvals bound the input schema stays valid
         // history, but a pending one (its version does not hold its alias yet) will not count.
-        let realized = m.aliases.get(&s.alias.value).map(|v| v.value) == Some(s.version.value);
+        let realized = m.aliases.get(&s.alias.value).map(|v| v.value) == Some(s.version.value)
+            || promoted.contains(&(m.name.as_str(), s.alias.value.as_str(), s.version.value));
         if s.inputs_sha256.is_none() && !realized {
             d.push(
                 Diagnostic::warning(

@@ -82,7 +82,8 @@ fn promote_and_approve(dir: &Path, version: &str) {
     }
 }
 
-fn approve_governance(dir: &Path, file: &str, role: &str, who: &str) {
+/// A governance approval of `file` as it is now, against `base` (the pull request's base).
+fn approve_governance(dir: &Path, base: &str, file: &str, role: &str, who: &str) {
     let key = format!("examples/keys/{who}");
     mg(
         dir,
@@ -90,6 +91,8 @@ fn approve_governance(dir: &Path, file: &str, role: &str, who: &str) {
             "approve",
             "--governance",
             file,
+            "--base",
+            base,
             "--role",
             role,
             "--key",
@@ -254,11 +257,11 @@ fn loosening_bias_thresholds_needs_governance_approval() {
     assert_eq!(code, 1);
     assert!(has(&v, "MG048"), "{}", messages(&v));
     // A compliance approval alone is not enough (governance roles: compliance, business).
-    approve_governance(p, &file, "compliance", "carol");
+    approve_governance(p, &base, &file, "compliance", "carol");
     merge(p, "compliance approves");
     let (code, v) = check(p, &base);
     assert_eq!(code, 1, "{}", messages(&v));
-    approve_governance(p, &file, "business", "bob");
+    approve_governance(p, &base, &file, "business", "bob");
     merge(p, "business approves");
     let (code, v) = check(p, &base);
     assert_eq!(code, 0, "{}", messages(&v));
@@ -895,8 +898,8 @@ fn governance_pr_then_promotion_that_uses_it() {
     assert_eq!(code, 1, "unapproved governance change");
     assert!(has(&v, "MG048"), "{}", messages(&v));
     for f in ["registry/allowed_signers", "registry/policy.yaml"] {
-        approve_governance(p, f, "compliance", "carol");
-        approve_governance(p, f, "business", "bob");
+        approve_governance(p, &base, f, "compliance", "carol");
+        approve_governance(p, &base, f, "business", "bob");
     }
     let base2 = merge(p, "PR 1: approvals");
     let (code, v) = check(p, &base);
@@ -1000,9 +1003,12 @@ fn registry_named_data_and_artifacts_must_be_plain_files() {
 /// approve, about a governed file.
 #[test]
 fn governance_approvals_are_validated() {
-    let (dir, _) = example_repo();
+    let (dir, base) = example_repo();
     let p = dir.path();
-    approve_governance(p, "registry/policy.yaml", "compliance", "carol");
+    edit(p, "registry/policy.yaml", |t| {
+        t.replace("min_ratio: 0.95", "min_ratio: 0.9")
+    });
+    approve_governance(p, &base, "registry/policy.yaml", "compliance", "carol");
     let (code, out, _) = run(&["validate"], p);
     assert_eq!(code, 0, "{out}");
     let folder = p.join("registry/governance");
@@ -1025,6 +1031,8 @@ fn governance_approvals_are_validated() {
             "approve",
             "--governance",
             "examples/keys/README.md",
+            "--base",
+            &base,
             "--role",
             "compliance",
             "--key",
@@ -1106,4 +1114,204 @@ fn backdated_commit_signed_with_an_expired_key_is_refused() {
         "{}",
         messages(&v)
     );
+}
+
+/// PR 1 (approved) loosens the policy; PR 2 tightens it back; PR 3 writes PR 1's content again,
+/// relying on PR 1's merged approvals. They were used up: only approvals the pull request adds
+/// count, and merged ones cannot be removed (to come back as new).
+#[test]
+fn governance_approvals_cannot_be_replayed() {
+    let (dir, base0) = example_repo();
+    let p = dir.path();
+    let file = "registry/policy.yaml";
+    let loose = |t: String| t.replace("min_ratio: 0.95", "min_ratio: 0.5");
+    edit(p, file, loose);
+    approve_governance(p, &base0, file, "compliance", "carol");
+    approve_governance(p, &base0, file, "business", "bob");
+    let base1 = merge(p, "PR 1: approved loosening");
+    let (code, v) = check(p, &base0);
+    assert_eq!(code, 0, "{}", messages(&v));
+    edit(p, file, |t| t.replace("min_ratio: 0.5", "min_ratio: 0.95"));
+    let base2 = merge(p, "PR 2: tightened back");
+    let (code, v) = check(p, &base1);
+    assert_eq!(code, 0, "tightening needs no approval: {}", messages(&v));
+    edit(p, file, loose);
+    merge(p, "PR 3: PR 1's content again");
+    let (code, v) = check(p, &base2);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    // Removing the merged approvals (to re-add them later) is refused too.
+    std::fs::remove_dir_all(p.join("registry/governance")).unwrap();
+    edit(p, file, |t| t.replace("min_ratio: 0.5", "min_ratio: 0.95"));
+    merge(p, "PR: approvals removed");
+    let (code, v) = check(p, &base2);
+    assert_eq!(code, 1);
+    assert!(
+        messages(&v).contains("merged governance approval"),
+        "{}",
+        messages(&v)
+    );
+}
+
+/// An approval made against another base (the file has changed since) does not count.
+#[test]
+fn governance_approval_binds_the_replaced_content() {
+    let (dir, base0) = example_repo();
+    let p = dir.path();
+    let file = "registry/policy.yaml";
+    edit(p, file, |t| t.replace("min_ratio: 0.95", "min_ratio: 0.5"));
+    let loosened = std::fs::read_to_string(p.join(file)).unwrap();
+    approve_governance(p, &base0, file, "compliance", "carol");
+    approve_governance(p, &base0, file, "business", "bob");
+    let gov = p.join("registry/governance");
+    let approvals: Vec<(std::ffi::OsString, Vec<u8>)> = std::fs::read_dir(&gov)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    // Meanwhile the base moves: a stricter min_improvement merges first.
+    std::fs::remove_dir_all(&gov).unwrap();
+    edit(p, file, |t| {
+        t.replace("min_ratio: 0.5", "min_ratio: 0.95")
+            .replace("min_improvement: 0.02", "min_improvement: 0.03")
+    });
+    let base1 = merge(p, "base moves");
+    std::fs::write(p.join(file), loosened).unwrap();
+    std::fs::create_dir_all(&gov).unwrap();
+    for (name, bytes) in approvals {
+        std::fs::write(gov.join(name), bytes).unwrap();
+    }
+    merge(p, "PR: the approvals made against the old base");
+    let (code, v) = check(p, &base1);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(
+        messages(&v).contains("but the base revision has"),
+        "{}",
+        messages(&v)
+    );
+}
+
+/// An override written equal to today's global value pins the model when the global policy is
+/// tightened later: it is governed, not invisible.
+#[test]
+fn an_override_pinning_the_global_value_is_governed() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    edit(p, &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "policy: {}",
+            "policy: {gates: {champion: {bias: {warn_at: 0.10, block_at: 0.15}}}}",
+        )
+    });
+    merge(p, "PR: pin the bias thresholds");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    assert!(
+        v["governance"][0]["lines"].to_string().contains("pinned"),
+        "{v:#}"
+    );
+}
+
+/// A promote entry must record exactly where the alias came from (no truncated `from`).
+#[test]
+fn promote_entries_must_record_the_alias_they_end() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    promote_v4(p);
+    approve_all(p);
+    let audit = std::fs::read_to_string(p.join("registry/audit.jsonl")).unwrap();
+    assert!(audit.contains("\"from\":3,\"to\":4"), "{audit}");
+    merge(p, "PR: an honest promotion");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    // The same with `from` forged to 4294967299 (3 modulo 2^32), chain recomputed by hand.
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    promote_v4(p);
+    approve_all(p);
+    // Edit the appended promote line's text, and re-chain the lines after it.
+    let text = std::fs::read_to_string(p.join("registry/audit.jsonl")).unwrap();
+    let mut out: Vec<String> = Vec::new();
+    let mut rechain: Option<(String, String)> = None;
+    for l in text.lines() {
+        let mut line = l.to_string();
+        if let Some((old, new)) = &rechain {
+            line = line.replace(
+                &format!("\"prev\":\"{old}\""),
+                &format!("\"prev\":\"{new}\""),
+            );
+        }
+        if line.contains("\"action\":\"promote\"") && line.contains("\"from\":3,\"to\":4") {
+            line = line.replace("\"from\":3,", "\"from\":4294967299,");
+        }
+        if line != l || rechain.is_some() {
+            let old = modelgate::registry::types::Sha256::of(l.as_bytes()).hex();
+            let new = modelgate::registry::types::Sha256::of(line.as_bytes()).hex();
+            rechain = Some((old, new));
+        }
+        out.push(line);
+    }
+    std::fs::write(p.join("registry/audit.jsonl"), out.join("\n") + "\n").unwrap();
+    merge(p, "PR: a forged `from`");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+}
+
+/// A merged approval that a promotion used, and merged retirement times, are history.
+#[test]
+fn merged_approvals_and_retirement_times_are_history() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    std::fs::remove_file(
+        p.join(HD)
+            .join("approvals/v3-champion-compliance-carol@example.com.yaml"),
+    )
+    .unwrap();
+    merge(p, "PR: a used approval disappears");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(
+        messages(&v).contains("is a merged approval"),
+        "{}",
+        messages(&v)
+    );
+
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    promote_v4(p);
+    approve_all(p);
+    let base = merge(p, "v4 champion, v3 archived");
+    edit(p, &format!("{HD}/versions/v3.yaml"), |t| {
+        t.replace(
+            "archived_at: 2024-06-03T09:00:00Z",
+            "archived_at: 2024-01-01T00:00:00Z",
+        )
+    });
+    merge(p, "PR: backdate the archive");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(
+        messages(&v).contains("rewrites its archived_at"),
+        "{}",
+        messages(&v)
+    );
+}
+
+/// The bias gate reads equalized odds too.
+#[test]
+fn equalized_odds_disparity_blocks() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    add_v5(
+        p,
+        "{demographic_parity: 0.01, equal_opportunity: 0.01, predictive_parity: 0.01, equalized_odds: 0.40}",
+    );
+    promote_and_approve(p, "5");
+    merge(p, "PR: v5 with an FPR gap");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG035"), "{}", messages(&v));
 }

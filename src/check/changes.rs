@@ -109,6 +109,11 @@ pub enum Change {
         /// The file.
         file: String,
     },
+    /// A merged governance approval was removed.
+    GovernanceApprovalRemoved {
+        /// The file.
+        file: String,
+    },
 }
 
 impl Change {
@@ -154,6 +159,9 @@ impl Change {
                 format!("! monitoring result {file} edited or removed")
             }
             Change::GovernanceApprovalAdded { file } => format!("+ governance approval {file}"),
+            Change::GovernanceApprovalRemoved { file } => {
+                format!("- governance approval {file}")
+            }
         }
     }
 }
@@ -324,6 +332,14 @@ pub fn diff(base: &Registry, head: &Registry) -> Vec<Change> {
             });
         }
     }
+    let head_gov: BTreeSet<&str> = head.governance.iter().map(|a| a.file.as_str()).collect();
+    for f in base_gov.keys() {
+        if !head_gov.contains(f) {
+            out.push(Change::GovernanceApprovalRemoved {
+                file: f.to_string(),
+            });
+        }
+    }
     let appended = head
         .audit
         .lines
@@ -411,6 +427,47 @@ pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec
                         .hint("register the model again as a new version"),
                     );
                 }
+                // Once set, a retirement time is history: never rewritten.
+                let rewritten = |b: Option<&str>, h: Option<&str>| b.is_some() && h.is_some() && b != h;
+                if rewritten(
+                    bv.spec.archived_at.as_ref().map(|t| t.value.raw.as_str()),
+                    hv.spec.archived_at.as_ref().map(|t| t.value.raw.as_str()),
+                ) || rewritten(
+                    bv.spec.deleted_at.as_ref().map(|t| t.raw.as_str()),
+                    hv.spec.deleted_at.as_ref().map(|t| t.raw.as_str()),
+                ) {
+                    d.push(
+                        Diagnostic::error(
+                            Code::ImmutableVersion,
+                            format!("{model} v{version}: this pull request rewrites its archived_at or deleted_at; once set, they are history"),
+                        )
+                        .in_file(&hv.file)
+                        .hint("restore the merged value"),
+                    );
+                }
+                if bv.spec.deleted_at.is_none() && hv.spec.deleted_at.is_some() {
+                    let audited = head
+                        .audit
+                        .lines
+                        .iter()
+                        .skip(base.audit.lines.len())
+                        .filter_map(|l| l.entry.as_ref())
+                        .any(|e| {
+                            e.action == Action::Delete
+                                && e.model.as_deref() == Some(model.as_str())
+                                && e.version == Some(*version)
+                        });
+                    if !audited {
+                        d.push(
+                            Diagnostic::error(
+                                Code::AuditMissingEntry,
+                                format!("{model} v{version} is marked deleted, but the audit log has no `delete` entry for it"),
+                            )
+                            .in_file(&hv.file)
+                            .hint("delete artifacts with `modelgate retire --apply --delete-artifacts`, which writes the entry"),
+                        );
+                    }
+                }
                 if bv.spec.archived_at.is_some() && hv.spec.archived_at.is_none() {
                     let moved_onto = changes.iter().any(|c| {
                         matches!(c, Change::AliasMoved { model: m, to: Some(t), .. } if m == model && t == version)
@@ -427,6 +484,64 @@ pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec
                     }
                 }
             }
+            Change::GovernanceApprovalRemoved { file } => d.push(
+                Diagnostic::error(
+                    Code::ImmutableVersion,
+                    format!("{file} is a merged governance approval; this pull request removes it"),
+                )
+                .in_file(file)
+                .hint("merged approvals are history: restore the file"),
+            ),
+            Change::GovernanceApprovalAdded { file }
+                if base.governance.iter().any(|a| &a.file == file) =>
+            {
+                d.push(
+                    Diagnostic::error(
+                        Code::ImmutableVersion,
+                        format!("{file} is a merged governance approval; this pull request edits it"),
+                    )
+                    .in_file(file)
+                    .hint("merged approvals are history: restore the file"),
+                )
+            }
+            Change::ApprovalRemoved { file, .. } => d.push(
+                Diagnostic::error(
+                    Code::ImmutableVersion,
+                    format!("{file} is a merged approval; this pull request removes it"),
+                )
+                .in_file(file)
+                .hint("merged approvals are history: restore the file"),
+            ),
+            Change::ApprovalAdded { model, file } => {
+                // A merged approval that a promotion used (its version holds the alias, or
+                // was retired) is history; a pending one may be signed again.
+                let used = base
+                    .models
+                    .iter()
+                    .find(|(n, _)| n.as_str() == model)
+                    .and_then(|(_, m)| {
+                        let a = m.approvals.iter().find(|a| &a.file == file)?;
+                        let s = &a.approval.statement;
+                        let holds = m.aliases.get(&s.alias.value).map(|v| v.value)
+                            == Some(s.version.value);
+                        let retired = m
+                            .versions
+                            .get(&s.version.value)
+                            .is_some_and(|v| v.is_retired());
+                        Some(holds || retired)
+                    })
+                    .unwrap_or(false);
+                if used {
+                    d.push(
+                        Diagnostic::error(
+                            Code::ImmutableVersion,
+                            format!("{file} is a merged approval; this pull request edits it"),
+                        )
+                        .in_file(file)
+                        .hint("merged approvals are history: restore the file, and sign a new approval under its own name"),
+                    );
+                }
+            }
             Change::MonitoringTampered { file, .. } => d.push(
                 Diagnostic::error(
                     Code::MonitoringResult,
@@ -439,6 +554,16 @@ pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec
         }
     }
     d
+}
+
+/// Whether a `promote` entry's `details.from` is exactly the version the alias left (`null`
+/// when it held none).
+fn from_matches(e: &crate::audit::Entry, from: Option<u32>) -> bool {
+    match (e.details.get("from"), from) {
+        (Some(serde_json::Value::Null), None) => true,
+        (Some(f), Some(v)) => f.as_u64() == Some(u64::from(v)),
+        _ => false,
+    }
 }
 
 /// Whether an appended audit entry records something this pull request does.
@@ -462,10 +587,15 @@ fn entry_matches(
             Change::AliasMoved {
                 model: m,
                 alias: a,
+                from,
                 to: Some(t),
-                ..
             },
-        ) => model == Some(m) && alias == Some(a.as_str()) && e.version == Some(*t),
+        ) => {
+            model == Some(m)
+                && alias == Some(a.as_str())
+                && e.version == Some(*t)
+                && from_matches(e, *from)
+        }
         (
             Action::Demote,
             Change::AliasMoved {
@@ -612,9 +742,11 @@ pub fn audit(base: &Registry, head: &Registry, changes: &[Change]) -> Vec<Diagno
                         Some(v) => e.version == Some(*v),
                         None => e.version == *from,
                     };
-                    let from_ok = match (to, e.details.get("from")) {
-                        (Some(_), Some(f)) => f.as_u64().map(|f| f as u32) == *from,
-                        _ => true,
+                    // A promotion records where the alias came from, exactly: the tenure it ends
+                    // decides which old approvals never revive.
+                    let from_ok = match to {
+                        Some(_) => from_matches(e, *from),
+                        None => true,
                     };
                     action_ok
                         && version_ok

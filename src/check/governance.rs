@@ -196,9 +196,15 @@ fn model_view(global: &Policy, spec: &ModelSpec, with_inputs: bool) -> Flat {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default();
+                // JSON strings: a category holding ", " cannot pass for two.
+                let q = |t: &str| serde_json::to_string(t).unwrap_or_default();
                 Value::from(match &f.categories {
-                    Some(c) => format!("{} ({kind}: {})", f.name, c.join(", ")),
-                    None => format!("{} ({kind})", f.name),
+                    Some(c) => format!(
+                        "{} ({kind}: [{}])",
+                        q(&f.name),
+                        c.iter().map(|x| q(x)).collect::<Vec<_>>().join(", ")
+                    ),
+                    None => format!("{} ({kind})", q(&f.name)),
                 })
             })
             .collect();
@@ -210,6 +216,15 @@ fn model_view(global: &Policy, spec: &ModelSpec, with_inputs: bool) -> Flat {
     out
 }
 
+/// A model's `policy:` overrides as written, flattened.
+fn override_view(spec: &ModelSpec) -> Flat {
+    let mut out = Flat::new();
+    if let Some(Ok(v)) = spec.policy.as_ref().map(serde_json::to_value) {
+        flatten(&v, "", &mut out);
+    }
+    out
+}
+
 fn signer_lines(reg: &Registry) -> BTreeSet<String> {
     let text = reg
         .source
@@ -217,11 +232,31 @@ fn signer_lines(reg: &Registry) -> BTreeSet<String> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .unwrap_or_default();
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect()
+    // The lines as the parser reads them (its own tokens), so that a change that the parser
+    // sees is seen here too; a line that does not parse is kept as written.
+    let (parsed, _) = crate::signing::allowed_signers::AllowedSigners::parse(&text);
+    let mut out: BTreeSet<String> = parsed
+        .signers
+        .iter()
+        .map(|s| {
+            format!(
+                "{} namespaces={:?} valid-after={:?} valid-before={:?} {}",
+                s.principals.join(","),
+                s.namespaces,
+                s.valid_after.map(|t| t.to_rfc3339()),
+                s.valid_before.map(|t| t.to_rfc3339()),
+                s.public_key
+            )
+        })
+        .collect();
+    let good: BTreeSet<u32> = parsed.signers.iter().map(|s| s.line).collect();
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if !t.is_empty() && !t.starts_with('#') && !good.contains(&(i as u32 + 1)) {
+            out.insert(format!("(does not parse) {t}"));
+        }
+    }
+    out
 }
 
 fn digest(reg: &Registry, path: &str) -> Option<Sha256> {
@@ -290,10 +325,26 @@ fn changes(base: &Registry, head: &Registry) -> Vec<GovernanceChange> {
             continue; // the same folder: nothing in it changed
         }
         let (lines, tight) = match (bm.and_then(|b| b.spec.as_ref()), hm.spec.as_ref()) {
-            (Some(b), Some(h)) => diff(
-                &model_view(base_policy, b, true),
-                &model_view(base_policy, h, true),
-            ),
+            (Some(b), Some(h)) => {
+                let (old, new) = (
+                    model_view(base_policy, b, true),
+                    model_view(base_policy, h, true),
+                );
+                let (mut lines, mut tight) = diff(&old, &new);
+                // An override written equal to today's global value changes nothing now, but
+                // pins the model to it when the global policy is tightened later.
+                let (rb, rh) = (override_view(b), override_view(h));
+                for (k, v) in &rh {
+                    if rb.get(k) != Some(v) && old.get(k) == new.get(k) {
+                        lines.push(format!(
+                            "policy.{k}: pinned to {} (an override equal to the global value)",
+                            show(Some(v))
+                        ));
+                        tight = false;
+                    }
+                }
+                (lines, tight)
+            }
             // A new model: its overrides against the global policy.
             (None, Some(h)) if bm.is_none() => {
                 let mut plain = h.clone();
@@ -330,9 +381,41 @@ pub fn judge(
             continue;
         }
         let mut approved: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for a in &head.governance {
+        // Only approvals this pull request adds count: a merged one was used up by the change
+        // it approved (and merged ones cannot be removed, so none comes back as new).
+        let merged: BTreeSet<&str> = base.governance.iter().map(|a| a.file.as_str()).collect();
+        for a in head
+            .governance
+            .iter()
+            .filter(|a| !merged.contains(a.file.as_str()))
+        {
             let s = &a.approval.statement;
             if s.file.value != c.file || Some(s.sha256.value.hex()) != c.sha256 {
+                continue;
+            }
+            // It approves this change against this base only: never a replay of an old
+            // approval to undo what was changed since.
+            let replaced = digest(base, &c.file);
+            if s.base_sha256.as_ref().map(|b| b.value) != replaced {
+                diags.push(
+                    Diagnostic::error(
+                        Code::ApprovalRejected,
+                        format!(
+                            "this governance approval does not count: it approves {} replacing {}, but the base revision has {}",
+                            c.file,
+                            s.base_sha256
+                                .as_ref()
+                                .map(|b| b.value.hex()[..12].to_string())
+                                .unwrap_or_else(|| "nothing".into()),
+                            replaced
+                                .map(|b| b.hex()[..12].to_string())
+                                .unwrap_or_else(|| "no such file".into())
+                        ),
+                    )
+                    .in_file(&a.file)
+                    .at(s.principal.span)
+                    .hint("approve the change against the pull request's base: modelgate approve --governance FILE --base BASE …"),
+                );
                 continue;
             }
             let why = match &base.signers {

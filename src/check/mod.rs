@@ -360,6 +360,7 @@ fn latest_monitoring(
     base_reg: &Registry,
     head_reg: &Registry,
     m: &Model,
+    base_champion: Option<u32>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> (Option<gates::drift::Latest>, Vec<Diagnostic>) {
     use crate::monitor::evidence;
@@ -369,7 +370,10 @@ fn latest_monitoring(
         now: Some(now),
         signatures: true,
     };
-    let (good, bad) = evidence::results(head_reg, m, &judge);
+    let (mut good, bad) = evidence::results(head_reg, m, &judge);
+    // The latest result about the champion: a newer one about another version does not hide it.
+    let champion = base_champion;
+    good.retain(|e| champion.is_none_or(|c| e.version == c));
     let latest = evidence::latest(&good).map(|e| gates::drift::Latest {
         file: e.file.clone(),
         version: Some(e.version),
@@ -419,7 +423,23 @@ fn left_alias_at(
         })
         .map(|e| e.at.at)
         .max();
-    archived.max(left)
+    // Archiving or deleting the version ends every tenure, whichever alias it held.
+    let retired = base_reg
+        .audit
+        .lines
+        .iter()
+        .filter_map(|l| l.entry.as_ref())
+        .filter(|e| {
+            e.model.as_deref() == Some(m.name.as_str())
+                && e.version == Some(version)
+                && matches!(
+                    e.action,
+                    crate::audit::Action::Archive | crate::audit::Action::Delete
+                )
+        })
+        .map(|e| e.at.at)
+        .max();
+    archived.max(left).max(retired)
 }
 
 fn run_gates(
@@ -475,7 +495,7 @@ fn run_gates(
         .map(|(file, text)| gates::bias::Card { file, text });
     let champion = base_model.and_then(|m| m.aliases.get(&Alias::Champion).map(|v| v.value));
     let (latest, untrusted) = match base_model {
-        Some(_) => latest_monitoring(base_reg, head_reg, head_model, now),
+        Some(_) => latest_monitoring(base_reg, head_reg, head_model, champion, now),
         None => Default::default(),
     };
     let aliases_file = head_model

@@ -14,8 +14,32 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<u8> {
     let key = approve::read_key(&args.key)?;
     let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
     if let Some(file) = &args.governance {
-        let plan =
-            approve::plan_governance(&reg, file, &args.role, &key, args.principal.as_deref(), &at)?;
+        let base_src = crate::registry::source::GitSource::open(&root, &args.base).map_err(|e| {
+            anyhow!(
+                "cannot read the base revision `{}`: {}; pass the pull request's base with --base REV",
+                args.base,
+                e.message()
+            )
+        })?;
+        let rel = crate::registry::source::normalize(file)
+            .map_err(|_| anyhow!("{file} is outside the repository"))?;
+        let base = {
+            use crate::registry::source::{ReadError, Source};
+            match base_src.sha256(&rel) {
+                Ok(d) => Some(d),
+                Err(ReadError::NotFound) => None,
+                Err(e) => return Err(anyhow!("cannot read {rel} at {}: {e}", args.base)),
+            }
+        };
+        let plan = approve::plan_governance(
+            &reg,
+            file,
+            base.as_ref(),
+            &args.role,
+            &key,
+            args.principal.as_deref(),
+            &at,
+        )?;
         crate::registry::write::write_changes(&root, &plan.files)?;
         println!(
             "{} approves the new content of {file} in the role {}",

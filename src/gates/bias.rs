@@ -1,5 +1,5 @@
-//! Bias: the candidate's largest disparity (demographic parity, equal opportunity or predictive
-//! parity difference, over every protected attribute) must stay below `warn_at`. Between
+//! Bias: the candidate's largest disparity (demographic parity, equal opportunity, predictive
+//! parity or equalized odds difference, over every protected attribute) must stay below `warn_at`. Between
 //! `warn_at` and `block_at` it warns, and the model card must then discuss the attribute;
 //! above `block_at` it blocks. Missing numbers for a protected attribute block.
 
@@ -51,6 +51,7 @@ pub fn check(
             ("demographic_parity", numbers.demographic_parity),
             ("equal_opportunity", numbers.equal_opportunity),
             ("predictive_parity", numbers.predictive_parity),
+            ("equalized_odds", numbers.equalized_odds),
         ];
         let present: Vec<(&'static str, f64)> = measures
             .iter()

@@ -171,10 +171,13 @@ fn principal_for(
 }
 
 /// Plans a governance approval: `role`'s consent to the current content of `file`, one of the
-/// files that set the rules, bound by its sha256.
+/// files that set the rules, bound by its sha256 and by the sha256 of the content it replaces in
+/// the base revision (`base`; `None` for a new file).
+#[allow(clippy::too_many_arguments)]
 pub fn plan_governance(
     reg: &Registry,
     file: &str,
+    base: Option<&crate::registry::types::Sha256>,
     role: &str,
     key: &PrivateKey,
     principal: Option<&str>,
@@ -209,8 +212,12 @@ pub fn plan_governance(
         .source
         .sha256(&file)
         .map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
+    if base == Some(&sha) {
+        bail!("{file} is the same as in the base revision: there is no change to approve");
+    }
+    let base_line = base.map(|b| b.hex()).unwrap_or_else(|| "null".to_string());
     let statement = format!(
-        "statement:\n  file: {}\n  sha256: {sha}\n  role: {}\n  principal: {}\n  approved_at: {}\n",
+        "statement:\n  file: {}\n  sha256: {sha}\n  base_sha256: {base_line}\n  role: {}\n  principal: {}\n  approved_at: {}\n",
         yaml_str(&file),
         yaml_str(role),
         yaml_str(&principal),

@@ -535,6 +535,11 @@ pub struct GovernanceStatement {
     pub file: Spanned<String>,
     /// sha256 of the file's new bytes.
     pub sha256: Spanned<Sha256>,
+    /// sha256 of the bytes it replaces (the base the approver reviewed the change against);
+    /// `null` for a new file. An approval counts only against that base, so it cannot be
+    /// replayed later to undo a change made since.
+    #[serde(default)]
+    pub base_sha256: Option<Spanned<Sha256>>,
     /// The role the principal approves in.
     pub role: Spanned<String>,
     /// Who approves.

@@ -42,6 +42,7 @@ pub fn governance_message(s: &GovernanceStatement) -> String {
         "kind": "governance",
         "file": s.file.value,
         "sha256": s.sha256.value.hex(),
+        "base_sha256": s.base_sha256.as_ref().map(|b| b.value.hex()),
         "role": s.role.value,
         "principal": s.principal.value,
         "approved_at": s.approved_at.value.raw,
@@ -176,11 +177,14 @@ pub fn verify_message<'a>(
     let same_key = |s: &Signer| {
         PublicKey::from_openssh(&s.public_key).is_ok_and(|k| k.key_data() == sig.public_key())
     };
-    let Some(signer) = signers
+    // Every line that lists this key for the principal is a grant; the signature counts when
+    // one of them allows it. (So removing a line can only take a permission away.)
+    let lines: Vec<&Signer> = signers
         .signers
         .iter()
-        .find(|s| s.matches_principal(principal) && same_key(s))
-    else {
+        .filter(|s| s.matches_principal(principal) && same_key(s))
+        .collect();
+    if lines.is_empty() {
         let other = signers
             .signers
             .iter()
@@ -190,7 +194,32 @@ pub fn verify_message<'a>(
             principal: principal.to_string(),
             other,
         });
+    }
+    let mut first_error = None;
+    let mut granted = None;
+    for signer in lines {
+        match allows(signer, expect) {
+            Ok(()) => {
+                granted = Some(signer);
+                break;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let Some(signer) = granted else {
+        return Err(first_error.unwrap_or(Rejection::BadSignature));
     };
+    let key = PublicKey::from(sig.public_key().clone());
+    key.verify(expect.namespace, message, &sig)
+        .map_err(|_| Rejection::BadSignature)?;
+    Ok(signer)
+}
+
+/// Whether one allowed_signers line allows this signature: namespace, and validity at the
+/// signed time and now; and the signed time not in the future of now.
+fn allows(signer: &Signer, expect: &Expect<'_>) -> Result<(), Rejection> {
     if let Some(ns) = &signer.namespaces {
         if !ns.iter().any(|n| n == expect.namespace) {
             return Err(Rejection::NamespaceNotAllowed {
@@ -233,10 +262,7 @@ pub fn verify_message<'a>(
             });
         }
     }
-    let key = PublicKey::from(sig.public_key().clone());
-    key.verify(expect.namespace, message, &sig)
-        .map_err(|_| Rejection::BadSignature)?;
-    Ok(signer)
+    Ok(())
 }
 
 /// Checks an approval's signature (see [`verify_message`]) over its canonical statement.
