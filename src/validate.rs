@@ -475,13 +475,7 @@ fn check_governance(reg: &Registry, opts: Options) -> Vec<Diagnostic> {
             );
         }
         let file = s.file.value.as_str();
-        let governed = file == POLICY_PATH
-            || file == SIGNERS_PATH
-            || file
-                .strip_prefix("registry/models/")
-                .and_then(|r| r.strip_suffix("/model.yaml"))
-                .is_some_and(|m| !m.contains('/'));
-        if !governed {
+        if !crate::check::governance::is_governed(reg, file) {
             d.push(
                 Diagnostic::error(
                     Code::InvalidValue,

@@ -771,18 +771,18 @@ fn forged_monitoring_results_are_refused_and_fail_closed() {
 fn latest_result_is_decided_by_content() {
     let (dir, _) = example_repo();
     let p = dir.path();
-    // An old all-clear under a later date name, and a newer alert under an earlier one.
+    // An all-clear under a later date name, and an alert computed later under an earlier one.
     monitoring(
         p,
-        "2024-06-30",
-        "2024-06-01T06:00:00Z",
+        "2024-06-20",
+        "2024-06-21T06:00:00Z",
         "none",
         Some("drift-job"),
     );
     monitoring(
         p,
-        "2024-06-20",
-        "2024-06-21T06:00:00Z",
+        "2024-06-10",
+        "2024-06-28T06:00:00Z",
         "alert",
         Some("drift-job"),
     );
@@ -1314,4 +1314,61 @@ fn equalized_odds_disparity_blocks() {
     let (code, v) = check(p, &base);
     assert_eq!(code, 1);
     assert!(has(&v, "MG035"), "{}", messages(&v));
+}
+
+/// PR 1 adds rows to the data the drift job reads (a reference-like file in the current
+/// window); the scheduled job would then sign an all-clear. The data a model's `monitoring:`
+/// names is governed: PR 1 is blocked until the governance roles approve exactly that file.
+#[test]
+fn monitoring_data_is_governed() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let folder = p.join("examples/heart_disease/inference");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(
+        p.join("examples/heart_disease/reference.parquet"),
+        folder.join("zz-planted.parquet"),
+    )
+    .unwrap();
+    merge(p, "PR 1: reference-like rows in the current window");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    assert!(
+        messages(&v).contains("monitoring data of heart_disease"),
+        "{}",
+        messages(&v)
+    );
+    let file = "examples/heart_disease/inference/zz-planted.parquet";
+    approve_governance(p, &base, file, "compliance", "carol");
+    approve_governance(p, &base, file, "business", "bob");
+    merge(p, "PR 1: approved");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+}
+
+/// The drift job never overwrites a merged result (data dated to land on an existing result's
+/// day would replace a real alert), and a result about a day after it was computed does not
+/// count.
+#[test]
+fn a_drift_run_never_overwrites_a_result() {
+    let dir = crate::util::example_dir();
+    let p = dir.path();
+    let args = [
+        "drift",
+        "--model",
+        "heart_disease",
+        "--sign-key",
+        "examples/keys/drift-job",
+    ];
+    let (code, out, err) = run(&args, p);
+    assert_eq!(code, 1, "the example drifts: {out}{err}");
+    let first = std::fs::read(p.join(HD).join("monitoring/2024-06-30.yaml")).unwrap();
+    let (code, _, err) = run(&args, p);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("never overwritten"), "{err}");
+    assert_eq!(
+        std::fs::read(p.join(HD).join("monitoring/2024-06-30.yaml")).unwrap(),
+        first
+    );
 }

@@ -263,6 +263,119 @@ fn digest(reg: &Registry, path: &str) -> Option<Sha256> {
     reg.source.sha256(path).ok()
 }
 
+/// Every monitoring data pattern the registry names: (pattern, model, `reference`|`current`).
+fn monitoring_patterns(reg: &Registry) -> Vec<(String, String, &'static str)> {
+    let mut out = Vec::new();
+    for m in reg.models.values() {
+        if let Some(mon) = m.spec.as_ref().and_then(|s| s.monitoring.as_ref()) {
+            out.push((mon.reference.value.clone(), m.name.to_string(), "reference"));
+            out.push((mon.current.value.clone(), m.name.to_string(), "current"));
+        }
+    }
+    out
+}
+
+/// Whether `file` is governed: policy.yaml, allowed_signers, a model's model.yaml, or data a
+/// model's `monitoring:` names (the drift job's inputs are evidence too).
+pub fn is_governed(reg: &Registry, file: &str) -> bool {
+    file == POLICY_PATH
+        || file == SIGNERS_PATH
+        || file
+            .strip_prefix("registry/models/")
+            .and_then(|r| r.strip_suffix("/model.yaml"))
+            .is_some_and(|m| reg.models.keys().any(|k| k.as_str() == m))
+        || monitoring_patterns(reg)
+            .iter()
+            .any(|(p, _, _)| glob::Pattern::new(p).is_ok_and(|p| matches(&p, file)))
+}
+
+/// A repository path against a pattern, as `glob` expands it on disk (`*` stays in its folder).
+fn matches(p: &glob::Pattern, path: &str) -> bool {
+    p.matches_with(
+        path,
+        glob::MatchOptions {
+            require_literal_separator: true,
+            ..Default::default()
+        },
+    )
+}
+
+/// The files under `dir` (recursively, a bounded depth), as repository paths.
+fn files_under(
+    src: &dyn crate::registry::source::Source,
+    dir: &str,
+    depth: u32,
+    out: &mut BTreeSet<String>,
+) {
+    use crate::registry::source::EntryKind;
+    if depth == 0 || out.len() > 100_000 {
+        return;
+    }
+    for e in src.list(dir).unwrap_or_default() {
+        let path = if dir.is_empty() {
+            e.name.clone()
+        } else {
+            format!("{dir}/{}", e.name)
+        };
+        match e.kind {
+            EntryKind::Dir => files_under(src, &path, depth - 1, out),
+            _ => {
+                out.insert(path);
+            }
+        }
+    }
+}
+
+/// Data the drift job reads, changed by the pull request: a dataset swapped, or rows added to
+/// the current window, is evidence forged before the job signs it. Governed like the rules.
+fn data_changes(base: &Registry, head: &Registry) -> Vec<GovernanceChange> {
+    let mut patterns = monitoring_patterns(base);
+    patterns.extend(monitoring_patterns(head));
+    patterns.sort();
+    patterns.dedup();
+    let mut out: BTreeMap<String, GovernanceChange> = BTreeMap::new();
+    for (pattern, model, which) in patterns {
+        let Ok(glob) = glob::Pattern::new(&pattern) else {
+            continue;
+        };
+        // The folder before the first wildcard.
+        let fixed: Vec<&str> = pattern
+            .split('/')
+            .take_while(|c| !c.contains(['*', '?', '[']))
+            .collect();
+        let dir = if fixed.len() == pattern.split('/').count() {
+            fixed[..fixed.len().saturating_sub(1)].join("/")
+        } else {
+            fixed.join("/")
+        };
+        let mut files = BTreeSet::new();
+        files_under(base.source.as_ref(), &dir, 8, &mut files);
+        files_under(head.source.as_ref(), &dir, 8, &mut files);
+        for f in files.into_iter().filter(|f| matches(&glob, f)) {
+            let (b, h) = (base.source.fingerprint(&f), head.source.fingerprint(&f));
+            if b == h {
+                continue;
+            }
+            let what = match (&b, &h) {
+                (None, _) => "added",
+                (_, None) => "removed",
+                _ => "changed",
+            };
+            out.entry(f.clone()).or_insert_with(|| GovernanceChange {
+                sha256: digest(head, &f).map(|d| d.hex()),
+                lines: vec![format!(
+                    "monitoring data of {model} (monitoring.{which}: {pattern}): {what}"
+                )],
+                file: f,
+                tightens_only: false,
+                status: Status::Pass,
+                detail: String::new(),
+            });
+        }
+    }
+    out.into_values().collect()
+}
+
 /// The roles whose approval a governance change needs, by the base policy: `governance.roles`,
 /// else the champion gate's roles, else every role.
 pub fn required_roles(base: &Policy) -> Vec<String> {
@@ -370,6 +483,7 @@ pub fn judge(
     now: DateTime<Utc>,
 ) -> (Vec<GovernanceChange>, Vec<Diagnostic>) {
     let mut found = changes(base, head);
+    found.extend(data_changes(base, head));
     let mut diags = Vec::new();
     let empty = Policy::default();
     let base_policy = base.policy.as_ref().unwrap_or(&empty);

@@ -185,15 +185,9 @@ pub fn plan_governance(
 ) -> Result<Plan> {
     let file = crate::registry::source::normalize(file)
         .map_err(|_| anyhow::anyhow!("{file} is outside the repository"))?;
-    let governed = file == crate::registry::POLICY_PATH
-        || file == crate::signing::allowed_signers::SIGNERS_PATH
-        || file
-            .strip_prefix("registry/models/")
-            .and_then(|r| r.strip_suffix("/model.yaml"))
-            .is_some_and(|m| reg.models.keys().any(|k| k.as_str() == m));
-    if !governed {
+    if !crate::check::governance::is_governed(reg, &file) {
         bail!(
-            "{file} is not a governed file: registry/policy.yaml, registry/allowed_signers or a model's registry/models/<model>/model.yaml"
+            "{file} is not a governed file: registry/policy.yaml, registry/allowed_signers, a model's registry/models/<model>/model.yaml, or data a model's `monitoring:` names"
         );
     }
     let policy = reg

@@ -145,6 +145,15 @@ pub fn judge_one(
                 format!("{file} has no valid `severity:` (none, issue, alert or retrain)"),
             )
         })?;
+    if date > computed_at.at.format("%Y-%m-%d").to_string() {
+        return Err(problem(
+            file,
+            format!(
+                "{file} is about {date}, after it was computed ({}): data from the future",
+                computed_at.raw
+            ),
+        ));
+    }
     if let Some(now) = judge.now {
         if computed_at.at > now + crate::signing::approval::CLOCK_SKEW {
             return Err(problem(

@@ -122,9 +122,9 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
     let mut columns: Vec<String> = features.iter().map(|f| f.0.clone()).collect();
     // The data model.yaml names: inside the repository, plain files only.
     data::expand_in_repository(&mon.reference, root)
-        .with_context(|| format!("{name}: monitoring.reference"))?;
+        .with_context(|| format!("{name}: reference data"))?;
     data::expand_in_repository(&mon.current, root)
-        .with_context(|| format!("{name}: monitoring.current"))?;
+        .with_context(|| format!("{name}: current data"))?;
     let reference = data::read(
         &mon.reference,
         root,
@@ -258,10 +258,11 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
     if chrono::NaiveDate::parse_from_str(&date, "%Y-%m-%d").is_err() {
         bail!("`{date}` is not a date: expected YYYY-MM-DD");
     }
+    let file = format!("{}/monitoring/{date}.yaml", m.dir);
     Ok(ModelDrift {
         model: name.to_string(),
         version: champion,
-        file: format!("{}/monitoring/{date}.yaml", m.dir),
+        file,
         date,
         window,
         data: data_report,
@@ -377,6 +378,19 @@ pub fn files(
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     for r in results {
+        // Merged results are evidence: a new run never replaces one (rows dated to land on an
+        // existing result's day would otherwise overwrite a real alert).
+        let exists = reg
+            .models
+            .values()
+            .any(|m| m.monitoring.iter().any(|f| f == &r.file));
+        if exists {
+            anyhow::bail!(
+                "{}: {} exists; monitoring results are never overwritten (pass --date for another day)",
+                r.model,
+                r.file
+            );
+        }
         let text = yaml(r, at);
         if let Some(key) = key {
             let sig = key

@@ -86,9 +86,9 @@ pub trait Source: Send + Sync {
     /// Whether a plain file exists at the path.
     fn is_file(&self, path: &str) -> bool;
 
-    /// A content fingerprint of a folder when the source has one cheaply (git's tree id):
-    /// two folders with the same fingerprint hold the same files.
-    fn fingerprint(&self, _dir: &str) -> Option<String> {
+    /// A content fingerprint of a folder or a file when the source has one cheaply (git's tree
+    /// or blob id): two with the same fingerprint hold the same bytes.
+    fn fingerprint(&self, _path: &str) -> Option<String> {
         None
     }
 }
@@ -534,9 +534,12 @@ impl Source for GitSource {
             .unwrap_or(false)
     }
 
-    fn fingerprint(&self, dir: &str) -> Option<String> {
-        let dir = self.resolve(dir).ok()?;
-        self.dirs.get(&dir).map(|oid| oid.to_string())
+    fn fingerprint(&self, path: &str) -> Option<String> {
+        let path = self.resolve(path).ok()?;
+        self.dirs
+            .get(&path)
+            .or_else(|| self.entries.get(&path).map(|(oid, _)| oid))
+            .map(|oid| oid.to_string())
     }
 }
 
