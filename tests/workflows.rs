@@ -77,3 +77,25 @@ fn the_linters_catch_real_mistakes() {
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("drift-cronjob.yaml"), "{out}");
 }
+
+/// The repository's own gate is built from the pull request's base revision, never from the
+/// pull request (which would decide its own verdict by editing modelgate's code).
+#[test]
+fn the_gate_is_built_from_the_base_revision() {
+    let text = std::fs::read_to_string(repo_root().join(".github/workflows/check.yml")).unwrap();
+    let build = text
+        .split("- name: ")
+        .find(|s| s.starts_with("Build modelgate"))
+        .expect("a build step");
+    assert!(
+        build.contains("BUILD_SHA: ${{ github.event.pull_request.base.sha || github.sha }}"),
+        "{build}"
+    );
+    assert!(build.contains("git worktree add --detach \"$RUNNER_TEMP/gate-src\" \"$BUILD_SHA\""));
+    assert!(build.contains("--manifest-path \"$RUNNER_TEMP/gate-src/Cargo.toml\""));
+    assert_eq!(
+        text.matches("cargo build").count(),
+        1,
+        "one build, the base's"
+    );
+}
