@@ -1364,9 +1364,15 @@ fn a_drift_run_never_overwrites_a_result() {
     let (code, out, err) = run(&args, p);
     assert_eq!(code, 1, "the example drifts: {out}{err}");
     let first = std::fs::read(p.join(HD).join("monitoring/2024-06-30.yaml")).unwrap();
+    let audit = std::fs::read(p.join("registry/audit.jsonl")).unwrap();
     let (code, _, err) = run(&args, p);
-    assert_eq!(code, 2, "{err}");
-    assert!(err.contains("never overwritten"), "{err}");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("never rewritten"), "{err}");
+    assert_eq!(
+        std::fs::read(p.join("registry/audit.jsonl")).unwrap(),
+        audit,
+        "no second drift entry"
+    );
     assert_eq!(
         std::fs::read(p.join(HD).join("monitoring/2024-06-30.yaml")).unwrap(),
         first

@@ -422,7 +422,15 @@ fn changes(base: &Registry, head: &Registry) -> Vec<GovernanceChange> {
         let (b, h) = (signer_lines(base), signer_lines(head));
         let mut lines: Vec<String> = b.difference(&h).map(|l| format!("- {l}")).collect();
         let added: Vec<String> = h.difference(&b).map(|l| format!("+ {l}")).collect();
-        let tight = added.is_empty();
+        // An unreadable head file is no proof of removal.
+        let readable = head
+            .source
+            .read(SIGNERS_PATH, registry::MAX_YAML_BYTES)
+            .is_ok_and(|b| std::str::from_utf8(&b).is_ok());
+        if !readable {
+            lines.push("allowed_signers cannot be read".into());
+        }
+        let tight = added.is_empty() && readable;
         lines.extend(added);
         push(
             SIGNERS_PATH.into(),
@@ -468,7 +476,12 @@ fn changes(base: &Registry, head: &Registry) -> Vec<GovernanceChange> {
                 )
             }
             (Some(_), None) => (vec!["model.yaml does not parse".into()], false),
-            _ => (Vec::new(), true),
+            // The base's did not parse: nothing proves the head's only tightens.
+            (None, Some(_)) => (
+                vec!["model.yaml did not parse in the base revision".into()],
+                false,
+            ),
+            (None, None) => (Vec::new(), true),
         };
         push(file.clone(), digest(head, &file), lines, tight);
     }

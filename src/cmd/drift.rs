@@ -350,6 +350,12 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
                 None
             }
         };
+        for r in results.iter().filter(|r| job::already_recorded(&reg, r)) {
+            eprintln!(
+                "note: {} exists: monitoring results are never rewritten, so this run records nothing for {} (pass --date for another day)",
+                r.file, r.model
+            );
+        }
         let files = job::files(&reg, &results, &actor, &at, key.as_ref())?;
         crate::registry::write::write_changes(&root, &files)?;
     }

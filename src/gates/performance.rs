@@ -43,13 +43,23 @@ pub fn check(
         };
     };
     let Some(base) = holder.spec.metrics.get(metric.as_str()) else {
-        return GateResult::skip(
-            NAME,
-            format!(
-                "the current holder v{} records no `{}`",
-                holder.number, metric.value
-            ),
-        );
+        // Nothing to compare with is no pass: the gate fails closed.
+        return GateResult {
+            gate: NAME,
+            status: Status::Block,
+            detail: format!("v{} has no `{}`", holder.number, metric.value),
+            diagnostics: vec![
+                Diagnostic::error(
+                    Code::GateInput,
+                    format!(
+                        "the current holder v{} records no `{}`, the primary metric: the performance gate cannot compare",
+                        holder.number, metric.value
+                    ),
+                )
+                .in_file(&holder.file)
+                .hint("set a primary_metric that the current holder records (a governance change of the model's policy)"),
+            ],
+        };
     };
     let range = super::metric_range(metric.as_str());
     let bad: Vec<Diagnostic> = [(candidate, cand), (holder, base)]

@@ -24,7 +24,19 @@ pub fn check(
     let mut diagnostics = Vec::new();
     for metric in &cfg.metrics {
         let Some(base) = holder.spec.metrics.get(metric) else {
+            // Nothing to compare with is no pass: the gate fails closed.
             parts.push(format!("{metric}: v{} has none", holder.number));
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::GateInput,
+                    format!(
+                        "the current holder v{} records no `{metric}`, a stability metric: the gate cannot compare",
+                        holder.number
+                    ),
+                )
+                .in_file(&holder.file)
+                .hint("list stability metrics that the current holder records (a governance change of the model's policy)"),
+            );
             continue;
         };
         let Some(cand) = candidate.spec.metrics.get(metric) else {

@@ -366,9 +366,19 @@ pub fn yaml(r: &ModelDrift, at: &Timestamp) -> String {
     s
 }
 
+/// Whether a result for this model and day exists. Merged results are evidence: a new run
+/// never replaces one (rows dated to land on an existing result's day would otherwise overwrite
+/// a real alert), and [`files`] leaves such a result out.
+pub fn already_recorded(reg: &Registry, r: &ModelDrift) -> bool {
+    reg.models
+        .values()
+        .any(|m| m.monitoring.iter().any(|f| f == &r.file))
+}
+
 /// The files the job writes: each monitoring result with its detached signature (namespace
 /// `modelgate-monitoring`, by the job's key), and the audit log with its `drift` entries.
 /// Without a key the results are written unsigned, and the drift gate will not trust them.
+/// A result whose day is already recorded is left out ([`already_recorded`]).
 pub fn files(
     reg: &Registry,
     results: &[ModelDrift],
@@ -377,20 +387,11 @@ pub fn files(
     key: Option<&ssh_key::PrivateKey>,
 ) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
-    for r in results {
-        // Merged results are evidence: a new run never replaces one (rows dated to land on an
-        // existing result's day would otherwise overwrite a real alert).
-        let exists = reg
-            .models
-            .values()
-            .any(|m| m.monitoring.iter().any(|f| f == &r.file));
-        if exists {
-            anyhow::bail!(
-                "{}: {} exists; monitoring results are never overwritten (pass --date for another day)",
-                r.model,
-                r.file
-            );
-        }
+    let results: Vec<&ModelDrift> = results
+        .iter()
+        .filter(|r| !already_recorded(reg, r))
+        .collect();
+    for r in &results {
         let text = yaml(r, at);
         if let Some(key) = key {
             let sig = key

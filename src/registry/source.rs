@@ -297,6 +297,8 @@ pub struct GitSource {
     entries: BTreeMap<String, (git2::Oid, i32)>,
     /// Submodules (gitlinks): entries that are neither a blob nor a tree.
     gitlinks: BTreeMap<String, git2::Oid>,
+    /// Entries whose names are not UTF-8 (shown lossily).
+    bad_names: std::collections::BTreeSet<String>,
     /// Every folder in the tree.
     dirs: BTreeMap<String, git2::Oid>,
     description: String,
@@ -320,9 +322,15 @@ impl GitSource {
         let mut entries = BTreeMap::new();
         let mut dirs = BTreeMap::new();
         let mut gitlinks = BTreeMap::new();
+        let mut bad_names = std::collections::BTreeSet::new();
         dirs.insert(String::new(), tree.id());
         tree.walk(git2::TreeWalkMode::PreOrder, |prefix, entry| {
-            let name = entry.name().unwrap_or_default();
+            let Ok(name) = entry.name() else {
+                // Never invisible: a name that is not UTF-8 is an entry modelgate refuses.
+                let lossy = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                bad_names.insert(format!("{prefix}{lossy}"));
+                return git2::TreeWalkResult::Skip;
+            };
             let path = format!("{prefix}{name}");
             match entry.kind() {
                 Some(git2::ObjectType::Tree) => {
@@ -346,6 +354,7 @@ impl GitSource {
             pool: Mutex::new(vec![repo]),
             entries,
             gitlinks,
+            bad_names,
             dirs,
             description: format!("{rev} ({short})"),
             commit: commit_id,
@@ -398,6 +407,9 @@ impl GitSource {
 
     /// What a non-plain entry of the tree is, in words, or `None` for a blob or a tree.
     fn not_plain(&self, path: &str) -> Option<String> {
+        if self.bad_names.contains(path) {
+            return Some("an entry whose name is not valid UTF-8".into());
+        }
         if let Some(oid) = self.gitlinks.get(path) {
             return Some(format!("a submodule (gitlink to commit {oid})"));
         }
@@ -478,6 +490,17 @@ impl Source for GitSource {
                     None => EntryKind::File,
                 };
                 out.push(DirEntry { name, kind });
+            }
+        }
+        for p in self.bad_names.range(prefix.clone()..) {
+            if !p.starts_with(&prefix) {
+                break;
+            }
+            if let Some(name) = child(p) {
+                out.push(DirEntry {
+                    name,
+                    kind: EntryKind::NotPlain("an entry whose name is not valid UTF-8".into()),
+                });
             }
         }
         for (p, _) in self.gitlinks.range(prefix.clone()..) {
