@@ -1378,3 +1378,49 @@ fn a_drift_run_never_overwrites_a_result() {
         first
     );
 }
+
+/// A gate with nothing to compare with blocks: a current champion that records no primary
+/// metric does not let any candidate through.
+#[test]
+fn a_holder_without_the_metric_blocks() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    edit(p, &format!("{HD}/versions/v3.yaml"), |t| {
+        t.replace("roc_auc: 0.8467, ", "")
+    });
+    let base = merge(p, "base: the champion records no roc_auc");
+    promote_v4(p);
+    approve_all(p);
+    merge(p, "PR: promote v4");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG047"), "{}", messages(&v));
+}
+
+/// A file whose name is not UTF-8 is refused, never invisible to `check`.
+#[test]
+fn a_name_that_is_not_utf8_is_refused() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let name = std::ffi::OsStr::from_bytes(b"v9\xff.yaml");
+    std::fs::write(p.join(HD).join("versions").join(name), "version: 9\n").unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(p)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "PR: an odd name"]);
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG046"), "{}", messages(&v));
+}
