@@ -1,5 +1,5 @@
 //! Renderers of a `check` outcome. The JSON shape is a contract (README, "check --format
-//! json"): `base`, `head`, `verdict`, `changes`, `promotions` (each with its `gates`) and
+//! json"): `base`, `head`, `verdict`, `changes`, `promotions` (each with its `gates`), `governance` and
 //! `diagnostics` (the same objects as `validate --format json`).
 
 use super::{Outcome, Promotion, Verdict};
