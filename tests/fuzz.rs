@@ -21,6 +21,18 @@
 //!
 //! or through cargo, the same: `PROPTEST_CASES=1000000000 FUZZ_SECS=120 nice -n 19 cargo test
 //! --test tests fuzz::yaml:: -- --test-threads=1 --nocapture`.
+//!
+//! Results (debug build of commit 7dcf2d2, 2 shared cores, random seeds, no failures):
+//!
+//! | target  | FUZZ_SECS × properties | wall  | cases     | failures |
+//! |---------|------------------------|-------|-----------|----------|
+//! | signers | 150 × 4                | 601 s | 6,348,000 | 0        |
+//! | search  | 150 × 4                | 602 s | 6,030,000 | 0        |
+//! | audit   | 200 × 3                | 603 s | 3,896,000 | 0        |
+//! | yaml    | 120 × 5                | 606 s | 2,650,000 | 0        |
+//!
+//! The smoke run with new properties found the position bugs fixed in 0c1f49d; an earlier
+//! 10-minute yaml run (before that property existed) ran 2,128,000 cases without failure.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
