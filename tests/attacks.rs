@@ -1424,3 +1424,17 @@ fn a_name_that_is_not_utf8_is_refused() {
     assert_eq!(code, 1, "{}", messages(&v));
     assert!(has(&v, "MG046"), "{}", messages(&v));
 }
+
+/// Results written before results were signed are no evidence: a pull request may remove them
+/// (the upgrade path), while a signed merged result stays immutable.
+#[test]
+fn legacy_unsigned_results_may_be_removed() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    monitoring(p, "2024-05-01", "2024-05-02T06:00:00Z", "none", None);
+    let base = merge(p, "base: an unsigned result from before signing");
+    std::fs::remove_file(p.join(HD).join("monitoring/2024-05-01.yaml")).unwrap();
+    merge(p, "PR: remove it");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+}

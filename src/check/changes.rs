@@ -405,9 +405,7 @@ pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec
     let mut d = Vec::new();
     for c in changes {
         match c {
-            Change::VersionModified {
-                model, version, ..
-            } => {
+            Change::VersionModified { model, version, .. } => {
                 let get = |r: &'_ Registry| {
                     r.models
                         .iter()
@@ -428,7 +426,8 @@ pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec
                     );
                 }
                 // Once set, a retirement time is history: never rewritten.
-                let rewritten = |b: Option<&str>, h: Option<&str>| b.is_some() && h.is_some() && b != h;
+                let rewritten =
+                    |b: Option<&str>, h: Option<&str>| b.is_some() && h.is_some() && b != h;
                 if rewritten(
                     bv.spec.archived_at.as_ref().map(|t| t.value.raw.as_str()),
                     hv.spec.archived_at.as_ref().map(|t| t.value.raw.as_str()),
@@ -498,7 +497,9 @@ pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec
                 d.push(
                     Diagnostic::error(
                         Code::ImmutableVersion,
-                        format!("{file} is a merged governance approval; this pull request edits it"),
+                        format!(
+                            "{file} is a merged governance approval; this pull request edits it"
+                        ),
                     )
                     .in_file(file)
                     .hint("merged approvals are history: restore the file"),
@@ -522,8 +523,8 @@ pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec
                     .and_then(|(_, m)| {
                         let a = m.approvals.iter().find(|a| &a.file == file)?;
                         let s = &a.approval.statement;
-                        let holds = m.aliases.get(&s.alias.value).map(|v| v.value)
-                            == Some(s.version.value);
+                        let holds =
+                            m.aliases.get(&s.alias.value).map(|v| v.value) == Some(s.version.value);
                         let retired = m
                             .versions
                             .get(&s.version.value)
@@ -542,14 +543,34 @@ pub fn restorations(base: &Registry, head: &Registry, changes: &[Change]) -> Vec
                     );
                 }
             }
-            Change::MonitoringTampered { file, .. } => d.push(
-                Diagnostic::error(
-                    Code::MonitoringResult,
-                    format!("{file} is a merged monitoring result; this pull request edits or removes it"),
-                )
-                .in_file(file)
-                .hint("monitoring results are evidence the drift gate reads: restore the file; the drift job writes new results under new names"),
-            ),
+            Change::MonitoringTampered { model, file } => {
+                // Evidence is what authenticates against the base's keys; a merged file that
+                // does not (written before results were signed) is no evidence and may go.
+                let authentic = base
+                    .models
+                    .iter()
+                    .find(|(n, _)| n.as_str() == model)
+                    .is_some_and(|(_, m)| {
+                        let judge = crate::monitor::evidence::Judge {
+                            policy: base.policy.as_ref(),
+                            signers: base.signers.as_ref(),
+                            now: None,
+                            signatures: true,
+                        };
+                        let result = file.strip_suffix(".sig").unwrap_or(file);
+                        crate::monitor::evidence::judge_one(base, m, result, &judge).is_ok()
+                    });
+                if authentic {
+                    d.push(
+                        Diagnostic::error(
+                            Code::MonitoringResult,
+                            format!("{file} is a merged monitoring result; this pull request edits or removes it"),
+                        )
+                        .in_file(file)
+                        .hint("monitoring results are evidence the drift gate reads: restore the file; the drift job writes new results under new names"),
+                    );
+                }
+            }
             _ => {}
         }
     }

@@ -311,9 +311,14 @@ pub fn check(
     // Monitoring results added by the pull request must be the drift job's: authenticated by
     // the base's monitoring role and keys, judged now.
     for c in &changes {
-        let Change::MonitoringAdded { model, file } = c else {
+        let (Change::MonitoringAdded { model, file } | Change::MonitoringTampered { model, file }) =
+            c
+        else {
             continue;
         };
+        if !head_reg.source.is_file(file) {
+            continue; // removed (judged in changes::restorations)
+        }
         let Some(m) = head_reg.models.values().find(|m| m.name.as_str() == model) else {
             continue;
         };

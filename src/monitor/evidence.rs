@@ -61,7 +61,7 @@ fn scalar_text(n: &crate::yaml::Node) -> Option<&str> {
 fn problem(file: &str, message: String) -> Diagnostic {
     Diagnostic::error(Code::MonitoringResult, message)
         .in_file(file)
-        .hint("monitoring results are written and signed by the drift job (`modelgate drift --model M --sign-key KEY`); a result that cannot be trusted blocks promotions of the model")
+        .hint("monitoring results are written and signed by the drift job (`modelgate drift --model M --sign-key KEY`); a result that cannot be trusted blocks promotions of the model. Results written before they were signed: `git rm` them in a pull request (they are no evidence), and let the signed job write new ones")
 }
 
 /// Reads and judges one result file; `Err` says why it does not count.
