@@ -83,6 +83,36 @@ fn promote_and_approve(dir: &Path, version: &str) {
 }
 
 /// A governance approval of `file` as it is now, against `base` (the pull request's base).
+/// Signs an approval file again with `ssh-keygen -Y sign` over `modelgate approval message`,
+/// as a reviewer with an agent or a hardware key does.
+fn resign_with_ssh_keygen(dir: &Path, file: &str, key: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let statement = text[..text.find("signature:").unwrap()].to_string();
+    std::fs::write(&path, &statement).unwrap();
+    let (code, msg, err) = run(&["approval", "message", file], dir);
+    assert_eq!(code, 0, "{err}");
+    let msg_file = dir.join("msg");
+    std::fs::write(&msg_file, msg).unwrap();
+    let _ = std::fs::remove_file(dir.join("msg.sig"));
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-Y", "sign", "-n", "modelgate-approval", "-f"])
+        .arg(dir.join(key))
+        .arg(&msg_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sig = std::fs::read_to_string(dir.join("msg.sig")).unwrap();
+    let indented: String = sig.lines().map(|l| format!("  {l}\n")).collect();
+    std::fs::write(&path, format!("{statement}signature: |\n{indented}")).unwrap();
+    std::fs::remove_file(msg_file).unwrap();
+    std::fs::remove_file(dir.join("msg.sig")).unwrap();
+}
+
 fn approve_governance(dir: &Path, base: &str, file: &str, role: &str, who: &str) {
     let key = format!("examples/keys/{who}");
     mg(
@@ -428,6 +458,12 @@ fn expired_key_with_backdated_approval_is_refused() {
     let base = merge(p, "base: carol's key expires at the start of 2025");
     promote_v4(p);
     approve_all(p); // approved_at 2024-06-03: inside carol's window
+    // Carol signs with ssh-keygen, as with an agent-held key.
+    resign_with_ssh_keygen(
+        p,
+        &format!("{HD}/approvals/v4-champion-compliance-carol@example.com.yaml"),
+        "examples/keys/carol",
+    );
     merge(p, "PR: approvals dated 2024");
     let (code, v) = check(p, &base);
     assert_eq!(code, 1, "{}", messages(&v));
@@ -928,6 +964,12 @@ fn governance_pr_then_promotion_that_uses_it() {
             "--at",
             "2024-06-03T10:00:00Z",
         ],
+    );
+    // Dave signs with ssh-keygen.
+    resign_with_ssh_keygen(
+        p,
+        &format!("{HD}/approvals/v4-champion-compliance-dave@example.com.yaml"),
+        "dave",
     );
     std::fs::remove_file(p.join("dave")).unwrap();
     std::fs::remove_file(p.join("dave.pub")).unwrap();
