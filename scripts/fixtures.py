@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values of the statistics contract (DESIGN.md section 3), from the peer libraries.
+"""Reference values of the drift and fairness statistics, from the peer libraries.
 
 Run from the repository root, in the pinned environment with the peers installed:
 
@@ -14,7 +14,7 @@ Writes (same bytes on every run: fixed seeds, sorted keys of categories and grou
     tests/data/monitor/expected.json                        the expected values
 
 The `example` cases read the bundled example Parquet files in place. Every value is computed
-with scipy / numpy / scikit-learn / Fairlearn exactly as DESIGN.md §3 defines it, and every drift
+with scipy / numpy / scikit-learn / Fairlearn exactly as src/monitor/stats.rs documents it, and every drift
 column also carries the decision of Evidently 0.7 on its default settings (`evidently`).
 
 CSV conventions: an empty cell is a null; numbers are written with Python's shortest round-trip

@@ -18,7 +18,7 @@ Writes (same bytes on every run; demo keys are created once and then reused):
     registry/audit.jsonl
 
 It does not write registry/policy.yaml, registry/allowed_signers or model-cards/.
-The formats are the contract of DESIGN.md section 1.
+The formats are those of src/registry/schema.rs, which validate enforces.
 """
 
 from __future__ import annotations

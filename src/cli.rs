@@ -45,7 +45,7 @@ pub enum ColorChoice {
     Never,
 }
 
-/// The subcommands (DESIGN.md §2).
+/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scaffold a registry repository: policy, signers, audit log, model-card template, workflow.

@@ -1,7 +1,7 @@
 //! modelgate: a GitOps model registry and governance tool.
 //!
 //! The registry (models, versions, aliases, signed approvals, an audit log) is YAML in a git
-//! repository. Data flows one way (DESIGN.md §4): files in git are loaded into a typed
+//! repository. Data flows one way: files in git are loaded into a typed
 //! [`registry::Registry`] (from a folder or a git revision), checks turn it into
 //! [`diag::Diagnostic`]s, and renderers turn those into text, JSON, Markdown or GitHub
 //! annotations. Commands (`cmd/`) are thin: they parse, call the library, render, and return an

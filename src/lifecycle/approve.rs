@@ -10,7 +10,7 @@ use crate::registry::{Registry, VersionEntry};
 use crate::scaffold::yaml_str;
 use crate::signing::approval::{NAMESPACE, message};
 use anyhow::{Context, Result, bail};
-use ssh_key::{HashAlg, LineEnding, PrivateKey};
+use ssh_key::PrivateKey;
 
 /// What an approval writes.
 pub struct Plan {
@@ -89,6 +89,18 @@ pub fn plan(
     if !m.versions.contains_key(&version) {
         bail!("{name} has no version {version}");
     }
+    let principal = principal_for(reg, role, key, principal)?;
+    plan_unchecked(reg, name, version, alias, role, key, &principal, at)
+}
+
+/// The principal a key signs as: the one given, or the one allowed_signers lists for the key;
+/// checked to be listed for the key and to hold `role`, so that the approval would count.
+fn principal_for(
+    reg: &Registry,
+    role: &str,
+    key: &PrivateKey,
+    principal: Option<&str>,
+) -> Result<String> {
     let policy = reg
         .policy
         .as_ref()
@@ -100,19 +112,6 @@ pub fn plan(
             known.join(", ")
         );
     };
-    let principal = principal_for(reg, holders, role, key, principal)?;
-    plan_unchecked(reg, name, version, alias, role, key, &principal, at)
-}
-
-/// The principal a key signs as: the one given, or the one allowed_signers lists for the key;
-/// checked to be listed for the key and to hold `role`, so that the approval would count.
-fn principal_for(
-    reg: &Registry,
-    holders: &[crate::yaml::Spanned<String>],
-    role: &str,
-    key: &PrivateKey,
-    principal: Option<&str>,
-) -> Result<String> {
     let signers = reg
         .signers
         .as_ref()
@@ -190,18 +189,7 @@ pub fn plan_governance(
             "{file} is not a governed file: registry/policy.yaml, registry/allowed_signers, a model's registry/models/<model>/model.yaml, or data a model's `monitoring:` names"
         );
     }
-    let policy = reg
-        .policy
-        .as_ref()
-        .context("registry/policy.yaml does not parse; run `modelgate validate`")?;
-    let Some(holders) = policy.roles.get(role) else {
-        let known: Vec<&str> = policy.roles.keys().map(String::as_str).collect();
-        bail!(
-            "there is no role `{role}` in registry/policy.yaml (roles: {})",
-            known.join(", ")
-        );
-    };
-    let principal = principal_for(reg, holders, role, key, principal)?;
+    let principal = principal_for(reg, role, key, principal)?;
     let sha = reg
         .source
         .sha256(&file)
@@ -224,11 +212,8 @@ pub fn plan_governance(
     }
     let only: Only = crate::yaml::from_node(&node).map_err(|e| anyhow::anyhow!(e.message))?;
     let msg = crate::signing::approval::governance_message(&only.statement);
-    let sig = key
-        .sign(NAMESPACE, HashAlg::Sha512, msg.as_bytes())
-        .context("signing the approval")?
-        .to_pem(LineEnding::LF)
-        .context("encoding the signature")?;
+    let sig =
+        crate::signing::sign(key, NAMESPACE, msg.as_bytes()).context("signing the approval")?;
     let mut text = statement;
     text.push_str("signature: |\n");
     for line in sig.lines() {
@@ -285,11 +270,8 @@ pub fn plan_unchecked(
     }
     let only: Only = crate::yaml::from_node(&node).map_err(|e| anyhow::anyhow!(e.message))?;
     let msg = message(&only.statement);
-    let sig = key
-        .sign(NAMESPACE, HashAlg::Sha512, msg.as_bytes())
-        .context("signing the approval")?
-        .to_pem(LineEnding::LF)
-        .context("encoding the signature")?;
+    let sig =
+        crate::signing::sign(key, NAMESPACE, msg.as_bytes()).context("signing the approval")?;
     let text = approval_yaml(
         name.as_str(),
         v,

@@ -1,4 +1,4 @@
-//! Fairness across protected attributes (DESIGN.md §3), as Fairlearn's `MetricFrame` and its
+//! Fairness across protected attributes, as Fairlearn's `MetricFrame` and its
 //! difference/ratio helpers compute them.
 //!
 //! Per attribute and group: count, selection rate, true- and false-positive rate, precision

@@ -1,4 +1,4 @@
-//! Data drift per column, reference vs current (DESIGN.md §3).
+//! Data drift per column, reference vs current.
 //!
 //! Every column gets all the statistics that apply to its kind; one of them decides. The
 //! automatic choice follows Evidently's documented defaults: with at most 1,000 reference rows,

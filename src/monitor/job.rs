@@ -394,15 +394,8 @@ pub fn files(
     for r in &results {
         let text = yaml(r, at);
         if let Some(key) = key {
-            let sig = key
-                .sign(
-                    super::evidence::NAMESPACE,
-                    ssh_key::HashAlg::Sha512,
-                    text.as_bytes(),
-                )
-                .context("signing the monitoring result")?
-                .to_pem(ssh_key::LineEnding::LF)
-                .context("encoding the signature")?;
+            let sig = crate::signing::sign(key, super::evidence::NAMESPACE, text.as_bytes())
+                .context("signing the monitoring result")?;
             out.push((super::evidence::signature_path(&r.file), sig.into_bytes()));
         }
         out.push((r.file.clone(), text.into_bytes()));

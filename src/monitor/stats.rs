@@ -1,4 +1,4 @@
-//! The statistics of DESIGN.md §3, as pure functions on slices. Each is checked against the
+//! The drift and fairness statistics, as pure functions on slices. Each is checked against the
 //! reference library it names (scipy, numpy) by fixture values made by `scripts/fixtures.py`.
 //!
 //! Inputs are finite numbers (callers drop and count nulls, NaN and ±inf first) or category

@@ -1,4 +1,4 @@
-//! The file formats of a registry repository (DESIGN.md §1), as serde types.
+//! The file formats of a registry repository, as serde types.
 //!
 //! Every struct denies unknown keys, so a typo is an error with a did-you-mean hint rather than
 //! a silently ignored setting. Values that later checks point at keep their span

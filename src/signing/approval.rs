@@ -57,13 +57,31 @@ pub fn verify_governance<'a>(
     signers: &'a AllowedSigners,
     now: Option<DateTime<Utc>>,
 ) -> Result<&'a Signer, Rejection> {
-    verify_message(
+    verify_signed_statement(
         governance_message(statement).as_bytes(),
+        signature_pem,
+        (&statement.principal.value, &statement.approved_at.value),
+        signers,
+        now,
+    )
+}
+
+/// An approval statement's signature: namespace `modelgate-approval`, by its principal, at
+/// its `approved_at`.
+fn verify_signed_statement<'a>(
+    message: &[u8],
+    signature_pem: &str,
+    (principal, approved_at): (&str, &crate::registry::types::Timestamp),
+    signers: &'a AllowedSigners,
+    now: Option<DateTime<Utc>>,
+) -> Result<&'a Signer, Rejection> {
+    verify_message(
+        message,
         signature_pem,
         &Expect {
             namespace: NAMESPACE,
-            principal: &statement.principal.value,
-            signed_at: &statement.approved_at.value,
+            principal,
+            signed_at: approved_at,
             now,
         },
         signers,
@@ -272,15 +290,11 @@ pub fn verify<'a>(
     signers: &'a AllowedSigners,
     now: Option<DateTime<Utc>>,
 ) -> Result<&'a Signer, Rejection> {
-    verify_message(
+    verify_signed_statement(
         message(statement).as_bytes(),
         signature_pem,
-        &Expect {
-            namespace: NAMESPACE,
-            principal: &statement.principal.value,
-            signed_at: &statement.approved_at.value,
-            now,
-        },
+        (&statement.principal.value, &statement.approved_at.value),
         signers,
+        now,
     )
 }

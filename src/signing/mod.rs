@@ -4,3 +4,14 @@
 pub mod allowed_signers;
 pub mod approval;
 pub mod commit;
+
+/// Signs `message` as an armored OpenSSH SSHSIG in `namespace` (SHA-512), as `ssh-keygen -Y
+/// sign -n namespace` does: the one signing path of approvals and monitoring results.
+pub fn sign(
+    key: &ssh_key::PrivateKey,
+    namespace: &str,
+    message: &[u8],
+) -> Result<String, ssh_key::Error> {
+    key.sign(namespace, ssh_key::HashAlg::Sha512, message)?
+        .to_pem(ssh_key::LineEnding::LF)
+}
