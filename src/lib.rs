@@ -25,4 +25,5 @@ pub mod signing;
 pub mod site;
 pub mod synth;
 pub mod validate;
+pub mod wildcard;
 pub mod yaml;

@@ -382,34 +382,11 @@ pub fn parse(s: &str) -> Result<Option<Expr>, FilterError> {
     Ok(Some(e))
 }
 
-/// SQL LIKE: `%` any run, `_` one character. Iterative with one remembered `%` (see
-/// `allowed_signers::glob`): O(|p|·|s|) at worst, never exponential, no recursion.
+/// SQL LIKE: `%` any run, `_` one character ([`crate::wildcard::matches`]: never exponential).
 fn like(pattern: &str, s: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let s: Vec<char> = s.chars().collect();
-    let (mut pi, mut si) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        match p.get(pi) {
-            Some('%') => {
-                pi += 1;
-                star = Some((pi, si));
-            }
-            Some(&c) if c == '_' || c == s[si] => {
-                pi += 1;
-                si += 1;
-            }
-            _ => match star {
-                Some((after, taken)) => {
-                    pi = after;
-                    si = taken + 1;
-                    star = Some((after, taken + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == '%')
+    crate::wildcard::matches(&p, &s, '%', '_')
 }
 
 /// One version as search sees it.

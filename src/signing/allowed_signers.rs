@@ -127,36 +127,9 @@ fn match_pattern_list(s: &str, patterns: &[String]) -> bool {
 }
 
 /// OpenSSH's `match_pattern`: `*` matches any run of bytes (also none), `?` exactly one byte,
-/// anything else itself. Iterative, remembering only the last `*`: when a later literal fails,
-/// that star takes one more byte and matching resumes after it. Earlier stars never need to be
-/// revisited (whatever they could take, the last one can take instead), so this is O(|p|·|s|)
-/// at worst with no recursion: a hostile pattern such as `*a*a*a*a*b` cannot make it
-/// exponential, nor a long principal overflow the stack.
+/// anything else itself ([`crate::wildcard::matches`]: never exponential).
 fn glob(p: &[u8], s: &[u8]) -> bool {
-    let (mut pi, mut si) = (0, 0);
-    // (pattern index just after the last `*`, the byte of `s` that star would take next).
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                pi += 1;
-                star = Some((pi, si));
-            }
-            Some(&c) if c == b'?' || c == s[si] => {
-                pi += 1;
-                si += 1;
-            }
-            _ => match star {
-                Some((after, taken)) => {
-                    pi = after;
-                    si = taken + 1;
-                    star = Some((after, taken + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
+    crate::wildcard::matches(p, s, b'*', b'?')
 }
 
 /// Splits on spaces outside double quotes, keeping the quotes in the token.
