@@ -106,3 +106,74 @@ pub fn run_measured(args: &[&str], cwd: &Path) -> (i32, String, String, f64) {
         kib / 1024.0,
     )
 }
+
+/// A static file server on 127.0.0.1 for downloads (release archives, wheels): `GET path` answers
+/// the file's bytes, anything else 404; one request per connection. Stops on drop.
+pub struct FileServer {
+    addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    hits: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl FileServer {
+    /// Serves `files` (URL path such as `/a/b.tar.gz`, bytes).
+    pub fn start(files: Vec<(String, Vec<u8>)>) -> FileServer {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (stop2, hits2) = (stop.clone(), hits.clone());
+        let files: std::collections::HashMap<String, Vec<u8>> = files.into_iter().collect();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                        break;
+                    }
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                hits2.lock().unwrap().push(path.clone());
+                let (status, body): (&str, &[u8]) = match files.get(&path) {
+                    Some(b) if line.starts_with("GET ") => ("200 OK", b),
+                    _ => ("404 Not Found", b"Not Found"),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(body);
+            }
+        });
+        FileServer { addr, stop, hits }
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The paths requested so far.
+    pub fn hits(&self) -> Vec<String> {
+        self.hits.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(self.addr);
+    }
+}
