@@ -45,6 +45,17 @@ pub enum ColorChoice {
     Never,
 }
 
+/// The output format of commands that report what they did: text for people, or one JSON
+/// document (with `--format json`, an error is a JSON document on stdout too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Lines of text.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -96,9 +107,45 @@ pub enum Command {
     Dev(DevArgs),
 }
 
+impl Command {
+    /// Whether the output asked for is JSON: then an error is printed as a JSON document on
+    /// stdout as well (`{"error": {...}}`), so a program reading stdout always gets JSON.
+    pub fn json_output(&self) -> bool {
+        let is = |f: Format| f == Format::Json;
+        let out = |f: OutputFormat| f == OutputFormat::Json;
+        match self {
+            Command::Init(a) => out(a.format),
+            Command::New(a) => out(a.format),
+            Command::Validate(a) => is(a.format),
+            Command::Demo(_) => false,
+            Command::Register(a) => out(a.format),
+            Command::Promote(a) => out(a.format),
+            Command::Approve(a) => out(a.format),
+            Command::Approval(a) => out(a.format),
+            Command::Check(a) => is(a.format),
+            Command::Drift(a) => is(a.format),
+            Command::Bias(a) => is(a.format),
+            Command::Evaluate(a) => is(a.format),
+            Command::Profile(a) => out(a.format),
+            Command::Batch(a) => is(a.format),
+            Command::Retire(a) => is(a.format),
+            Command::Search(a) => is(a.format),
+            Command::Lineage(a) => is(a.format),
+            Command::Reproduce(a) => is(a.format),
+            Command::Import(a) => out(a.format),
+            Command::Plan(a) => a.format == PlanFormat::Json,
+            Command::Site(a) => out(a.format),
+            Command::Dev(a) => out(a.format),
+        }
+    }
+}
+
 /// `modelgate init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// Where to create the registry (created if missing).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
@@ -107,6 +154,9 @@ pub struct InitArgs {
 /// `modelgate new`.
 #[derive(Debug, Args)]
 pub struct NewArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// The model name: a lowercase letter, then lowercase letters, digits or underscores.
     pub model: String,
     /// Who is responsible for the model.
@@ -187,6 +237,9 @@ pub struct CheckArgs {
 /// `modelgate promote`.
 #[derive(Debug, Args)]
 pub struct PromoteArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// The model.
     pub model: String,
     /// The version to promote (`4` or `v4`).
@@ -206,6 +259,9 @@ pub struct PromoteArgs {
 /// `modelgate approve`.
 #[derive(Debug, Args)]
 pub struct ApproveArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// The model.
     #[arg(required_unless_present = "governance")]
     pub model: Option<String>,
@@ -347,6 +403,9 @@ pub struct DriftArgs {
 /// `modelgate profile`.
 #[derive(Debug, Args)]
 pub struct ProfileArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// Reference data (file or glob).
     #[arg(long, value_name = "PATH")]
     pub reference: String,
@@ -522,6 +581,9 @@ pub struct SearchArgs {
 /// `modelgate approval`.
 #[derive(Debug, Args)]
 pub struct ApprovalArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub format: OutputFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: ApprovalCommand,
@@ -541,6 +603,9 @@ pub enum ApprovalCommand {
 /// `modelgate dev`.
 #[derive(Debug, Args)]
 pub struct DevArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub format: OutputFormat,
     /// The developer tool.
     #[command(subcommand)]
     pub command: DevCommand,
@@ -579,6 +644,9 @@ mod tests {
 /// `modelgate register`.
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// The model.
     pub model: String,
     /// The ONNX artifact (a local file; recorded relative to the repository).
@@ -689,6 +757,9 @@ pub struct RetireArgs {
 /// `modelgate import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub format: OutputFormat,
     /// Where from.
     #[command(subcommand)]
     pub source: ImportSource,
@@ -725,6 +796,9 @@ pub enum ImportSource {
 /// `modelgate site`.
 #[derive(Debug, Args)]
 pub struct SiteArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, global = true)]
+    pub format: OutputFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: SiteCommand,

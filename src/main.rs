@@ -29,6 +29,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: modelgate::cli::Cli) -> ExitCode {
+    let json = cli.command.json_output();
     match modelgate::cmd::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -38,6 +39,9 @@ fn run(cli: modelgate::cli::Cli) -> ExitCode {
                     .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
+            }
+            if json {
+                println!("{}", modelgate::cmd::error_json(&err));
             }
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {

@@ -198,3 +198,182 @@ fn search_with_the_mlflow_grammar_and_or() {
         );
     }
 }
+
+/// Runs the binary with `--format json`; returns (exit code, the parsed stdout, stderr).
+fn run_json(args: &[&str], cwd: &std::path::Path) -> (i32, serde_json::Value, String) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let (code, out, err) = run(&all, cwd);
+    let v = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {out}\n{err}"));
+    (code, v, err)
+}
+
+/// Every command takes `--format` (clap's "use `-- --format`" tip misled users), except those
+/// whose output is itself a file format.
+#[test]
+fn every_command_takes_format() {
+    use clap::CommandFactory;
+    // a shell completion script and a man page are formats of their own; the demo is a tour
+    const NO_FORMAT: &[&str] = &["completions", "man", "demo", "help"];
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        let subs: Vec<_> = cmd.get_subcommands().collect();
+        if subs.is_empty() {
+            if !cmd.get_arguments().any(|a| a.get_id() == "format") {
+                missing.push(path.to_string());
+            }
+            return;
+        }
+        for s in subs {
+            if !NO_FORMAT.contains(&s.get_name()) {
+                walk(s, &format!("{path} {}", s.get_name()), missing);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    let mut cli = modelgate::cli::Cli::command();
+    cli.build(); // propagates the global `--format` of `site`, `import`, … to their subcommands
+    walk(&cli, "modelgate", &mut missing);
+    assert!(missing.is_empty(), "without --format: {missing:?}");
+}
+
+/// The writing commands say in JSON what they wrote, and an error asked for as JSON is a JSON
+/// document on stdout (exit 2), not only text on stderr.
+#[test]
+fn writing_commands_and_errors_speak_json() {
+    let empty = tempfile::tempdir().unwrap();
+    let (code, v, _) = run_json(&["validate"], empty.path());
+    assert_eq!(code, 2);
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("no registry found"), "{v}");
+
+    let (code, v, err) = run_json(&["init"], empty.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["command"], "init");
+    let wrote: Vec<&str> = v["wrote"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(wrote.contains(&"registry/policy.yaml"), "{v}");
+    assert!(
+        v["next"].as_str().unwrap().contains("allowed_signers"),
+        "{v}"
+    );
+    let (code, v, err) = run_json(&["new", "churn"], empty.path());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["model"], "churn");
+    assert!(
+        v["wrote"]
+            .to_string()
+            .contains("registry/models/churn/model.yaml"),
+        "{v}"
+    );
+    let (code, v, _) = run_json(&["new", "churn"], empty.path());
+    assert_eq!(code, 2);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists"),
+        "{v}"
+    );
+
+    let dir = crate::util::example_dir();
+    let root = dir.path();
+    modelgate::synth::commit_all(root, "base").unwrap();
+    let (code, v, err) = run_json(
+        &[
+            "register",
+            "diabetes",
+            "--artifact",
+            "examples/diabetes/v2/model.onnx",
+            "--allow-dirty",
+            "--actor",
+            "alice@example.com",
+        ],
+        root,
+    );
+    assert_eq!(code, 0, "{v}{err}");
+    assert_eq!(
+        (v["command"].clone(), v["version"].clone()),
+        ("register".into(), 3.into())
+    );
+    assert!(
+        v["wrote"]
+            .to_string()
+            .contains("registry/models/diabetes/versions/v3.yaml"),
+        "{v}"
+    );
+    let (code, v, err) = run_json(
+        &[
+            "promote",
+            "diabetes",
+            "3",
+            "--to",
+            "challenger",
+            "--actor",
+            "alice@example.com",
+        ],
+        root,
+    );
+    assert_eq!(code, 0, "{v}{err}");
+    assert_eq!(v["alias"], "challenger");
+    assert!(v["wrote"].to_string().contains("aliases.yaml"), "{v}");
+    let (code, v, err) = run_json(
+        &[
+            "approve",
+            "diabetes",
+            "3",
+            "--alias",
+            "challenger",
+            "--role",
+            "data_scientist",
+            "--key",
+            "examples/keys/alice",
+        ],
+        root,
+    );
+    assert_eq!(code, 0, "{v}{err}");
+    assert_eq!(v["principal"], "alice@example.com");
+    let approval = v["wrote"][0].as_str().unwrap().to_string();
+    assert!(
+        approval.starts_with("registry/models/diabetes/approvals/"),
+        "{v}"
+    );
+    let (code, v, err) = run_json(&["approval", "message", &approval], root);
+    assert_eq!(code, 0, "{v}{err}");
+    assert!(v["message"].as_str().unwrap().contains("diabetes"), "{v}");
+
+    let prof = root.join("p.json");
+    let (code, v, err) = run_json(
+        &[
+            "profile",
+            "--reference",
+            "examples/heart_disease/reference.parquet",
+            "--current",
+            "examples/heart_disease/inference/*.parquet",
+            "--columns",
+            "age,sex",
+            "--out",
+            prof.to_str().unwrap(),
+        ],
+        root,
+    );
+    assert_eq!(code, 0, "{v}{err}");
+    assert_eq!(v["columns"], 2);
+    assert!(prof.is_file());
+
+    let site = root.join("site-out");
+    let (code, v, err) = run_json(&["site", "build", "--out", site.to_str().unwrap()], root);
+    assert_eq!(code, 0, "{v}{err}");
+    assert!(v["pages"].as_u64().unwrap() > 3, "{v}");
+
+    let (code, v, _) = run_json(&["promote", "nope", "1", "--to", "champion"], root);
+    assert_eq!(code, 2);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("nope"),
+        "{v}"
+    );
+}

@@ -1,7 +1,7 @@
 //! `modelgate approval message FILE`: the bytes an approval signs.
 
 use super::{Ctx, EXIT_ERROR, EXIT_OK};
-use crate::cli::{ApprovalArgs, ApprovalCommand};
+use crate::cli::{ApprovalArgs, ApprovalCommand, OutputFormat};
 use crate::diag::{Code, Diagnostic, Report, render};
 use crate::registry::schema::Statement;
 use crate::yaml::Spanned;
@@ -42,13 +42,23 @@ pub fn run(ctx: &Ctx, args: &ApprovalArgs) -> Result<u8> {
         });
     match parsed {
         Ok(u) => {
+            let message = crate::signing::approval::message(&u.statement);
             let mut out = std::io::stdout().lock();
-            out.write_all(crate::signing::approval::message(&u.statement).as_bytes())?;
+            if args.format == OutputFormat::Json {
+                let doc = serde_json::json!({"file": name, "message": message});
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            } else {
+                out.write_all(message.as_bytes())?;
+            }
             out.flush()?;
             Ok(EXIT_OK)
         }
         Err(d) => {
             let report = Report::new(vec![d]);
+            if args.format == OutputFormat::Json {
+                print!("{}", render::json(&report));
+                return Ok(EXIT_ERROR);
+            }
             let t = text.clone();
             eprint!(
                 "{}",

@@ -1,6 +1,6 @@
 //! `modelgate approve <model> <version> --alias A --role R --key PATH`.
 
-use super::{Ctx, EXIT_OK};
+use super::{Ctx, EXIT_OK, Outcome};
 use crate::cli::ApproveArgs;
 use crate::lifecycle::{self, approve};
 use crate::registry::source::FsSource;
@@ -41,11 +41,16 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<u8> {
             &at,
         )?;
         crate::registry::write::write_changes(&root, &plan.files)?;
-        println!(
+        let mut o = Outcome::new("approve")
+            .detail("principal", &plan.principal)
+            .detail("role", &args.role)
+            .detail("governance", file);
+        o.summary.push(format!(
             "{} approves the new content of {file} in the role {}",
             plan.principal, args.role
-        );
-        println!("  wrote {}", plan.file);
+        ));
+        o.wrote = plan.files.iter().map(|(f, _)| f.clone()).collect();
+        o.print(args.format)?;
         return Ok(EXIT_OK);
     }
     let (Some(model), Some(model_version), Some(alias)) =
@@ -67,14 +72,19 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<u8> {
         &at,
     )?;
     crate::registry::write::write_changes(&root, &plan.files)?;
-    println!(
-        "{} approves {name} v{version} as {alias} in the role {}",
-        plan.principal, args.role
-    );
-    println!("  wrote {}", plan.file);
-    println!(
-        "  appended an `approve` entry to {}",
+    let mut o = Outcome::new("approve")
+        .detail("principal", &plan.principal)
+        .detail("role", &args.role)
+        .detail("model", name.as_str())
+        .detail("version", version)
+        .detail("alias", alias.to_string());
+    o.summary.push(format!(
+        "{} approves {name} v{version} as {alias} in the role {} (an `approve` entry in {})",
+        plan.principal,
+        args.role,
         crate::audit::AUDIT_PATH
-    );
+    ));
+    o.wrote = plan.files.iter().map(|(f, _)| f.clone()).collect();
+    o.print(args.format)?;
     Ok(EXIT_OK)
 }

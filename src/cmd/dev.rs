@@ -1,6 +1,6 @@
 //! `modelgate dev …`: hidden developer tools.
 
-use super::EXIT_OK;
+use super::{EXIT_OK, Outcome};
 use crate::cli::{DevArgs, DevCommand};
 use anyhow::Result;
 
@@ -14,14 +14,19 @@ pub fn run(args: &DevArgs) -> Result<u8> {
             git,
         } => {
             crate::synth::write(out, *models, *versions)?;
+            let mut o = Outcome::new("dev synth")
+                .detail("models", models)
+                .detail("versions", versions);
             if *git {
                 let id = crate::synth::commit_all(out, "synthetic registry")?;
-                println!("committed {id}");
+                o.summary.push(format!("committed {id}"));
+                o = o.detail("commit", id.to_string());
             }
-            println!(
+            o.summary.push(format!(
                 "wrote {models} models × {versions} versions to {}",
                 out.display()
-            );
+            ));
+            o.print(args.format)?;
         }
     }
     Ok(EXIT_OK)

@@ -1,7 +1,8 @@
 //! `modelgate import mlflow <store>`.
 
-use super::Ctx;
+use super::{Ctx, EXIT_OK, Outcome};
 use crate::cli::{ImportArgs, ImportSource};
+use crate::lifecycle::{self, import};
 use anyhow::Result;
 
 /// Runs the command.
@@ -14,14 +15,52 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<u8> {
             copy_artifacts,
             artifacts_root,
             actor,
-        } => crate::lifecycle::import::run_mlflow(
-            ctx,
-            store,
-            model,
-            *dry_run,
-            actor.as_deref(),
-            copy_artifacts.as_deref(),
-            artifacts_root,
-        ),
+        } => {
+            let root = ctx.registry_root()?;
+            let actor = lifecycle::actor(actor.as_deref(), &root)?;
+            let at = lifecycle::timestamp(None)?;
+            let s = import::open(store, artifacts_root)?;
+            let reg =
+                crate::registry::load(Box::new(crate::registry::source::FsSource::new(&root)?))?
+                    .registry;
+            let plan = import::plan(&reg, &s, model, &actor, &at, copy_artifacts.as_deref())?;
+            let mut o = Outcome::new("import mlflow")
+                .detail("models", plan.models)
+                .detail("versions", plan.versions)
+                .detail("dry_run", *dry_run);
+            o.summary = plan.summary.clone();
+            if *dry_run {
+                o.summary.push(format!(
+                    "dry run: would import {} models, {} versions ({} files); nothing was written",
+                    plan.models,
+                    plan.versions,
+                    plan.files.len()
+                ));
+                o = o.detail(
+                    "would_write",
+                    plan.files
+                        .iter()
+                        .map(|(f, _)| f.as_str())
+                        .collect::<Vec<_>>(),
+                );
+            } else {
+                // New files must not exist; changed ones (the audit log) are replaced
+                // atomically, together.
+                crate::registry::write::write_changes(&root, &plan.files)?;
+                o.summary.push(format!(
+                    "imported {} models, {} versions from {store}",
+                    plan.models, plan.versions
+                ));
+                o.next = Some(
+                    "review the features in each new model.yaml, commit, and open a pull request"
+                        .into(),
+                );
+                if args.format == crate::cli::OutputFormat::Json {
+                    o.wrote = plan.files.iter().map(|(f, _)| f.clone()).collect();
+                }
+            }
+            o.print(args.format)?;
+            Ok(EXIT_OK)
+        }
     }
 }

@@ -36,6 +36,71 @@ pub const EXIT_FAIL: u8 = 1;
 /// Exit code: bad input or an internal error.
 pub const EXIT_ERROR: u8 = 2;
 
+/// What a command that writes did: lines of text for people, or one JSON document
+/// (`--format json`) for programs: `{"command", "summary", "wrote", "next", ...details}`.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Outcome {
+    /// The command, `promote`.
+    pub command: &'static str,
+    /// What happened, in words, one line each.
+    pub summary: Vec<String>,
+    /// The files written (repository-relative in a registry), in the order written.
+    pub wrote: Vec<String>,
+    /// What to do next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Values a program wants without parsing the summary (the version registered, …).
+    #[serde(flatten)]
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Outcome {
+    /// An outcome of `command` with no lines yet.
+    pub fn new(command: &'static str) -> Outcome {
+        Outcome {
+            command,
+            ..Outcome::default()
+        }
+    }
+
+    /// Adds a value for the JSON document.
+    pub fn detail(mut self, key: &str, value: impl serde::Serialize) -> Outcome {
+        let v = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        self.details.insert(key.to_string(), v);
+        self
+    }
+
+    /// Prints the outcome: the summary, `  wrote <file>` per file and `next: …`, or JSON.
+    pub fn print(&self, format: crate::cli::OutputFormat) -> Result<()> {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        match format {
+            crate::cli::OutputFormat::Json => {
+                writeln!(out, "{}", serde_json::to_string_pretty(self)?)?;
+            }
+            crate::cli::OutputFormat::Text => {
+                for line in &self.summary {
+                    writeln!(out, "{line}")?;
+                }
+                for f in &self.wrote {
+                    writeln!(out, "  wrote {f}")?;
+                }
+                if let Some(n) = &self.next {
+                    writeln!(out, "next: {n}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An error as the JSON document `--format json` promises: `{"error": {"message", "causes"}}`.
+pub fn error_json(err: &anyhow::Error) -> String {
+    let causes: Vec<String> = err.chain().skip(1).map(|c| c.to_string()).collect();
+    let doc = serde_json::json!({"error": {"message": err.to_string(), "causes": causes}});
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
 /// Settings every command shares.
 pub struct Ctx {
     /// `--root`, if given.

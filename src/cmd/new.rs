@@ -1,6 +1,6 @@
 //! `modelgate new <model>`: scaffold a model from the template.
 
-use super::{Ctx, EXIT_OK};
+use super::{Ctx, EXIT_OK, Outcome};
 use crate::cli::NewArgs;
 use crate::registry::types::ModelName;
 use crate::scaffold;
@@ -22,12 +22,12 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<u8> {
         .unwrap_or_else(|| format!("What {name} predicts, in one line."));
     let files = scaffold::model_files(&name, &args.owner, &description, &template);
     scaffold::write_new_files(&root, &files)?;
-    println!("created model `{name}`:");
-    for (path, _) in &files {
-        println!("  {path}");
-    }
-    println!(
-        "next: describe its features in model.yaml, write its model card, and register a version"
+    let mut o = Outcome::new("new").detail("model", name.as_str());
+    o.summary.push(format!("created model `{name}`"));
+    o.wrote = files.iter().map(|(p, _)| p.clone()).collect();
+    o.next = Some(
+        "describe its features in model.yaml, write its model card, and register a version".into(),
     );
+    o.print(args.format)?;
     Ok(EXIT_OK)
 }

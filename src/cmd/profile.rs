@@ -1,6 +1,6 @@
 //! `modelgate profile --reference R --current PART --out P.json`.
 
-use super::EXIT_OK;
+use super::{EXIT_OK, Outcome};
 use crate::cli::ProfileArgs;
 use crate::monitor::profile;
 use anyhow::Result;
@@ -27,11 +27,20 @@ pub fn run(args: &ProfileArgs) -> Result<u8> {
     };
     let text = serde_json::to_string_pretty(&p)? + "\n";
     crate::registry::write::write_atomic(&args.out, text.as_bytes())?;
-    println!(
+    let mut o = Outcome::new("profile")
+        .detail("columns", p.columns.len())
+        .detail("rows", p.rows.current);
+    o.summary.push(format!(
         "profiled {} columns of {} current rows into {}",
         p.columns.len(),
         p.rows.current,
         args.out.display()
-    );
+    ));
+    o.wrote.push(args.out.display().to_string());
+    match args.format {
+        // the written file is already listed in the summary
+        crate::cli::OutputFormat::Text => println!("{}", o.summary[0]),
+        f => o.print(f)?,
+    }
     Ok(EXIT_OK)
 }

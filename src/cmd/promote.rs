@@ -1,6 +1,6 @@
 //! `modelgate promote <model> <version> --to <alias>`.
 
-use super::{Ctx, EXIT_OK};
+use super::{Ctx, EXIT_OK, Outcome};
 use crate::cli::PromoteArgs;
 use crate::lifecycle::{self, promote};
 use crate::registry::source::FsSource;
@@ -18,12 +18,13 @@ pub fn run(ctx: &Ctx, args: &PromoteArgs) -> Result<u8> {
     let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
     let plan = promote::plan(&reg, &name, version, alias, &actor, &at)?;
     crate::registry::write::write_changes(&root, &plan.files)?;
-    for line in &plan.summary {
-        println!("{line}");
-    }
-    for (f, _) in &plan.files {
-        println!("  wrote {f}");
-    }
-    println!("next: commit, open a pull request, and let `modelgate check` judge it");
+    let mut o = Outcome::new("promote")
+        .detail("model", name.as_str())
+        .detail("version", version)
+        .detail("alias", alias.to_string());
+    o.summary = plan.summary.clone();
+    o.wrote = plan.files.iter().map(|(f, _)| f.clone()).collect();
+    o.next = Some("commit, open a pull request, and let `modelgate check` judge it".into());
+    o.print(args.format)?;
     Ok(EXIT_OK)
 }

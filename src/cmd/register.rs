@@ -1,6 +1,6 @@
 //! `modelgate register <model> --artifact PATH …`.
 
-use super::{Ctx, EXIT_OK};
+use super::{Ctx, EXIT_OK, Outcome};
 use crate::cli::RegisterArgs;
 use crate::lifecycle::{self, register};
 use crate::registry::source::FsSource;
@@ -112,16 +112,18 @@ pub fn run(ctx: &Ctx, args: &RegisterArgs) -> Result<u8> {
     let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
     let plan = register::plan(&reg, &root, &req)?;
     crate::registry::write::write_changes(&root, &plan.files)?;
-    println!("registered {}@v{}", req.model, plan.version);
-    for line in &plan.summary {
-        println!("  {line}");
-    }
-    for (f, _) in &plan.files {
-        println!("  wrote {f}");
-    }
-    println!(
-        "next: commit, open a pull request; `modelgate reproduce {}@v{}` shows how to rebuild it",
+    let mut o = Outcome::new("register")
+        .detail("model", req.model.as_str())
+        .detail("version", plan.version);
+    o.summary
+        .push(format!("registered {}@v{}", req.model, plan.version));
+    o.summary
+        .extend(plan.summary.iter().map(|l| format!("  {l}")));
+    o.wrote = plan.files.iter().map(|(f, _)| f.clone()).collect();
+    o.next = Some(format!(
+        "commit, open a pull request; `modelgate reproduce {}@v{}` shows how to rebuild it",
         req.model, plan.version
-    );
+    ));
+    o.print(args.format)?;
     Ok(EXIT_OK)
 }

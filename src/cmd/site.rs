@@ -1,6 +1,6 @@
 //! `modelgate site build`.
 
-use super::{Ctx, EXIT_OK};
+use super::{Ctx, EXIT_OK, Outcome};
 use crate::cli::{SiteArgs, SiteCommand};
 use anyhow::Result;
 
@@ -35,11 +35,24 @@ pub fn run(ctx: &Ctx, args: &SiteArgs) -> Result<u8> {
                 drift_issues,
             };
             let r = crate::site::build(&root, &opts)?;
-            println!(
+            let mut o = Outcome::new("site build")
+                .detail("pages", r.pages)
+                .detail("written", r.written)
+                .detail("unchanged", r.unchanged)
+                .detail("seconds", r.seconds)
+                .detail("index", r.index.display().to_string());
+            o.summary.push(format!(
                 "built {} pages ({} written, {} unchanged) in {:.2} s; links checked",
                 r.pages, r.written, r.unchanged, r.seconds
-            );
-            println!("open {}", r.index.display());
+            ));
+            o.next = Some(format!("open {}", r.index.display()));
+            match args.format {
+                crate::cli::OutputFormat::Text => {
+                    println!("{}", o.summary[0]);
+                    println!("open {}", r.index.display());
+                }
+                f => o.print(f)?,
+            }
             Ok(EXIT_OK)
         }
     }
