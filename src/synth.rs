@@ -167,13 +167,30 @@ pub fn write(out: &Path, models: u32, versions: u32) -> Result<()> {
             }
         }
         std::fs::write(dir.join("aliases.yaml"), aliases)?;
-        std::fs::write(
-            out.join("model-cards").join(format!("{m}.md")),
-            crate::scaffold::fill(crate::scaffold::MODEL_CARD, &[("model", &m)]),
-        )?;
+        std::fs::write(out.join("model-cards").join(format!("{m}.md")), card(&m))?;
     }
     std::fs::write(reg.join("audit.jsonl"), audit)?;
     Ok(())
+}
+
+/// A complete model card: every section of the built-in template, written.
+fn card(model: &str) -> String {
+    let mut s = format!(
+        "# {model}
+
+A synthetic model.
+"
+    );
+    for section in crate::gates::card::Template::builtin().sections {
+        s.push_str(&format!(
+            "
+## {section}
+The {} of {model}.
+",
+            section.to_lowercase()
+        ));
+    }
+    s
 }
 
 /// Makes `dir` a git repository with everything in it committed; returns the commit id.

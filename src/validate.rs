@@ -105,10 +105,16 @@ pub fn validate(reg: &Registry, opts: Options) -> Vec<Diagnostic> {
         .filter(|e| e.action == crate::audit::Action::Promote)
         .filter_map(|e| Some((e.model.as_deref()?, e.alias.as_deref()?, e.version?)))
         .collect();
+    let template = reg
+        .source
+        .read(crate::scaffold::CARD_TEMPLATE_PATH, 1 << 20)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let template = crate::gates::card::Template::from_registry(template.as_deref());
     let per_model: Vec<Vec<Diagnostic>> = reg
         .models
         .par_iter()
-        .map(|(_, m)| check_model(reg, m, opts, &promoted))
+        .map(|(_, m)| check_model(reg, m, opts, &promoted, &template))
         .collect();
     d.extend(per_model.into_iter().flatten());
     if opts.digests {
@@ -226,6 +232,7 @@ fn check_model(
     m: &Model,
     opts: Options,
     promoted: &std::collections::HashSet<(&str, &str, u32)>,
+    template: &crate::gates::card::Template,
 ) -> Vec<Diagnostic> {
     let mut d = Vec::new();
     let model_file = format!("{}/model.yaml", m.dir);
@@ -304,6 +311,18 @@ fn check_model(
             .in_file(format!("{}/{}.md", registry::CARDS_DIR, m.name))
             .hint("write its intended use, limitations and ethical considerations there"),
         );
+    }
+    if let Some(file) = &m.card {
+        // A card that cannot be read is reported by the loader; one that can is judged.
+        if let Some(text) = reg
+            .source
+            .read(file, 1 << 20)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+        {
+            let gaps = crate::gates::card::gaps(&text, template);
+            d.extend(crate::gates::card::diagnostics(file, &text, &gaps, false));
+        }
     }
     let judge = crate::monitor::evidence::Judge {
         policy: reg.policy.as_ref(),

@@ -1480,3 +1480,65 @@ fn legacy_unsigned_results_may_be_removed() {
     let (code, v) = check(p, &base);
     assert_eq!(code, 0, "{}", messages(&v));
 }
+
+/// A champion's model card must be complete. PR 1 (merged) replaces heart_disease's card with
+/// the unfilled template; PR 2 promotes v4 with every approval and also empties the base's
+/// template of sections: the card gate judges by the base's template and blocks (MG051), and
+/// validate warns about the card. A challenger promotion with the same card only warns.
+#[test]
+fn unfilled_model_card_blocks_a_champion_promotion() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    let card = modelgate::scaffold::fill(
+        modelgate::scaffold::MODEL_CARD,
+        &[("model", "heart_disease")],
+    );
+    std::fs::write(p.join("model-cards/heart_disease.md"), &card).unwrap();
+    let base = merge(p, "PR 1: the card goes back to the template");
+    let (code, out, _) = run(&["validate", "--format", "json"], p);
+    assert_eq!(code, 0, "a warning, not an error: {out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let warned = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "MG051" && d["severity"] == "warning")
+        .count();
+    assert_eq!(warned, 9, "{out}");
+
+    promote_v4(p);
+    approve_all(p);
+    std::fs::write(
+        p.join("model-cards/TEMPLATE.md"),
+        "# {{model}}\n\nAnything.\n",
+    )
+    .unwrap();
+    merge(
+        p,
+        "PR 2: promote v4 to champion; the template loses its sections",
+    );
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG051"), "{}", messages(&v));
+    let gate = &v["promotions"][0]["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["gate"] == "card")
+        .cloned()
+        .unwrap();
+    assert_eq!(gate["status"], "block", "{gate}");
+    assert!(
+        gate["detail"].as_str().unwrap().contains("9 of 9"),
+        "{gate}"
+    );
+
+    // the same card, written: the promotion passes
+    let written =
+        std::fs::read_to_string(crate::util::repo_root().join("model-cards/heart_disease.md"))
+            .unwrap();
+    std::fs::write(p.join("model-cards/heart_disease.md"), written).unwrap();
+    merge(p, "PR 2, amended: the card is written");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+}

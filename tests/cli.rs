@@ -109,9 +109,11 @@ fn init_then_new_gives_a_valid_registry() {
 
     let (code, out, err) = run(&["new", "churn", "--owner", "growth@example.com"], root);
     assert_eq!(code, 0, "{out}{err}");
+    // valid, but the new card is the template: each of its 9 sections is a warning (MG051)
     let (code, out, _) = run(&["validate"], root);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("0 errors, 0 warnings"), "{out}");
+    assert!(out.contains("0 errors, 9 warnings"), "{out}");
+    assert!(out.contains("the model card is incomplete"), "{out}");
 
     let (code, _, err) = run(&["new", "churn"], root);
     assert_eq!(code, 2);

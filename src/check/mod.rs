@@ -533,10 +533,28 @@ fn run_gates(
         not_before: left_alias_at(base_reg, base_model, alias, candidate.number),
         distinct_principals: base_policy.distinct_principals.unwrap_or(false),
     };
+    // The template whose sections a card must fill is the base's: a pull request cannot
+    // shorten the list it is judged by.
+    let template = base_reg
+        .source
+        .read(crate::scaffold::CARD_TEMPLATE_PATH, 1 << 20)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let template = gates::card::Template::from_registry(template.as_deref());
+    let card_gate = gates::card::check(
+        alias,
+        head_model
+            .card
+            .as_deref()
+            .zip(card_text.as_deref())
+            .map(|(file, text)| gates::bias::Card { file, text }),
+        &template,
+    );
     vec![
         gates::performance::check(&gate, candidate, holder),
         gates::stability::check(&gate, candidate, holder),
         gates::bias::check(&gate, candidate, &protected, card),
+        card_gate,
         gates::drift::check(&gate, champion, latest.as_ref(), &untrusted),
         gates::approvals::check(&gate, &inputs),
     ]

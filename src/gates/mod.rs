@@ -4,6 +4,7 @@
 
 pub mod approvals;
 pub mod bias;
+pub mod card;
 pub mod drift;
 pub mod performance;
 pub mod stability;
