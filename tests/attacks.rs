@@ -1542,3 +1542,68 @@ fn unfilled_model_card_blocks_a_champion_promotion() {
     let (code, v) = check(p, &base);
     assert_eq!(code, 0, "{}", messages(&v));
 }
+
+/// A signer and role added in the same pull request as the promotion they approve do not count
+/// (a pull request cannot approve itself), and the report says exactly that and what to do:
+/// merge the signers first. The missing-role error no longer tells the user to run `approve`,
+/// which they did.
+#[test]
+fn signers_added_with_the_promotion_are_explained() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let keys = tempfile::tempdir().unwrap();
+    let public = crate::signing::keygen(keys.path(), "dave");
+    edit(p, "registry/allowed_signers", |t| {
+        format!("{t}dave@example.com namespaces=\"modelgate-approval\" {public}\n")
+    });
+    edit(p, "registry/policy.yaml", |t| {
+        t.replace(
+            "data_scientist: [alice@example.com]",
+            "data_scientist: [alice@example.com, dave@example.com]",
+        )
+    });
+    promote_v4(p);
+    crate::check::approve(p, "compliance", "carol", &[]);
+    crate::check::approve(p, "business", "bob", &[]);
+    let dave = keys.path().join("dave");
+    mg(
+        p,
+        &[
+            "approve",
+            "heart_disease",
+            "4",
+            "--alias",
+            "champion",
+            "--role",
+            "data_scientist",
+            "--key",
+            dave.to_str().unwrap(),
+            "--at",
+            "2024-06-03T10:00:00Z",
+        ],
+    );
+    merge(p, "PR: dave joins and approves the promotion");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    let all = messages(&v);
+    assert!(
+        all.contains("its key is added to allowed_signers by this same pull request"),
+        "{all}"
+    );
+    assert!(
+        all.contains("merge the change to allowed_signers and roles first"),
+        "{all}"
+    );
+    let gate = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "MG037")
+        .unwrap();
+    let hint = gate["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("data_scientist are there but do not count"),
+        "{hint}"
+    );
+    assert!(!hint.contains("modelgate approve"), "{hint}");
+}

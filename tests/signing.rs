@@ -6,7 +6,7 @@ use crate::util::{fixture, repo_root, run};
 use std::path::Path;
 use std::process::Command;
 
-fn keygen(dir: &Path, name: &str) -> String {
+pub(crate) fn keygen(dir: &Path, name: &str) -> String {
     let key = dir.join(name);
     let st = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])

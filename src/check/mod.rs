@@ -532,6 +532,14 @@ fn run_gates(
         now: Some(now),
         not_before: left_alias_at(base_reg, base_model, alias, candidate.number),
         distinct_principals: base_policy.distinct_principals.unwrap_or(false),
+        head_rules: Some(gates::approvals::HeadRules {
+            signers: head_reg.signers.as_ref(),
+            roles: head_reg
+                .policy
+                .as_ref()
+                .map(|p| &p.roles)
+                .unwrap_or(&empty_roles),
+        }),
     };
     // The template whose sections a card must fill is the base's: a pull request cannot
     // shorten the list it is judged by.

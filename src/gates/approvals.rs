@@ -50,7 +50,23 @@ pub struct Inputs<'a> {
     pub not_before: Option<DateTime<Utc>>,
     /// Whether each required role needs a different principal.
     pub distinct_principals: bool,
+    /// allowed_signers and `roles:` as the pull request leaves them (`None` when replaying
+    /// history): never trusted, only read to explain that a signer or role the pull request
+    /// adds counts from the next pull request on.
+    pub head_rules: Option<HeadRules<'a>>,
 }
+
+/// The head revision's signers and roles, for explanations only.
+#[derive(Clone, Copy)]
+pub struct HeadRules<'a> {
+    /// allowed_signers of the head.
+    pub signers: Option<&'a AllowedSigners>,
+    /// `roles:` of the head's policy.
+    pub roles: &'a BTreeMap<String, Vec<Spanned<String>>>,
+}
+
+/// Why new signers and roles do not count in the pull request that adds them, and what to do.
+const ADDED_HERE: &str = "signers and roles count only once merged, so that no pull request can approve itself: merge the change to allowed_signers and roles first (a pull request of its own; the first one into an empty registry is committed to the default branch by its owner, later ones are governance changes), then promote in the next one";
 
 /// Why one approval does not count, or `None` when it does.
 pub fn judge(inp: &Inputs<'_>, a: &ApprovalEntry) -> Option<String> {
@@ -59,15 +75,30 @@ pub fn judge(inp: &Inputs<'_>, a: &ApprovalEntry) -> Option<String> {
         return Some("the base revision has no readable allowed_signers".into());
     };
     if let Err(why) = crate::signing::approval::verify(s, &a.approval.signature, signers, inp.now) {
+        let added_here = inp.head_rules.and_then(|h| h.signers).is_some_and(|h| {
+            crate::signing::approval::verify(s, &a.approval.signature, h, inp.now).is_ok()
+        });
+        if added_here {
+            return Some(format!(
+                "its key is added to allowed_signers by this same pull request; {ADDED_HERE}"
+            ));
+        }
         return Some(format!(
             "{why} (checked against the base revision's allowed_signers)"
         ));
     }
-    let holds = inp
-        .roles
-        .get(s.role.as_str())
-        .is_some_and(|ps| ps.iter().any(|p| p.value == s.principal.value));
-    if !holds {
+    let has_role = |roles: &BTreeMap<String, Vec<Spanned<String>>>| {
+        roles
+            .get(s.role.as_str())
+            .is_some_and(|ps| ps.iter().any(|p| p.value == s.principal.value))
+    };
+    if !has_role(inp.roles) {
+        if inp.head_rules.is_some_and(|h| has_role(h.roles)) {
+            return Some(format!(
+                "{} is given the role `{}` by this same pull request; {ADDED_HERE}",
+                s.principal.value, s.role.value
+            ));
+        }
         return Some(format!(
             "{} does not hold the role `{}` in the base revision's policy",
             s.principal.value, s.role.value
@@ -164,6 +195,7 @@ pub fn check(gate: &GateConfig, inp: &Inputs<'_>) -> GateResult {
     };
     let mut diagnostics = Vec::new();
     let mut approved: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut rejected: BTreeSet<&str> = BTreeSet::new();
     for a in inp.approvals {
         let s = &a.approval.statement;
         if s.model.value != inp.model
@@ -177,14 +209,17 @@ pub fn check(gate: &GateConfig, inp: &Inputs<'_>) -> GateResult {
                 .entry(s.role.as_str())
                 .or_default()
                 .push(s.principal.as_str()),
-            Some(why) => diagnostics.push(
-                Diagnostic::error(
-                    Code::ApprovalRejected,
-                    format!("this approval does not count: {why}"),
+            Some(why) => {
+                rejected.insert(s.role.as_str());
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::ApprovalRejected,
+                        format!("this approval does not count: {why}"),
+                    )
+                    .in_file(&a.file)
+                    .at(s.principal.span),
                 )
-                .in_file(&a.file)
-                .at(s.principal.span),
-            ),
+            }
         }
     }
     let required: BTreeSet<&str> = cfg.roles.iter().map(|r| r.as_str()).collect();
@@ -223,6 +258,23 @@ pub fn check(gate: &GateConfig, inp: &Inputs<'_>) -> GateResult {
     if !missing.is_empty() {
         parts.push(format!("missing: {}", missing.join(", ")));
         let (file, span) = inp.alias_at;
+        let refused: Vec<&str> = missing
+            .iter()
+            .copied()
+            .filter(|r| rejected.contains(r))
+            .collect();
+        let hint = if refused.is_empty() {
+            format!(
+                "a holder of each role runs `modelgate approve {} {} --alias {} --role ROLE --key ~/.ssh/id_ed25519` and pushes the approval file",
+                inp.model, inp.candidate.number, inp.alias
+            )
+        } else {
+            format!(
+                "approvals in the role{} {} are there but do not count: the errors on those approval files (MG038) say why",
+                if refused.len() == 1 { "" } else { "s" },
+                refused.join(", ")
+            )
+        };
         diagnostics.push(
             Diagnostic::error(
                 Code::GateApprovals,
@@ -236,10 +288,7 @@ pub fn check(gate: &GateConfig, inp: &Inputs<'_>) -> GateResult {
             )
             .in_file(file)
             .at_opt(span)
-            .hint(format!(
-                "a holder of each role runs `modelgate approve {} {} --alias {} --role ROLE --key ~/.ssh/id_ed25519` and pushes the approval file",
-                inp.model, inp.candidate.number, inp.alias
-            )),
+            .hint(hint),
         );
     }
     GateResult {

@@ -352,6 +352,7 @@ impl<'a> Site<'a> {
                 now: None,
                 not_before: None,
                 distinct_principals: false,
+                head_rules: None,
             };
             let problem = gates::approvals::judge(&inp, a);
             out.push(json!({
@@ -1058,6 +1059,7 @@ impl<'a> Site<'a> {
                 now: None,
                 not_before: None,
                 distinct_principals: false,
+                head_rules: None,
             };
             let results = [
                 gates::performance::check(&gate, v, holder),
