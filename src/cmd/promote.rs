@@ -17,7 +17,12 @@ pub fn run(ctx: &Ctx, args: &PromoteArgs) -> Result<u8> {
     let at = lifecycle::timestamp(args.at.as_deref())?;
     let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
     let plan = promote::plan(&reg, &name, version, alias, &actor, &at)?;
-    crate::registry::write::write_changes(&root, &plan.files)?;
+    write_plan(&root, &plan)
+}
+
+/// Writes a plan of `promote`, `demote` or `archive` (all files or none) and says what it did.
+pub(super) fn write_plan(root: &std::path::Path, plan: &promote::Plan) -> Result<u8> {
+    crate::registry::write::write_changes(root, &plan.files)?;
     for line in &plan.summary {
         println!("{line}");
     }

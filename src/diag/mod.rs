@@ -115,6 +115,7 @@ codes! {
     GovernanceChange = "MG048", "governance-change", "The pull request changes the rules (policy.yaml, allowed_signers, or what a model.yaml decides for gates and predictions) in a way not proven to only tighten them, without signed governance approvals by the roles the base policy names.";
     AuditPhantom = "MG049", "audit-phantom", "An audit entry appended by the pull request records something the pull request does not do (a promotion, approval, archive or drift result that is not there).";
     MonitoringResult = "MG050", "monitoring-result", "A monitoring result is not authenticated (no valid signature by the policy's monitoring role), does not parse, is misnamed or future-dated, or a merged one was edited or removed; the drift gate fails closed.";
+    AuditTime = "MG051", "audit-time", "An alias move, demotion, archive or deletion that the pull request appends to the audit log is dated before the base log's last entry or after the time of the check: the times of these entries decide when a tenure ended, and which old approvals never revive.";
 }
 
 impl fmt::Display for Code {
