@@ -102,6 +102,29 @@ pub enum Command {
     Plan(PlanArgs),
     /// The static site: model cards, lineage, gates, drift and the audit trail.
     Site(SiteArgs),
+    /// One line per model: champion, challenger, primary metric, drift, bias.
+    #[command(after_help = LIST_EXAMPLES)]
+    List(ListArgs),
+    /// A model (owner, task, aliases, versions) or one version (metrics, bias, lineage,
+    /// inputs, artifact, approvals, audit).
+    #[command(after_help = SHOW_EXAMPLES)]
+    Show(ShowArgs),
+    /// Compare two versions of a model: metrics, bias, lineage, inputs, artifact.
+    #[command(after_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+    /// Remove the challenger alias, with its audit entry (the champion is replaced by
+    /// promoting another version, never removed).
+    #[command(after_help = DEMOTE_EXAMPLES)]
+    Demote(DemoteArgs),
+    /// Archive one version that holds no alias, with its audit entry.
+    #[command(after_help = ARCHIVE_EXAMPLES)]
+    Archive(ArchiveArgs),
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Write man pages: modelgate(1) and one per subcommand.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man(ManArgs),
     /// Developer tools: synthetic registries for benchmarks.
     #[command(hide = true)]
     Dev(DevArgs),
@@ -136,6 +159,12 @@ impl Command {
             Command::Plan(a) => a.format == PlanFormat::Json,
             Command::Site(a) => out(a.format),
             Command::Dev(a) => out(a.format),
+            Command::List(a) => is(a.format),
+            Command::Show(a) => is(a.format),
+            Command::Diff(a) => is(a.format),
+            Command::Demote(a) => out(a.format),
+            Command::Archive(a) => out(a.format),
+            Command::Completions(_) | Command::Man(_) => false,
         }
     }
 }
@@ -829,4 +858,142 @@ pub enum SiteCommand {
         #[arg(long, value_name = "OWNER/NAME")]
         repo: Option<String>,
     },
+}
+
+const LIST_EXAMPLES: &str = "\
+EXAMPLES:
+  modelgate list
+  modelgate list --format json | jq '.[] | select(.drift == \"alert\")'";
+
+/// `modelgate list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format (text or json).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+const SHOW_EXAMPLES: &str = "\
+EXAMPLES:
+  modelgate show heart_disease              # the model: owner, task, aliases, versions
+  modelgate show heart_disease@champion     # the champion version, with approvals and audit
+  modelgate show heart_disease@v4 --format json";
+
+/// `modelgate show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// `model`, `model@champion`, `model@challenger` or `model@v4`.
+    #[arg(value_name = "MODEL[@ALIAS|@vN]")]
+    pub target: String,
+    /// Output format (text or json).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+const DIFF_EXAMPLES: &str = "\
+EXAMPLES:
+  modelgate diff heart_disease v3 v4
+  modelgate diff heart_disease 3 4 --format json";
+
+/// `modelgate diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The model.
+    pub model: String,
+    /// The version compared from (`3` or `v3`).
+    #[arg(value_name = "VERSION_A")]
+    pub a: String,
+    /// The version compared to.
+    #[arg(value_name = "VERSION_B")]
+    pub b: String,
+    /// Output format (text or json).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+const DEMOTE_EXAMPLES: &str = "\
+EXAMPLES:
+  modelgate demote heart_disease --from challenger --reason \"evaluation stopped\"
+  git add registry && git commit -m \"Stop evaluating heart_disease v4\"
+
+The champion cannot be demoted: promote another version to champion instead
+(`modelgate promote heart_disease 5 --to champion`), which archives the old one.";
+
+/// `modelgate demote`.
+#[derive(Debug, Args)]
+pub struct DemoteArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// The model.
+    pub model: String,
+    /// The alias to remove (only `challenger` can be removed).
+    #[arg(long, value_name = "ALIAS")]
+    pub from: String,
+    /// Why, for the audit entry.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who demotes (default: git's user.email).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// When (RFC 3339; default: now).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
+}
+
+const ARCHIVE_EXAMPLES: &str = "\
+EXAMPLES:
+  modelgate archive heart_disease v2 --reason \"superseded by v4\"
+  git add registry && git commit -m \"Archive heart_disease v2\"
+
+A version that holds an alias is refused: demote the challenger first, or promote another
+version to champion.";
+
+/// `modelgate archive`.
+#[derive(Debug, Args)]
+pub struct ArchiveArgs {
+    /// Output format: text, or one JSON document of what was done (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// The model.
+    pub model: String,
+    /// The version to archive (`2` or `v2`).
+    #[arg(value_name = "VERSION")]
+    pub model_version: String,
+    /// Why, for the audit entry.
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Who archives (default: git's user.email).
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// When (RFC 3339; default: now).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub at: Option<String>,
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+EXAMPLES:
+  modelgate completions bash > ~/.local/share/bash-completion/completions/modelgate
+  modelgate completions zsh > \"${fpath[1]}/_modelgate\"
+  modelgate completions fish > ~/.config/fish/completions/modelgate.fish";
+
+/// `modelgate completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+const MAN_EXAMPLES: &str = "\
+EXAMPLES:
+  modelgate man --out man && man -l man/modelgate.1
+  sudo modelgate man --out /usr/local/share/man/man1";
+
+/// `modelgate man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The folder to write modelgate.1 and modelgate-<command>.1 into (created if missing).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
 }

@@ -17,6 +17,7 @@ pub mod gates;
 pub mod github;
 pub mod gitops;
 pub mod lifecycle;
+pub mod manpages;
 pub mod monitor;
 pub mod registry;
 pub mod scaffold;

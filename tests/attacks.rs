@@ -5,7 +5,7 @@
 //! threats to these names).
 
 use crate::check::{
-    HD, approve, approve_all, check, codes, edit, example_repo, messages, mg, promote_v4,
+    HD, approve, approve_all, check, codes, edit, example_repo, gate, messages, mg, promote_v4,
 };
 use crate::util::run;
 use modelgate::synth::commit_all;
@@ -676,7 +676,13 @@ fn one_person_cannot_fill_two_roles() {
 
 /// Writes a monitoring result for heart_disease v3, signed by `ssh-keygen -Y sign` with the key
 /// `signer` (None: unsigned).
-fn monitoring(dir: &Path, date: &str, computed_at: &str, severity: &str, signer: Option<&str>) {
+pub(crate) fn monitoring(
+    dir: &Path,
+    date: &str,
+    computed_at: &str,
+    severity: &str,
+    signer: Option<&str>,
+) {
     let folder = dir.join(HD).join("monitoring");
     std::fs::create_dir_all(&folder).unwrap();
     let file = folder.join(format!("{date}.yaml"));
@@ -1479,6 +1485,362 @@ fn legacy_unsigned_results_may_be_removed() {
     merge(p, "PR: remove it");
     let (code, v) = check(p, &base);
     assert_eq!(code, 0, "{}", messages(&v));
+}
+
+// ---- Demote and archive --------------------------------------------------------------------
+
+fn demote(dir: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec!["demote", "heart_disease", "--actor", "alice@example.com"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = run(&args, dir);
+    (code, format!("{out}{err}"))
+}
+
+/// (honest) `demote --from challenger` writes aliases.yaml and its `demote` entry: check
+/// accepts the pull request. The same removal by hand (no entry) is refused, with a hint that
+/// names `modelgate demote`.
+#[test]
+fn demoting_the_challenger_goes_through_the_audited_path() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let (code, out) = demote(p, &["--from", "challenger", "--at", "2024-06-05T09:00:00Z"]);
+    assert_eq!(code, 0, "{out}");
+    let aliases = std::fs::read_to_string(p.join(HD).join("aliases.yaml")).unwrap();
+    assert_eq!(aliases, "champion: 3\n");
+    let audit = std::fs::read_to_string(p.join("registry/audit.jsonl")).unwrap();
+    let last = audit.lines().last().unwrap();
+    assert!(
+        last.contains("\"action\":\"demote\"") && last.contains("\"version\":4"),
+        "{last}"
+    );
+    merge(p, "PR: stop evaluating v4");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    let demoted = v["promotions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["alias"] == "challenger")
+        .unwrap();
+    assert_eq!(demoted["to"], Value::Null, "{v:#}");
+
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    std::fs::write(p.join(HD).join("aliases.yaml"), "champion: 3\n").unwrap();
+    merge(p, "PR: challenger removed by hand");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG041"), "{}", messages(&v));
+    let hints: String = v["diagnostics"].to_string();
+    assert!(
+        hints.contains("modelgate demote heart_disease --from challenger"),
+        "{hints}"
+    );
+}
+
+/// A `demote` entry whose demotion is not in the pull request (aliases.yaml restored after
+/// `demote` wrote it) records nothing the pull request does.
+#[test]
+fn a_demote_entry_without_the_demotion_is_refused() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let aliases = std::fs::read(p.join(HD).join("aliases.yaml")).unwrap();
+    let (code, out) = demote(p, &["--from", "challenger", "--at", "2024-06-05T09:00:00Z"]);
+    assert_eq!(code, 0, "{out}");
+    std::fs::write(p.join(HD).join("aliases.yaml"), aliases).unwrap();
+    merge(p, "PR: a demote entry, no demotion");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG049"), "{}", messages(&v));
+}
+
+/// The champion is never removed: `demote --from champion` refuses and says to promote another
+/// version. Removing it by hand with a hand-chained `demote` entry (PR 1) is refused (MG042),
+/// so PR 2 can never promote a weaker version against an empty seat with no holder to beat.
+#[test]
+fn the_champion_cannot_be_removed_to_skip_its_gate() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let (code, out) = demote(p, &["--from", "champion"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("Promote another version instead"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(p.join(HD).join("aliases.yaml")).unwrap(),
+        "champion: 3\nchallenger: 4\n",
+        "nothing is written"
+    );
+    // PR 1 by hand: the champion line goes, with a correctly chained demote entry.
+    std::fs::write(p.join(HD).join("aliases.yaml"), "challenger: 4\n").unwrap();
+    let audit_path = p.join("registry/audit.jsonl");
+    let text = std::fs::read_to_string(&audit_path).unwrap();
+    let last = text.lines().last().unwrap();
+    let seq = text.lines().count() + 1;
+    let prev = modelgate::registry::types::Sha256::of(last.as_bytes()).hex();
+    std::fs::write(
+        &audit_path,
+        format!(
+            "{text}{{\"seq\":{seq},\"at\":\"2024-06-05T09:00:00Z\",\"actor\":\"mallory@example.com\",\"action\":\"demote\",\"model\":\"heart_disease\",\"version\":3,\"alias\":\"champion\",\"details\":{{}},\"prev\":\"{prev}\"}}\n"
+        ),
+    )
+    .unwrap();
+    let base2 = merge(p, "PR 1: the champion seat emptied");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG042"), "{}", messages(&v));
+    assert!(!has(&v, "MG049") && !has(&v, "MG041"), "{}", messages(&v));
+    // PR 2, had PR 1 been merged: v2 (roc_auc 0.77 < v3's 0.85) into the empty seat. The
+    // defence is PR 1's refusal; this shows what it prevents (no holder, no performance bar).
+    mg(
+        p,
+        &[
+            "promote",
+            "heart_disease",
+            "2",
+            "--to",
+            "champion",
+            "--actor",
+            "mallory@example.com",
+            "--at",
+            "2024-06-06T09:00:00Z",
+        ],
+    );
+    merge(p, "PR 2: a weaker champion");
+    let (_, v) = check(p, &base2);
+    assert_eq!(
+        gate(&v, "heart_disease", "champion", "performance")["status"],
+        "skip",
+        "{v:#}"
+    );
+}
+
+/// A demotion does not carry another change that needs approval: demoting the challenger and
+/// promoting v2 to champion without approvals blocks on the champion's gates; demoting it
+/// together with a loosened policy override blocks as a governance change.
+#[test]
+fn a_demotion_does_not_carry_changes_that_need_approval() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let (code, out) = demote(p, &["--from", "challenger", "--at", "2024-06-05T09:00:00Z"]);
+    assert_eq!(code, 0, "{out}");
+    mg(
+        p,
+        &[
+            "promote",
+            "heart_disease",
+            "2",
+            "--to",
+            "champion",
+            "--actor",
+            "alice@example.com",
+            "--at",
+            "2024-06-05T09:30:00Z",
+        ],
+    );
+    merge(p, "PR: demote the challenger, and v2 champion");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG037") && has(&v, "MG033"), "{}", messages(&v));
+
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let (code, out) = demote(p, &["--from", "challenger", "--at", "2024-06-05T09:00:00Z"]);
+    assert_eq!(code, 0, "{out}");
+    edit(p, &format!("{HD}/model.yaml"), |t| {
+        format!("{t}policy:\n  gates:\n    champion:\n      approvals: {{roles: []}}\n")
+    });
+    merge(p, "PR: demote, and empty the champion's approval roles");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+}
+
+/// PR 1 demotes the challenger with a backdated time (before v4's challenger approval), so that
+/// PR 2 could bring v4 back on that old approval: the backdated entry is refused (MG052), and so
+/// is a future-dated one. An honest demotion (PR 1) ends the tenure now, and PR 2's return on
+/// the old approval is refused: old approvals never revive.
+#[test]
+fn a_demotion_ends_the_tenure_and_cannot_be_backdated() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let (code, out) = demote(p, &["--from", "challenger", "--at", "2024-05-01T00:00:00Z"]);
+    assert_eq!(code, 0, "{out}");
+    merge(p, "PR 1: a backdated demotion");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG052"), "{}", messages(&v));
+
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let (code, out) = demote(p, &["--from", "challenger", "--at", "2999-01-01T00:00:00Z"]);
+    assert_eq!(code, 0, "{out}");
+    merge(p, "PR 1: a future-dated demotion");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG052"), "{}", messages(&v));
+
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    // v4's challenger approval, as valid as approvals get (binding the input schema).
+    mg(
+        p,
+        &[
+            "approve",
+            "heart_disease",
+            "4",
+            "--alias",
+            "challenger",
+            "--role",
+            "data_scientist",
+            "--key",
+            "examples/keys/alice",
+            "--at",
+            "2024-05-30T00:00:00Z",
+        ],
+    );
+    let base = merge(p, "v4's challenger approval signed again");
+    let (code, out) = demote(p, &["--from", "challenger"]);
+    assert_eq!(code, 0, "{out}");
+    let base2 = merge(p, "PR 1: an honest demotion, dated now");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    mg(
+        p,
+        &[
+            "promote",
+            "heart_disease",
+            "4",
+            "--to",
+            "challenger",
+            "--actor",
+            "mallory@example.com",
+        ],
+    );
+    merge(p, "PR 2: v4 back as challenger on its old approval");
+    let (code, v) = check(p, &base2);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG037"), "{}", messages(&v));
+    assert!(
+        messages(&v).contains("old approvals never revive"),
+        "{}",
+        messages(&v)
+    );
+}
+
+/// (honest) `archive` sets archived_at with its `archive` entry: check accepts it. A version that
+/// holds an alias is refused by the command; archived by hand with a hand-made entry (via the
+/// library's own chain) it fails validation (MG013). An `archive` entry with no archive in the
+/// pull request is a phantom (MG049).
+#[test]
+fn archiving_goes_through_the_audited_path() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let (code, out, err) = run(
+        &[
+            "archive",
+            "heart_disease",
+            "v2",
+            "--reason",
+            "superseded",
+            "--actor",
+            "alice@example.com",
+            "--at",
+            "2024-06-05T09:00:00Z",
+        ],
+        p,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let v2 = std::fs::read_to_string(p.join(HD).join("versions/v2.yaml")).unwrap();
+    assert!(v2.contains("archived_at: 2024-06-05T09:00:00Z"), "{v2}");
+    merge(p, "PR: archive v2");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    let (code, out, err) = run(
+        &["archive", "heart_disease", "2", "--actor", "a@example.com"],
+        p,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        format!("{out}{err}").contains("already archived"),
+        "{out}{err}"
+    );
+
+    for (version, words) in [
+        ("4", "demote heart_disease --from challenger"),
+        ("3", "promote another version"),
+    ] {
+        let (code, out, err) = run(
+            &[
+                "archive",
+                "heart_disease",
+                version,
+                "--actor",
+                "a@example.com",
+            ],
+            p,
+        );
+        assert_eq!(code, 2);
+        assert!(format!("{out}{err}").contains(words), "{out}{err}");
+    }
+
+    // By hand: v4 (the challenger) archived, with an archive entry the library chains.
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    mg(
+        p,
+        &[
+            "archive",
+            "heart_disease",
+            "2",
+            "--actor",
+            "mallory@example.com",
+            "--at",
+            "2024-06-05T09:00:00Z",
+        ],
+    );
+    Command::new("git")
+        .args(["checkout", "--", &format!("{HD}/versions/v2.yaml")])
+        .current_dir(p)
+        .status()
+        .unwrap();
+    let audit = std::fs::read_to_string(p.join("registry/audit.jsonl")).unwrap();
+    let (head, last) = audit.trim_end().rsplit_once('\n').unwrap();
+    std::fs::write(
+        p.join("registry/audit.jsonl"),
+        format!(
+            "{head}\n{}\n",
+            last.replace("\"version\":2", "\"version\":4")
+        ),
+    )
+    .unwrap();
+    edit(p, &format!("{HD}/versions/v4.yaml"), |t| {
+        t.replace("archived_at: null", "archived_at: 2024-06-05T09:00:00Z")
+    });
+    merge(p, "PR: the challenger archived by hand");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG013"), "{}", messages(&v));
+
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    mg(
+        p,
+        &[
+            "archive",
+            "heart_disease",
+            "2",
+            "--actor",
+            "mallory@example.com",
+        ],
+    );
+    Command::new("git")
+        .args(["checkout", "--", &format!("{HD}/versions/v2.yaml")])
+        .current_dir(p)
+        .status()
+        .unwrap();
+    merge(p, "PR: an archive entry, no archive");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1);
+    assert!(has(&v, "MG049"), "{}", messages(&v));
 }
 
 /// A champion's model card must be complete. PR 1 (merged) replaces heart_disease's card with

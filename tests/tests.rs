@@ -6,6 +6,7 @@ mod attacks;
 mod batch;
 mod check;
 mod cli;
+mod everyday;
 mod fake_github;
 mod fuzz;
 mod git_source;

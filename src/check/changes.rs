@@ -672,6 +672,56 @@ fn entry_matches(
     })
 }
 
+/// The entries that end tenures (`promote`, `demote`, `archive`, `delete`) are dated within
+/// the pull request's time: not before the base log's last entry, not after `now` (plus the
+/// clock skew approvals allow). Their times decide which old approvals never revive, so a
+/// backdated demotion must not make an approval signed after it count again.
+pub fn audit_times(
+    base: &Registry,
+    head: &Registry,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Diagnostic> {
+    let mut d = Vec::new();
+    let floor = base.audit.entries().map(|e| e.at.at).max();
+    let skip = base.audit.lines.len();
+    for line in head.audit.lines.iter().skip(skip) {
+        let Some(e) = &line.entry else { continue };
+        if !matches!(
+            e.action,
+            Action::Promote | Action::Demote | Action::Archive | Action::Delete
+        ) {
+            continue;
+        }
+        let problem = if floor.is_some_and(|f| e.at.at < f) {
+            Some("before the base revision's last audit entry".to_string())
+        } else if e.at.at > now + crate::signing::approval::CLOCK_SKEW {
+            Some(format!(
+                "after the time of the check ({})",
+                now.to_rfc3339()
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = problem {
+            d.push(
+                Diagnostic::error(
+                    Code::AuditTime,
+                    format!(
+                        "the appended `{}` entry {} is dated {}, {why}",
+                        e.action.as_str(),
+                        e.seq,
+                        e.at.raw
+                    ),
+                )
+                .in_file(AUDIT_PATH)
+                .at(line.span)
+                .hint("alias moves, demotions and archives are dated when they are made: run the command again without --at"),
+            );
+        }
+    }
+    d
+}
+
 /// The audit log only grows, every alias move and archive has its entry among the appended
 /// ones, and every appended entry records something the pull request does (no phantom
 /// `promote`, `approve` or `drift` entries).
@@ -792,7 +842,11 @@ pub fn audit(base: &Registry, head: &Registry, changes: &[Change]) -> Vec<Diagno
                         )
                         .in_file(file)
                         .at_opt(span)
-                        .hint("move aliases with `modelgate promote`, which writes the entry"),
+                        .hint(match to {
+                            Some(_) => "move aliases with `modelgate promote`, which writes the entry".to_string(),
+                            None if *alias == Alias::Challenger => format!("remove the challenger with `modelgate demote {model} --from challenger`, which writes the entry"),
+                            None => format!("the champion is never removed: promote another version with `modelgate promote {model} <VERSION> --to champion`"),
+                        }),
                     );
                 }
             }
@@ -827,7 +881,7 @@ pub fn audit(base: &Registry, head: &Registry, changes: &[Change]) -> Vec<Diagno
                                 format!("{model} v{version} is archived, but the audit log has no `archive` entry for it"),
                             )
                             .in_file(file)
-                            .hint("archive with `modelgate promote` or `modelgate retire --apply`, which write the entry"),
+                            .hint(format!("archive with `modelgate archive {model} {version}` (or `promote`, `retire --apply`), which write the entry")),
                         );
                     }
                 }

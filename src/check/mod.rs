@@ -180,6 +180,7 @@ pub fn check(
     diags.extend(changes::immutability(&base_reg, &head_reg));
     diags.extend(changes::restorations(&base_reg, &head_reg, &changes));
     diags.extend(changes::audit(&base_reg, &head_reg, &changes));
+    diags.extend(changes::audit_times(&base_reg, &head_reg, now));
     let (governance, governance_diags) = governance::judge(&base_reg, &head_reg, now);
     diags.extend(governance_diags);
 
@@ -215,7 +216,7 @@ pub fn check(
                             ),
                         )
                         .in_file(format!("{}/aliases.yaml", head_model.dir))
-                        .hint("promote another version to champion in the same pull request"),
+                        .hint(format!("the champion is replaced, never removed: promote another version to champion in the same pull request (`modelgate promote {model} <VERSION> --to champion`)")),
                     );
                 }
                 promotions.push(Promotion {

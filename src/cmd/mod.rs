@@ -3,16 +3,22 @@
 
 mod approval;
 mod approve;
+mod archive;
 mod batch;
 mod bias;
 mod check;
+mod completions;
 mod demo;
+mod demote;
 mod dev;
+mod diff;
 mod drift;
 mod evaluate;
 mod import;
 mod init;
 mod lineage;
+mod list;
+mod man;
 mod new;
 mod plan;
 mod profile;
@@ -21,6 +27,7 @@ mod register;
 mod reproduce;
 mod retire;
 mod search;
+mod show;
 mod site;
 mod validate;
 
@@ -172,5 +179,12 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Retire(a) => retire::run(&ctx, &a),
         Command::Import(a) => import::run(&ctx, &a),
         Command::Site(a) => site::run(&ctx, &a),
+        Command::List(a) => list::run(&ctx, &a),
+        Command::Show(a) => show::run(&ctx, &a),
+        Command::Diff(a) => diff::run(&ctx, &a),
+        Command::Demote(a) => demote::run(&ctx, &a),
+        Command::Archive(a) => archive::run(&ctx, &a),
+        Command::Completions(a) => completions::run(&a),
+        Command::Man(a) => man::run(&a),
     }
 }

@@ -17,14 +17,25 @@ pub fn run(ctx: &Ctx, args: &PromoteArgs) -> Result<u8> {
     let at = lifecycle::timestamp(args.at.as_deref())?;
     let reg = crate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
     let plan = promote::plan(&reg, &name, version, alias, &actor, &at)?;
-    crate::registry::write::write_changes(&root, &plan.files)?;
-    let mut o = Outcome::new("promote")
+    let o = Outcome::new("promote")
         .detail("model", name.as_str())
         .detail("version", version)
         .detail("alias", alias.to_string());
+    write_plan(&root, &plan, o, args.format)
+}
+
+/// Writes a plan of `promote`, `demote` or `archive` (all files or none) and says what it did
+/// (`o`: the command and its values).
+pub(super) fn write_plan(
+    root: &std::path::Path,
+    plan: &promote::Plan,
+    mut o: Outcome,
+    format: crate::cli::OutputFormat,
+) -> Result<u8> {
+    crate::registry::write::write_changes(root, &plan.files)?;
     o.summary = plan.summary.clone();
     o.wrote = plan.files.iter().map(|(f, _)| f.clone()).collect();
     o.next = Some("commit, open a pull request, and let `modelgate check` judge it".into());
-    o.print(args.format)?;
+    o.print(format)?;
     Ok(EXIT_OK)
 }

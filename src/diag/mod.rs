@@ -116,6 +116,7 @@ codes! {
     AuditPhantom = "MG049", "audit-phantom", "An audit entry appended by the pull request records something the pull request does not do (a promotion, approval, archive or drift result that is not there).";
     MonitoringResult = "MG050", "monitoring-result", "A monitoring result is not authenticated (no valid signature by the policy's monitoring role), does not parse, is misnamed or future-dated, or a merged one was edited or removed; the drift gate fails closed.";
     IncompleteModelCard = "MG051", "incomplete-model-card", "A model card lacks a section of the template, leaves one empty, keeps the template's placeholder text or an unfilled `{{…}}`: validate warns, a champion promotion blocks.";
+    AuditTime = "MG052", "audit-time", "An alias move, demotion, archive or deletion that the pull request appends to the audit log is dated before the base log's last entry or after the time of the check: the times of these entries decide when a tenure ended, and which old approvals never revive.";
 }
 
 impl fmt::Display for Code {

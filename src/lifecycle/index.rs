@@ -22,7 +22,7 @@ use std::path::Path;
 
 /// Where the index lives, relative to the repository root.
 pub const INDEX_PATH: &str = ".modelgate/search-index.json";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// One version, as search needs it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -34,6 +34,9 @@ pub struct Version {
     metrics: BTreeMap<String, f64>,
     params: BTreeMap<String, Value>,
     tags: BTreeMap<String, String>,
+    /// Per protected attribute, the largest recorded disparity (`None`: a number is not
+    /// finite, or none is recorded).
+    bias: BTreeMap<String, Option<f64>>,
 }
 
 /// One model.
@@ -75,11 +78,17 @@ fn stamp(root: &Path, rel: &str, now: std::time::SystemTime) -> Option<String> {
     Some(format!("{}:{ns}:{ino}", m.len()))
 }
 
-fn parse_version(src: &FsSource, rel: &str) -> Option<VersionSpec> {
+/// A registry YAML file as `T`, or `None` when it is missing or broken (`validate` reports
+/// why; the commands that read the index skip it).
+pub fn parse_file<T: serde::de::DeserializeOwned>(src: &dyn Source, rel: &str) -> Option<T> {
     let bytes = src.read(rel, crate::registry::MAX_YAML_BYTES).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
     let node = crate::yaml::parse(text).ok()?;
-    crate::yaml::de::from_node::<VersionSpec>(&node).ok()
+    crate::yaml::de::from_node::<T>(&node).ok()
+}
+
+fn parse_version(src: &FsSource, rel: &str) -> Option<VersionSpec> {
+    parse_file(src, rel)
 }
 
 fn parse_aliases(src: &FsSource, rel: &str) -> (Option<u32>, Option<u32>) {
@@ -171,6 +180,11 @@ pub fn load(root: &Path) -> Result<Index> {
                             .collect(),
                         params: spec.hyperparameters.clone(),
                         tags: spec.tags.clone(),
+                        bias: spec
+                            .bias
+                            .iter()
+                            .map(|(a, b)| (a.clone(), b.value.worst()))
+                            .collect(),
                     },
                 );
             }
@@ -203,7 +217,35 @@ pub fn load(root: &Path) -> Result<Index> {
     Ok(index)
 }
 
+/// What `list` needs of one model.
+pub struct ModelSummary<'a> {
+    /// The model's folder name.
+    pub name: &'a str,
+    /// The champion's version.
+    pub champion: Option<u32>,
+    /// The challenger's version.
+    pub challenger: Option<u32>,
+    /// The champion's metrics.
+    pub champion_metrics: Option<&'a BTreeMap<String, f64>>,
+    /// The champion's largest disparity per protected attribute.
+    pub champion_bias: Option<&'a BTreeMap<String, Option<f64>>>,
+}
+
 impl Index {
+    /// Every model, with its aliases and its champion's numbers.
+    pub fn models(&self) -> impl Iterator<Item = ModelSummary<'_>> {
+        self.models.iter().map(|(name, m)| {
+            let champion = m.champion.and_then(|c| m.versions.get(&c));
+            ModelSummary {
+                name: name.as_str(),
+                champion: m.champion,
+                challenger: m.challenger,
+                champion_metrics: champion.map(|v| &v.metrics),
+                champion_bias: champion.map(|v| &v.bias),
+            }
+        })
+    }
+
     /// Every version, as search sees it.
     pub fn hits(&self) -> impl Iterator<Item = Hit<'_>> {
         self.models.iter().flat_map(|(name, m)| {
@@ -215,19 +257,16 @@ impl Index {
                 if m.challenger == Some(*n) {
                     aliases.push(Alias::Challenger.as_str());
                 }
-                let stage = if let Some(a) = aliases.first() {
-                    a
-                } else if v.deleted {
-                    "deleted"
-                } else if v.archived {
-                    "archived"
-                } else {
-                    "staging"
-                };
                 Hit {
                     name: name.as_str(),
                     version: *n,
-                    stage,
+                    stage: crate::registry::stage(
+                        m.champion,
+                        m.challenger,
+                        *n,
+                        v.archived,
+                        v.deleted,
+                    ),
                     aliases,
                     created_at: &v.created_at,
                     metrics: v.metrics.iter().map(|(k, x)| (k.as_str(), *x)).collect(),

@@ -3,13 +3,16 @@
 //! loaded registry — applied in one all-or-none write.
 
 pub mod approve;
+pub mod demote;
 pub mod import;
 pub mod index;
+pub mod list;
 pub mod promote;
 pub mod register;
 pub mod reproduce;
 pub mod retire;
 pub mod search;
+pub mod show;
 
 use crate::audit::{Entry, to_line};
 use crate::registry::Registry;
@@ -37,6 +40,32 @@ pub fn append_audit(
         text.push_str(&line);
     }
     text
+}
+
+/// An entry about one version of `model`, for [`append_audit`].
+pub fn version_entry<'a>(
+    action: crate::audit::Action,
+    model: &str,
+    version: u32,
+    alias: Option<crate::registry::types::Alias>,
+    details: serde_json::Value,
+    actor: &str,
+    at: &crate::registry::types::Timestamp,
+) -> Box<dyn FnOnce(u64, String) -> Entry + 'a> {
+    let at = at.clone();
+    let actor = actor.to_string();
+    let model = model.to_string();
+    Box::new(move |seq, prev| Entry {
+        seq,
+        at,
+        actor,
+        action,
+        model: Some(model),
+        version: Some(version),
+        alias: alias.map(|a| a.as_str().to_string()),
+        details: details.as_object().cloned().unwrap_or_default(),
+        prev,
+    })
 }
 
 /// Parses `4` or `v4`.

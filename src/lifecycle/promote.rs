@@ -17,7 +17,8 @@ pub struct Plan {
     pub summary: Vec<String>,
 }
 
-fn aliases_text(aliases: &BTreeMap<Alias, u32>) -> String {
+/// aliases.yaml's text for these aliases (`{}` when there are none).
+pub fn aliases_text(aliases: &BTreeMap<Alias, u32>) -> String {
     let mut s = String::new();
     for (a, v) in aliases {
         s.push_str(&format!("{a}: {v}\n"));
@@ -58,7 +59,8 @@ pub fn set_time_field(text: &str, key: &str, at: &Timestamp) -> String {
     out
 }
 
-fn model<'a>(reg: &'a Registry, name: &ModelName) -> Result<&'a Model> {
+/// The model `name` of the registry, or an error that says there is none.
+pub fn model<'a>(reg: &'a Registry, name: &ModelName) -> Result<&'a Model> {
     match reg.models.get(name) {
         Some(m) => Ok(m),
         None => bail!("there is no model `{name}` in this registry"),
@@ -96,20 +98,7 @@ pub fn plan(
     )];
     let mut entries: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>> = Vec::new();
     let entry = |action, v: u32, alias: Option<Alias>, details: serde_json::Value| {
-        let at = at.clone();
-        let actor = actor.to_string();
-        let model = name.to_string();
-        Box::new(move |seq, prev| Entry {
-            seq,
-            at,
-            actor,
-            action,
-            model: Some(model),
-            version: Some(v),
-            alias: alias.map(|a| a.as_str().to_string()),
-            details: details.as_object().cloned().unwrap_or_default(),
-            prev,
-        }) as Box<dyn FnOnce(u64, String) -> Entry + '_>
+        super::version_entry(action, name.as_str(), v, alias, details, actor, at)
     };
     entries.push(entry(
         Action::Promote,

@@ -416,19 +416,10 @@ fn hit<'a>(m: &'a Model, v: &'a VersionEntry) -> Hit<'a> {
         .filter(|a| m.aliases.get(a).is_some_and(|x| x.value == v.number))
         .map(Alias::as_str)
         .collect();
-    let stage = if let Some(a) = aliases.first() {
-        a
-    } else if v.spec.deleted_at.is_some() {
-        "deleted"
-    } else if v.spec.archived_at.is_some() {
-        "archived"
-    } else {
-        "staging"
-    };
     Hit {
         name: m.name.as_str(),
         version: v.number,
-        stage,
+        stage: m.stage_of(v),
         aliases,
         created_at: &v.spec.created_at.raw,
         metrics: v

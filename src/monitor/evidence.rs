@@ -10,6 +10,7 @@
 use crate::diag::{Code, Diagnostic};
 use crate::gates::drift::Severity;
 use crate::registry::schema::Policy;
+use crate::registry::source::Source;
 use crate::registry::types::Timestamp;
 use crate::registry::{self, Model, Registry};
 use crate::signing::allowed_signers::AllowedSigners;
@@ -71,6 +72,16 @@ pub fn judge_one(
     file: &str,
     judge: &Judge<'_>,
 ) -> Result<Evidence, Diagnostic> {
+    judge_file(&*reg.source, m.name.as_str(), file, judge)
+}
+
+/// [`judge_one`] for a result of the model named `model`, read from `src`.
+pub fn judge_file(
+    src: &dyn Source,
+    model_name: &str,
+    file: &str,
+    judge: &Judge<'_>,
+) -> Result<Evidence, Diagnostic> {
     let name = file.rsplit('/').next().unwrap_or(file);
     let Some(stem) = name.strip_suffix(".yaml") else {
         return Err(problem(
@@ -80,8 +91,7 @@ pub fn judge_one(
             ),
         ));
     };
-    let bytes = reg
-        .source
+    let bytes = src
         .read(file, registry::MAX_YAML_BYTES)
         .map_err(|e| registry::read_error(file, &e))?;
     let text = std::str::from_utf8(&bytes)
@@ -94,13 +104,12 @@ pub fn judge_one(
         _ => None,
     };
     let model = str_field("model");
-    if model.as_deref() != Some(m.name.as_str()) {
+    if model.as_deref() != Some(model_name) {
         return Err(problem(
             file,
             format!(
-                "{file} is about model `{}`, not {}",
+                "{file} is about model `{}`, not {model_name}",
                 model.unwrap_or_default(),
-                m.name
             ),
         ));
     }
@@ -167,7 +176,7 @@ pub fn judge_one(
         }
     }
     if judge.signatures {
-        authenticate(reg, file, &bytes, &computed_at, judge)?;
+        authenticate(src, file, &bytes, &computed_at, judge)?;
     }
     Ok(Evidence {
         file: file.to_string(),
@@ -178,7 +187,7 @@ pub fn judge_one(
 }
 
 fn authenticate(
-    reg: &Registry,
+    src: &dyn Source,
     file: &str,
     bytes: &[u8],
     computed_at: &Timestamp,
@@ -208,8 +217,7 @@ fn authenticate(
         ));
     };
     let sig_file = signature_path(file);
-    let sig = reg
-        .source
+    let sig = src
         .read(&sig_file, 64 * 1024)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())

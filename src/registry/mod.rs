@@ -59,6 +59,44 @@ impl VersionEntry {
     }
 }
 
+/// A version's lifecycle stage. Stages are derived, never stored: `champion` or `challenger`
+/// when that alias points at the version (champion first), else `deleted` when `deleted_at` is
+/// set, `archived` when `archived_at` is, else `staging`. Every command that shows a stage
+/// (search, list, show, the site) calls this.
+pub fn stage(
+    champion: Option<u32>,
+    challenger: Option<u32>,
+    version: u32,
+    archived: bool,
+    deleted: bool,
+) -> &'static str {
+    if champion == Some(version) {
+        Alias::Champion.as_str()
+    } else if challenger == Some(version) {
+        Alias::Challenger.as_str()
+    } else if deleted {
+        "deleted"
+    } else if archived {
+        "archived"
+    } else {
+        "staging"
+    }
+}
+
+impl Model {
+    /// The stage of one of this model's versions ([`stage`]).
+    pub fn stage_of(&self, v: &VersionEntry) -> &'static str {
+        let held = |a| self.aliases.get(&a).map(|x| x.value);
+        stage(
+            held(Alias::Champion),
+            held(Alias::Challenger),
+            v.number,
+            v.spec.archived_at.is_some(),
+            v.spec.deleted_at.is_some(),
+        )
+    }
+}
+
 /// One approval file.
 #[derive(Clone, Debug)]
 pub struct ApprovalEntry {

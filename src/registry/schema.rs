@@ -382,6 +382,23 @@ pub struct BiasNumbers {
     pub groups: Option<Groups>,
 }
 
+impl BiasNumbers {
+    /// The largest of the recorded differences (the four the bias gate reads); `None` when
+    /// none is recorded or one is not a finite number.
+    pub fn worst(&self) -> Option<f64> {
+        let all = [
+            self.demographic_parity,
+            self.equal_opportunity,
+            self.predictive_parity,
+            self.equalized_odds,
+        ];
+        if all.iter().flatten().any(|x| !x.is_finite()) {
+            return None;
+        }
+        all.into_iter().flatten().max_by(f64::total_cmp)
+    }
+}
+
 /// The groups of one attribute in the file's order. A list, not a map: a tree map's node holds
 /// room for eleven entries, and a thousand models × 20 versions × a few attributes of two or
 /// three groups each would spend tens of megabytes on that room.

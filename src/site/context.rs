@@ -66,24 +66,7 @@ pub struct Site<'a> {
 const P2: &str = "../../";
 
 fn stage_of(m: &Model, v: &VersionEntry) -> &'static str {
-    if m.aliases
-        .get(&Alias::Champion)
-        .is_some_and(|x| x.value == v.number)
-    {
-        "champion"
-    } else if m
-        .aliases
-        .get(&Alias::Challenger)
-        .is_some_and(|x| x.value == v.number)
-    {
-        "challenger"
-    } else if v.spec.deleted_at.is_some() {
-        "deleted"
-    } else if v.spec.archived_at.is_some() {
-        "archived"
-    } else {
-        "staging"
-    }
+    m.stage_of(v)
 }
 
 fn short(h: &str) -> String {
