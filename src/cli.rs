@@ -703,6 +703,12 @@ pub struct RegisterArgs {
     /// The dataset's snapshot name.
     #[arg(long, value_name = "NAME")]
     pub snapshot: Option<String>,
+    /// Where the dataset's raw data came from (a URI or a description), for lineage.
+    #[arg(long, value_name = "URI")]
+    pub raw_data: Option<String>,
+    /// The pipeline that made the dataset from the raw data (a name, URI or job), for lineage.
+    #[arg(long, value_name = "NAME")]
+    pub pipeline: Option<String>,
     /// A requirements or lock file: its `name==version` pins are recorded.
     #[arg(long, value_name = "FILE")]
     pub requirements: Option<PathBuf>,

@@ -49,6 +49,25 @@ pub fn open(path: &Path) -> Result<Repository, GitError> {
     })
 }
 
+/// The paths (repository-relative, sorted) whose working-tree content differs from HEAD or the
+/// index: modified, staged, deleted or new and not ignored. What `check --head HEAD` does not
+/// see.
+pub fn uncommitted(path: &Path) -> Result<Vec<String>, GitError> {
+    let repo = open(path)?;
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .include_ignored(false);
+    let statuses = repo.statuses(Some(&mut opts))?;
+    let mut paths: Vec<String> = statuses
+        .iter()
+        .filter(|s| s.status() != git2::Status::CURRENT)
+        .filter_map(|s| s.path().ok().map(str::to_string))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// Resolves a revision to its commit.
 pub fn resolve(repo: &Repository, rev: &str) -> Result<Rev, GitError> {
     let commit = repo

@@ -844,3 +844,27 @@ fn approve_refuses_what_would_not_count() {
     assert_eq!(code, 2);
     assert!(err.contains("already v3"), "{err}");
 }
+
+/// `check --head HEAD` judges commits: uncommitted changes are named in a warning, not silently
+/// left out of a "no changes … PASS".
+#[test]
+fn uncommitted_changes_are_named_not_silently_passed() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    edit(p, &format!("{HD}/aliases.yaml"), |t| {
+        t.replace("champion: 3", "champion: 4")
+    });
+    std::fs::write(p.join("registry/models/heart_disease/notes.txt"), "new\n").unwrap();
+    let (code, out, err) = run(&["check", "--base", &base], p);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("no changes to the registry"), "{out}");
+    assert!(
+        err.contains("warning: 2 uncommitted changes (registry/models/heart_disease/aliases.yaml, …) are not checked"),
+        "{err}"
+    );
+    assert!(err.contains("commit them to have them judged"), "{err}");
+    // a clean tree: no warning
+    commit_all(p, "committed").unwrap();
+    let (_, _, err) = run(&["check", "--base", &base], p);
+    assert!(!err.contains("uncommitted"), "{err}");
+}

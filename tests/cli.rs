@@ -85,9 +85,16 @@ fn init_then_new_gives_a_valid_registry() {
         ".github/workflows/modelgate-drift.yml",
         ".github/workflows/modelgate-batch.yml",
         ".github/workflows/modelgate-pages.yml",
+        ".gitignore",
     ] {
         assert!(root.join(f).is_file(), "{f}");
     }
+    // the built site and the local caches are never committed by accident
+    let ignore = std::fs::read_to_string(root.join(".gitignore")).unwrap();
+    assert!(
+        ignore.contains("/site/") && ignore.contains("/.modelgate/"),
+        "{ignore}"
+    );
     let (code, out, _) = run(&["validate"], root);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("MG024"), "an empty registry warns: {out}");

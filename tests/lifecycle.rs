@@ -50,6 +50,10 @@ const REGISTER: &[&str] = &[
     "examples/diabetes/reference.parquet",
     "--snapshot",
     "feature_snapshot_20240405",
+    "--raw-data",
+    "lab_results_v1 (2024-01-01 to 2024-04-04)",
+    "--pipeline",
+    "ETL_job_20240405",
     "--seed",
     "7",
     "--run-id",
@@ -101,6 +105,8 @@ fn register_hashes_evaluates_and_records_everything() {
         "run_id: run_test",
         "sha256: b0b29aa3ff9477bf4cdba6eb70ac88322c0bf8b1429380cbee0c6b5a0c60ca16",
         "rows: 2000",
+        "raw_data: lab_results_v1 (2024-01-01 to 2024-04-04)",
+        "pipeline: ETL_job_20240405",
         "sha256: 98371e6e6d3a8e971930c487318ad503c3e311d6ac720686c7b4baf70c179367",
         "xgboost: \"2.1.4\"",
         "python: \"3.11.7\"",
@@ -125,6 +131,14 @@ fn register_hashes_evaluates_and_records_everything() {
     assert_eq!(last["details"]["git_commit"], head.as_str());
     let (code, out, err) = run(&["validate"], root);
     assert_eq!(code, 0, "{out}{err}");
+    // lineage shows the raw data and the pipeline the site's caption promises
+    let (code, out, err) = run(&["lineage", "diabetes@v3"], root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("raw data lab_results_v1 (2024-01-01 to 2024-04-04)"),
+        "{out}"
+    );
+    assert!(out.contains("pipeline ETL_job_20240405"), "{out}");
 
     // reproduce: the recipe, with the dataset verified.
     let (code, out, _) = run(&["reproduce", "diabetes@v3", "--format", "json"], root);

@@ -23,11 +23,36 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
     };
     let outcome = match check::check(&root, &args.base, &args.head, &opts) {
         Ok(o) => o,
+        Err(e) if args.format == Format::Json => {
+            println!("{}", super::error_json(&anyhow::anyhow!("{e}")));
+            eprintln!("error: {e}");
+            return Ok(EXIT_ERROR);
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(EXIT_ERROR);
         }
     };
+    // check compares commits: changes not yet committed are not part of the verdict
+    if args.head == "HEAD" {
+        if let Ok(dirty) = crate::gitops::uncommitted(&root) {
+            if let Some(first) = dirty.first() {
+                eprintln!(
+                    "modelgate: warning: {} uncommitted {} ({first}{}) {} not checked: check compares the commits {}..{}; commit them to have them judged",
+                    dirty.len(),
+                    if dirty.len() == 1 {
+                        "change"
+                    } else {
+                        "changes"
+                    },
+                    if dirty.len() > 1 { ", …" } else { "" },
+                    if dirty.len() == 1 { "is" } else { "are" },
+                    args.base,
+                    args.head,
+                );
+            }
+        }
+    }
     let text = match args.format {
         Format::Text => report::text(&outcome, ctx.color),
         Format::Json => report::json(&outcome),

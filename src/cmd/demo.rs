@@ -242,6 +242,8 @@ fn register_diabetes(work: &Path) -> Result<String> {
         tags: [("framework".to_string(), "xgboost".to_string())].into(),
         dataset: Some(work.join("examples/diabetes/reference.parquet")),
         snapshot: Some("feature_snapshot_20240701".into()),
+        raw_data: Some("lab_results_v1 (2024-03-08 to 2024-07-01)".into()),
+        pipeline: Some("ETL_job_20240701".into()),
         requirements: Some(work.join("train/requirements.txt")),
         python: Some("3.11.7".into()),
         image: Some("registry.example.com/diabetes:v3".into()),

@@ -81,6 +81,8 @@ pub fn run(ctx: &Ctx, args: &RegisterArgs) -> Result<u8> {
         tags,
         dataset: args.dataset.clone(),
         snapshot: args.snapshot.clone(),
+        raw_data: args.raw_data.clone(),
+        pipeline: args.pipeline.clone(),
         requirements: args.requirements.clone(),
         python: args.python.clone(),
         image: args.image.clone(),

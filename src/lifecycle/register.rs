@@ -57,6 +57,10 @@ pub struct Request {
     pub dataset: Option<PathBuf>,
     /// The dataset's snapshot name.
     pub snapshot: Option<String>,
+    /// Where the raw data came from.
+    pub raw_data: Option<String>,
+    /// The pipeline that made the dataset.
+    pub pipeline: Option<String>,
     /// A requirements or lock file (`name==version` lines).
     pub requirements: Option<PathBuf>,
     /// The Python version.
@@ -506,6 +510,12 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
         }
         d.push('}');
         let _ = writeln!(y, "  dataset: {d}");
+    }
+    if let Some(r) = &req.raw_data {
+        let _ = writeln!(y, "  raw_data: {}", yaml_str(r));
+    }
+    if let Some(p) = &req.pipeline {
+        let _ = writeln!(y, "  pipeline: {}", yaml_str(p));
     }
     if req.python.is_some() || req.image.is_some() || !packages.is_empty() {
         let mut parts = Vec::new();

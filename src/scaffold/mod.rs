@@ -20,6 +20,37 @@ pub const WORKFLOWS: &[(&str, &str)] = &[
     ("modelgate-pages.yml", include_str!("workflows/pages.yml")),
 ];
 
+/// What a registry repository does not commit: the built site and modelgate's local caches.
+pub const GITIGNORE_LINES: &[&str] = &["/site/", "/.modelgate/"];
+
+/// `.gitignore` with modelgate's lines: the whole file for a repository without one, or the
+/// existing text with the missing lines appended; `None` when nothing is missing.
+pub fn gitignore(existing: Option<&str>) -> Option<String> {
+    let have: Vec<&str> = existing
+        .unwrap_or("")
+        .lines()
+        .map(|l| l.trim().trim_end_matches('/').trim_start_matches('/'))
+        .collect();
+    let missing: Vec<&str> = GITIGNORE_LINES
+        .iter()
+        .copied()
+        .filter(|l| !have.contains(&l.trim_matches('/')))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let mut text = existing.unwrap_or("").to_string();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# modelgate: the built site (`modelgate site build`) and local caches\n");
+    for l in missing {
+        text.push_str(l);
+        text.push('\n');
+    }
+    Some(text)
+}
+
 /// Where a registry keeps its own model-card template.
 pub const CARD_TEMPLATE_PATH: &str = "model-cards/TEMPLATE.md";
 
@@ -113,5 +144,23 @@ mod tests {
         assert_eq!(yaml_str("yes"), "\"yes\"");
         assert_eq!(yaml_str("a: b"), "\"a: b\"");
         assert_eq!(yaml_str("1.5"), "\"1.5\"");
+    }
+}
+
+#[cfg(test)]
+mod gitignore_tests {
+    use super::gitignore;
+
+    #[test]
+    fn gitignore_is_written_or_completed_never_duplicated() {
+        let new = gitignore(None).unwrap();
+        assert!(new.contains("/site/\n/.modelgate/\n"), "{new}");
+        let own = gitignore(Some("target\nsite/")).unwrap();
+        assert!(own.starts_with("target\nsite/\n# modelgate"), "{own}");
+        assert!(
+            own.ends_with("/.modelgate/\n") && !own.contains("/site/"),
+            "{own}"
+        );
+        assert_eq!(gitignore(Some(&own)), None);
     }
 }
