@@ -120,6 +120,7 @@ fn init_then_new_gives_a_valid_registry() {
     let (code, out, _) = run(&["validate"], root);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("0 errors, 9 warnings"), "{out}");
+    assert!(out.contains("validated 1 model, 0 versions"), "{out}");
     assert!(out.contains("the model card is incomplete"), "{out}");
 
     let (code, _, err) = run(&["new", "churn"], root);
@@ -385,4 +386,44 @@ fn writing_commands_and_errors_speak_json() {
         v["error"]["message"].as_str().unwrap().contains("nope"),
         "{v}"
     );
+}
+
+/// A public key passed to `approve` is named as such, once, with the file to pass instead; a
+/// file that is no key at all is one line, not the same error three times.
+#[test]
+fn approve_with_a_public_key_says_which_file_to_pass() {
+    let dir = crate::util::example_dir();
+    let args = |key: &str| {
+        [
+            "approve",
+            "heart_disease",
+            "4",
+            "--alias",
+            "champion",
+            "--role",
+            "data_scientist",
+            "--key",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([key.to_string()])
+        .collect::<Vec<_>>()
+    };
+    let a = args("examples/keys/alice.pub");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, out, err) = run(&a, dir.path());
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("examples/keys/alice.pub is a public key"),
+        "{err}"
+    );
+    assert!(err.contains("pass --key examples/keys/alice"), "{err}");
+    assert!(!err.contains("PEM") && !err.contains("caused by"), "{err}");
+    std::fs::write(dir.path().join("junk"), "not a key\n").unwrap();
+    let a = args("junk");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let (code, _, err) = run(&a, dir.path());
+    assert_eq!(code, 2);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("junk is not an OpenSSH private key"), "{err}");
 }

@@ -2,6 +2,7 @@
 
 use super::{Ctx, EXIT_OK, Outcome};
 use crate::cli::{ImportArgs, ImportSource};
+use crate::diag::render::count;
 use crate::lifecycle::{self, import};
 use anyhow::Result;
 
@@ -31,10 +32,10 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<u8> {
             o.summary = plan.summary.clone();
             if *dry_run {
                 o.summary.push(format!(
-                    "dry run: would import {} models, {} versions ({} files); nothing was written",
-                    plan.models,
-                    plan.versions,
-                    plan.files.len()
+                    "dry run: would import {}, {} ({}); nothing was written",
+                    count(plan.models, "model"),
+                    count(plan.versions, "version"),
+                    count(plan.files.len(), "file")
                 ));
                 o = o.detail(
                     "would_write",
@@ -48,8 +49,9 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<u8> {
                 // atomically, together.
                 crate::registry::write::write_changes(&root, &plan.files)?;
                 o.summary.push(format!(
-                    "imported {} models, {} versions from {store}",
-                    plan.models, plan.versions
+                    "imported {}, {} from {store}",
+                    count(plan.models, "model"),
+                    count(plan.versions, "version")
                 ));
                 o.next = Some(
                     "review the features in each new model.yaml, commit, and open a pull request"

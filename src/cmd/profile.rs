@@ -31,8 +31,8 @@ pub fn run(args: &ProfileArgs) -> Result<u8> {
         .detail("columns", p.columns.len())
         .detail("rows", p.rows.current);
     o.summary.push(format!(
-        "profiled {} columns of {} current rows into {}",
-        p.columns.len(),
+        "profiled {} of {} current rows into {}",
+        crate::diag::render::count(p.columns.len(), "column"),
         p.rows.current,
         args.out.display()
     ));

@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, args: &SearchArgs) -> Result<u8> {
                     metrics.join(" ")
                 );
             }
-            println!("{} versions", hits.len());
+            println!("{}", crate::diag::render::count(hits.len(), "version"));
         }
     }
     Ok(EXIT_OK)

@@ -42,8 +42,11 @@ pub fn run(ctx: &Ctx, args: &SiteArgs) -> Result<u8> {
                 .detail("seconds", r.seconds)
                 .detail("index", r.index.display().to_string());
             o.summary.push(format!(
-                "built {} pages ({} written, {} unchanged) in {:.2} s; links checked",
-                r.pages, r.written, r.unchanged, r.seconds
+                "built {} ({} written, {} unchanged) in {:.2} s; links checked",
+                crate::diag::render::count(r.pages, "page"),
+                r.written,
+                r.unchanged,
+                r.seconds
             ));
             o.next = Some(format!("open {}", r.index.display()));
             match args.format {

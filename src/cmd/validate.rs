@@ -46,10 +46,10 @@ pub fn render(outcome: &Outcome, format: Format, color: bool) -> String {
             let mut s = render::text(&outcome.report, &source, color);
             let versions: usize = reg.models.values().map(|m| m.versions.len()).sum();
             s.push_str(&format!(
-                "validated {} models, {} versions ({} files) in {}: {}\n",
-                reg.models.len(),
-                versions,
-                reg.files_read,
+                "validated {}, {} ({}) in {}: {}\n",
+                render::count(reg.models.len(), "model"),
+                render::count(versions, "version"),
+                render::count(reg.files_read, "file"),
                 reg.source.describe(),
                 render::summary(&outcome.report)
             ));

@@ -138,18 +138,21 @@ pub fn text(report: &Report, source: &dyn Fn(&str) -> Option<String>, color: boo
     out
 }
 
+/// A count with its noun, singular for one: `1 model`, `3 models`, `0 errors`. For the nouns
+/// modelgate counts, which all take an `s`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// One line a count: `2 errors, 1 warning`.
 pub fn summary(report: &Report) -> String {
     let e = report.count(Severity::Error);
     let w = report.count(Severity::Warning);
-    let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
-    };
-    format!("{}, {}", plural(e, "error"), plural(w, "warning"))
+    format!("{}, {}", count(e, "error"), count(w, "warning"))
 }
 
 /// Escapes the message part of a GitHub workflow command.

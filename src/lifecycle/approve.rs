@@ -59,8 +59,26 @@ pub fn approval_yaml(
 pub fn read_key(path: &std::path::Path) -> Result<PrivateKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the private key {}", path.display()))?;
-    let key = PrivateKey::from_openssh(&text)
-        .with_context(|| format!("{} is not an OpenSSH private key", path.display()))?;
+    let first = text.split_whitespace().next().unwrap_or("");
+    if first.starts_with("ssh-") || first.starts_with("ecdsa-") || first.starts_with("sk-") {
+        let private = path.with_extension("");
+        bail!(
+            "{} is a public key; approvals are signed with the private key{}",
+            path.display(),
+            if path.extension().is_some_and(|e| e == "pub") && private.is_file() {
+                format!(": pass --key {}", private.display())
+            } else {
+                " (the file without .pub)".to_string()
+            }
+        );
+    }
+    // one message: ssh-key's error and its sources repeat each other
+    let key = PrivateKey::from_openssh(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not an OpenSSH private key ({e}); pass the file that starts with -----BEGIN OPENSSH PRIVATE KEY-----",
+            path.display()
+        )
+    })?;
     if key.is_encrypted() {
         bail!(
             "{} is protected by a passphrase; sign with ssh-keygen instead: `modelgate approval message FILE > msg && ssh-keygen -Y sign -n {NAMESPACE} -f {} msg`",

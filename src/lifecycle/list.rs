@@ -159,6 +159,9 @@ pub fn text(rows: &[Row]) -> String {
             r.bias.as_deref().unwrap_or("-")
         ));
     }
-    s.push_str(&format!("{} models\n", rows.len()));
+    s.push_str(&format!(
+        "{}\n",
+        crate::diag::render::count(rows.len(), "model")
+    ));
     s
 }

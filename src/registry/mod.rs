@@ -234,20 +234,22 @@ fn read_yaml<T: DeserializeOwned>(
             return Read::Failed;
         }
     };
-    match yaml::from_node::<T>(&node) {
+    match yaml::de::from_node_all::<T>(&node) {
         Ok(v) => Read::Ok(v, bytes),
-        Err(e) => {
-            let code = match e.kind {
-                yaml::de::ErrorKind::UnknownKey => Code::UnknownKey,
-                yaml::de::ErrorKind::MissingKey => Code::MissingKey,
-                yaml::de::ErrorKind::WrongType => Code::WrongType,
-                yaml::de::ErrorKind::InvalidValue => Code::InvalidValue,
-            };
-            let mut d = Diagnostic::error(code, e.message)
-                .in_file(path)
-                .at(e.span.unwrap_or_else(Span::file_start));
-            d.hint = e.hint;
-            diags.push(d);
+        Err(errors) => {
+            for e in errors {
+                let code = match e.kind {
+                    yaml::de::ErrorKind::UnknownKey => Code::UnknownKey,
+                    yaml::de::ErrorKind::MissingKey => Code::MissingKey,
+                    yaml::de::ErrorKind::WrongType => Code::WrongType,
+                    yaml::de::ErrorKind::InvalidValue => Code::InvalidValue,
+                };
+                let mut d = Diagnostic::error(code, e.message)
+                    .in_file(path)
+                    .at(e.span.unwrap_or_else(Span::file_start));
+                d.hint = e.hint;
+                diags.push(d);
+            }
             Read::Failed
         }
     }

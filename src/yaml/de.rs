@@ -93,14 +93,22 @@ impl de::Error for Error {
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         Error::new(
             ErrorKind::WrongType,
-            format!("wrong type: expected {exp}, found {}", unexpected(&unexp)),
+            format!(
+                "wrong type: expected {}, found {}",
+                expected_in_words(&exp.to_string()),
+                unexpected(&unexp)
+            ),
         )
     }
 
     fn invalid_value(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         Error::new(
             ErrorKind::InvalidValue,
-            format!("invalid value {}: expected {exp}", unexpected(&unexp)),
+            format!(
+                "invalid value {}: expected {}",
+                unexpected(&unexp),
+                expected_in_words(&exp.to_string())
+            ),
         )
     }
 
@@ -146,9 +154,73 @@ fn unexpected(u: &de::Unexpected<'_>) -> String {
     }
 }
 
+/// What serde expected, in a user's words: Rust's `u32` is "a whole number from 0 to
+/// 4294967295", not a type name.
+fn expected_in_words(exp: &str) -> String {
+    match exp {
+        "u8" => "a whole number from 0 to 255".into(),
+        "u16" => "a whole number from 0 to 65535".into(),
+        "u32" => "a whole number from 0 to 4294967295".into(),
+        "u64" | "usize" | "u128" => "a whole number, 0 or more".into(),
+        "i8" | "i16" | "i32" | "i64" | "isize" | "i128" => "a whole number".into(),
+        "f32" | "f64" => "a number".into(),
+        "a boolean" | "bool" => "true or false".into(),
+        "char" => "a single character".into(),
+        other => other.to_string(),
+    }
+}
+
 /// Deserializes a typed value from a node.
 pub fn from_node<T: DeserializeOwned>(node: &Node) -> Result<T, Error> {
     T::deserialize(NodeDe { node })
+}
+
+/// Deserializes a typed value, reporting every unknown key, not just the first: after an
+/// unknown key the value is tried again without it (at most 64 times), so one run names all
+/// the typos. A missing key that an unknown key's did-you-mean already names is not repeated.
+pub fn from_node_all<T: DeserializeOwned>(node: &Node) -> Result<T, Vec<Error>> {
+    let first = match from_node::<T>(node) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let mut errors = Vec::new();
+    let mut node = node.clone();
+    let mut next = Some(first);
+    while let Some(e) = next.take() {
+        let retry = e.kind == ErrorKind::UnknownKey
+            && errors.len() < 64
+            && e.span.is_some_and(|s| remove_key(&mut node, s));
+        let named = e.kind == ErrorKind::MissingKey
+            && errors.iter().any(|p: &Error| {
+                p.kind == ErrorKind::UnknownKey
+                    && p.hint
+                        .as_deref()
+                        .zip(e.message.rsplit('`').nth(1))
+                        .is_some_and(|(h, key)| h == format!("did you mean `{key}`?"))
+            });
+        if !named {
+            errors.push(e);
+        }
+        if retry {
+            next = from_node::<T>(&node).err();
+        }
+    }
+    Err(errors)
+}
+
+/// Removes the mapping entry whose key is at `span`; whether one was found.
+fn remove_key(node: &mut Node, span: Span) -> bool {
+    match &mut node.kind {
+        NodeKind::Map(entries) => {
+            if let Some(i) = entries.iter().position(|(k, _)| k.span == span) {
+                entries.remove(i);
+                return true;
+            }
+            entries.iter_mut().any(|(_, v)| remove_key(v, span))
+        }
+        NodeKind::Seq(items) => items.iter_mut().any(|v| remove_key(v, span)),
+        NodeKind::Scalar(..) => false,
+    }
 }
 
 /// Stamps `span` on an error that has none yet.
@@ -722,7 +794,11 @@ mod tests {
     fn wrong_type_points_at_the_value() {
         let e = de("version: three\nname: x\nmetrics: {}\n").unwrap_err();
         assert_eq!(e.kind, ErrorKind::WrongType);
-        assert!(e.message.contains("expected u32"), "{}", e.message);
+        assert!(
+            e.message.contains("expected a whole number from 0"),
+            "{}",
+            e.message
+        );
         let s = e.span.unwrap();
         assert_eq!((s.start.line, s.start.column), (1, 10));
     }
@@ -768,5 +844,43 @@ mod tests {
         let e = de(text).unwrap_err();
         let s = e.span.unwrap();
         assert_eq!(&text[s.start.offset..s.end.offset], "x");
+    }
+
+    #[test]
+    fn every_unknown_key_is_reported_in_one_run() {
+        let node = parse("version: 3\nnmae: x\nmetrics: {}\ncolour: red\nsize: 2\n").unwrap();
+        let errs = from_node_all::<Doc>(&node).unwrap_err();
+        let msgs: Vec<&str> = errs.iter().map(|e| e.message.as_str()).collect();
+        // the typo of `name` is not also reported as a missing `name`
+        assert_eq!(
+            msgs,
+            [
+                "unknown key `nmae`",
+                "unknown key `colour`",
+                "unknown key `size`"
+            ]
+        );
+        let lines: Vec<u32> = errs.iter().map(|e| e.span.unwrap().start.line).collect();
+        assert_eq!(lines, [2, 4, 5]);
+        // unknown keys inside nested mappings too, and a real missing key after them
+        let node = parse("metrics: {}\nextra: 1\nalias: 2\n").unwrap();
+        let errs = from_node_all::<Doc>(&node).unwrap_err();
+        let msgs: Vec<&str> = errs.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            ["unknown key `extra`", "missing required key `version`"]
+        );
+    }
+
+    #[test]
+    fn expected_types_are_named_in_words() {
+        let e = de("version: -1\nname: x\nmetrics: {}\n").unwrap_err();
+        assert!(
+            e.message
+                .contains("expected a whole number from 0 to 4294967295"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("u32"), "{}", e.message);
     }
 }
