@@ -287,7 +287,8 @@ fn a_missing_onnx_runtime_says_how_to_install_it() {
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("scripts/setup.sh"), "{err}");
+    assert!(err.contains("`modelgate runtime install`"), "{err}");
+    assert!(!err.contains("setup.sh"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
 
