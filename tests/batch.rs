@@ -429,7 +429,7 @@ fn onnx_runtime_is_never_found_from_the_working_tree() {
         );
         assert!(!dir.path().join("o.parquet").exists());
     }
-    // modelgate's own data folder (what scripts/setup.sh writes) is used.
+    // modelgate's own data folder (what `modelgate runtime install` writes) is used.
     std::fs::create_dir_all(data.path().join("modelgate")).unwrap();
     std::fs::write(data.path().join("modelgate/ort-dylib-path"), real_ort()).unwrap();
     let o = crate::util::modelgate()
