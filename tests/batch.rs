@@ -460,9 +460,12 @@ fn onnx_runtime_is_never_found_from_the_working_tree() {
 fn a_bad_ort_dylib_path_is_not_blamed_on_the_model() {
     let dir = example_dir();
     let not_a_library = dir.path().join("examples/heart_disease/eval.parquet");
+    let text = dir.path().join("libonnxruntime.so.1.31.1.txt");
+    std::fs::write(&text, "not a library\n").unwrap();
     for lib in [
         "/nonexistent/libonnxruntime.so".to_string(),
         not_a_library.display().to_string(),
+        text.display().to_string(),
     ] {
         for args in [
             &[
@@ -493,6 +496,7 @@ fn a_bad_ort_dylib_path_is_not_blamed_on_the_model() {
             assert!(err.contains("ONNX Runtime library"), "{err}");
             assert!(err.contains(&lib), "{err}");
             assert!(err.contains("ORT_DYLIB_PATH"), "{err}");
+            assert!(err.contains("`modelgate runtime install`"), "{err}");
             assert!(!err.contains("not a usable ONNX model"), "{err}");
             assert!(!err.contains("model.onnx"), "{err}");
             assert!(!err.contains("panicked"), "{err}");
