@@ -13,6 +13,9 @@
 #     (scripts/test exports it as ORT_DYLIB_PATH), and the same path to modelgate's per-user
 #     data folder, ${XDG_DATA_HOME:-~/.local/share}/modelgate/ort-dylib-path, where modelgate
 #     looks for it when ORT_DYLIB_PATH is not set (never in the repository it runs in)
+#   - downloads this machine's pinned onnxruntime wheel (src/batch/onnxruntime-wheels.tsv) into
+#     .tools/wheels/ with `pip download --no-deps`, sha256-checked (idempotent): the tests of
+#     `modelgate runtime install` serve it from 127.0.0.1
 #   - makes sure ssh-keygen exists (openssh-client via apt-get, only if missing)
 #   - makes sure /usr/bin/chromium exists (Debian's chromium via apt-get, only if missing), the
 #     browser of scripts/browser_check.py; MODELGATE_NO_CHROMIUM=1 skips this step
@@ -113,6 +116,46 @@ esac
 mkdir -p "$DATA_HOME/modelgate"
 echo "$LIB" > "$DATA_HOME/modelgate/ort-dylib-path"
 log "onnxruntime library written to $DATA_HOME/modelgate/ort-dylib-path (where modelgate finds it)"
+
+# The pinned onnxruntime wheel of this machine (src/batch/onnxruntime-wheels.tsv, the pins of
+# `modelgate runtime install`) in .tools/wheels/, sha256-checked: the tests serve it from
+# 127.0.0.1 to install it without the network.
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) PLATFORM=linux-x86_64 ;;
+  Linux-aarch64|Linux-arm64) PLATFORM=linux-aarch64 ;;
+  Darwin-arm64) PLATFORM=macos-aarch64 ;;
+  *) PLATFORM="" ;;
+esac
+if [ -z "$PLATFORM" ]; then
+  echo "setup: error: no pinned onnxruntime wheel for $(uname -s)-$(uname -m) (src/batch/onnxruntime-wheels.tsv)" >&2
+  exit 1
+fi
+PIN="$(awk -F'\t' -v p="$PLATFORM" '$1 == p' "$ROOT/src/batch/onnxruntime-wheels.tsv")"
+WHEEL_URL="$(printf '%s\n' "$PIN" | cut -f2)"
+WHEEL_SHA="$(printf '%s\n' "$PIN" | cut -f3)"
+WHEEL="${WHEEL_URL##*/}"
+WHEELS="$TOOLS/wheels"
+if [ -f "$WHEELS/$WHEEL" ] && [ "$(sha256sum "$WHEELS/$WHEEL" | cut -d' ' -f1)" = "$WHEEL_SHA" ]; then
+  log "onnxruntime wheel present: .tools/wheels/$WHEEL"
+else
+  # The tags in its name (onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl) select it.
+  IFS=- read -r _ WHEEL_VERSION PY_TAG ABI_TAG PLATFORM_TAG <<< "${WHEEL%.whl}"
+  log "downloading $WHEEL into .tools/wheels"
+  tmp="$(mktemp -d)"
+  "$PYTHON" -m pip download --disable-pip-version-check -q --no-deps --only-binary=:all: \
+    --implementation cp --python-version "3.${PY_TAG#cp3}" --abi "$ABI_TAG" \
+    --platform "$PLATFORM_TAG" -d "$tmp" "onnxruntime==$WHEEL_VERSION"
+  got="$(sha256sum "$tmp/$WHEEL" | cut -d' ' -f1)"
+  if [ "$got" != "$WHEEL_SHA" ]; then
+    rm -rf "$tmp"
+    echo "setup: error: $WHEEL has sha256 $got, but src/batch/onnxruntime-wheels.tsv pins $WHEEL_SHA" >&2
+    exit 1
+  fi
+  mkdir -p "$WHEELS"
+  mv "$tmp/$WHEEL" "$WHEELS/$WHEEL"
+  rm -rf "$tmp"
+  log "onnxruntime wheel: .tools/wheels/$WHEEL (sha256 checked)"
+fi
 
 GI="$ROOT/.gitignore"
 touch "$GI"

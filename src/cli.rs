@@ -125,6 +125,9 @@ pub enum Command {
     /// Write man pages: modelgate(1) and one per subcommand.
     #[command(after_help = MAN_EXAMPLES)]
     Man(ManArgs),
+    /// ONNX Runtime, which batch scoring and evaluation load: install the pinned library, or
+    /// say where it is and whether it loads.
+    Runtime(RuntimeArgs),
     /// Developer tools: synthetic registries for benchmarks.
     #[command(hide = true)]
     Dev(DevArgs),
@@ -164,6 +167,10 @@ impl Command {
             Command::Diff(a) => is(a.format),
             Command::Demote(a) => out(a.format),
             Command::Archive(a) => out(a.format),
+            Command::Runtime(a) => match &a.command {
+                RuntimeCommand::Install(i) => out(i.format),
+                RuntimeCommand::Status(st) => out(st.format),
+            },
             Command::Completions(_) | Command::Man(_) => false,
         }
     }
@@ -230,6 +237,50 @@ pub struct DemoArgs {
     /// Where to put the copy (default: a new temporary folder, kept so you can look at it).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Do not install ONNX Runtime when it is not found (the sections that score models then
+    /// say which command installs it).
+    #[arg(long)]
+    pub no_install: bool,
+}
+
+/// `modelgate runtime`.
+#[derive(Debug, Args)]
+pub struct RuntimeArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: RuntimeCommand,
+}
+
+/// `modelgate runtime` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RuntimeCommand {
+    /// Download the pinned onnxruntime 1.31.1 wheel from the Python package index, check its
+    /// sha256, and unpack only its shared library into modelgate's per-user data folder.
+    Install(RuntimeInstallArgs),
+    /// Where the ONNX Runtime library is, where its path came from, its version, and whether it
+    /// loads (exit 1 when it does not).
+    Status(RuntimeStatusArgs),
+}
+
+/// `modelgate runtime install`.
+#[derive(Debug, Args)]
+pub struct RuntimeInstallArgs {
+    /// Install from a mirror URL or an already downloaded wheel file instead of
+    /// files.pythonhosted.org (still checked against the pinned sha256). Default: the
+    /// environment variable MODELGATE_ONNXRUNTIME_URL, else the pinned URL.
+    #[arg(long, value_name = "URL|FILE")]
+    pub from: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+/// `modelgate runtime status`.
+#[derive(Debug, Args)]
+pub struct RuntimeStatusArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// `modelgate check`.

@@ -14,6 +14,7 @@ mod github;
 mod lifecycle;
 mod monitor;
 mod reference;
+mod runtime;
 mod signing;
 mod site;
 mod validate_fixtures;

@@ -4,6 +4,7 @@
 //! version and artifact digest, and the time of scoring. A manifest beside the output records
 //! the inputs and output with their digests.
 
+pub mod install;
 pub mod lineage;
 pub mod runtime;
 

@@ -5,13 +5,13 @@
 //! 1. `ORT_DYLIB_PATH`, when it is set;
 //! 2. the absolute path written in modelgate's own per-user data folder,
 //!    `$XDG_DATA_HOME/modelgate/ort-dylib-path` (else `~/.local/share/modelgate/ort-dylib-path`),
-//!    which `scripts/setup.sh` writes.
+//!    which `modelgate runtime install` writes (see [`super::install`]).
 //!
 //! Nothing else: never a file found by walking up from the current folder (a repository being
 //! checked could ship its own `.tools/ort-dylib-path` naming its own library), and no path of
 //! the machine the binary was built on. A missing or unloadable library is an error that names
-//! the library, where its path came from and how to install it — never a panic inside ort, and
-//! never blamed on the model.
+//! the library, where its path came from and the one command that fixes it (`modelgate runtime
+//! install`) — never a panic inside ort, and never blamed on the model.
 
 use anyhow::{Context, Result, bail};
 use ort::session::Session;
@@ -19,8 +19,14 @@ use ort::value::{Tensor, ValueType};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+/// The command that installs the library.
+pub const INSTALL_COMMAND: &str = "modelgate runtime install";
+
 /// How to get the library, for error messages.
-pub const INSTALL_HINT: &str = "install it with `bash scripts/setup.sh` (the pinned onnxruntime==1.31.1 wheel), or point ORT_DYLIB_PATH at libonnxruntime.so.1.31.1";
+pub const INSTALL_HINT: &str = "run `modelgate runtime install` (it installs the pinned ONNX Runtime 1.31.1 into modelgate's data folder)";
+
+/// How to fix a bad `ORT_DYLIB_PATH`, which wins over what `modelgate runtime install` writes.
+pub const ENV_HINT: &str = "unset ORT_DYLIB_PATH (or point it at a working libonnxruntime 1.31.1) and run `modelgate runtime install`";
 
 /// The environment variable that names the library.
 pub const DYLIB_ENV: &str = "ORT_DYLIB_PATH";
@@ -47,6 +53,16 @@ pub enum DylibSource {
     DataFile(PathBuf),
 }
 
+impl DylibSource {
+    /// The one thing to do when the library from here does not work.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            DylibSource::Env => ENV_HINT,
+            DylibSource::DataFile(_) => INSTALL_HINT,
+        }
+    }
+}
+
 impl std::fmt::Display for DylibSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -66,7 +82,7 @@ pub fn locate(
         let path = PathBuf::from(p);
         if !path.is_file() {
             return Err(format!(
-                "the ONNX Runtime library {} named by {DYLIB_ENV} does not exist or is not a file; {INSTALL_HINT}",
+                "the ONNX Runtime library {} named by {DYLIB_ENV} does not exist or is not a file; {ENV_HINT}",
                 path.display()
             ));
         }
@@ -118,8 +134,9 @@ pub fn environment() -> Result<&'static ort::environment::Environment> {
         let (path, source) = locate(std::env::var_os(DYLIB_ENV), data_dir())?;
         let builder = ort::init_from(&path).map_err(|e| {
             format!(
-                "the ONNX Runtime library {} (from {source}) could not be loaded: {e}; {INSTALL_HINT}",
-                path.display()
+                "the ONNX Runtime library {} (from {source}) could not be loaded: {e}; {}",
+                path.display(),
+                source.hint()
             )
         })?;
         builder.with_name("modelgate").build().map_err(|e| {
@@ -133,6 +150,72 @@ pub fn environment() -> Result<&'static ort::environment::Environment> {
         Ok(e) => Ok(e),
         Err(msg) => bail!("{msg}"),
     }
+}
+
+/// What `modelgate runtime status` reports.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Status {
+    /// The library that would be loaded, when one is found.
+    pub library: Option<PathBuf>,
+    /// Where its path came from: `ORT_DYLIB_PATH` or the data file.
+    pub source: Option<String>,
+    /// The ONNX Runtime version: the pinned one when the library's sha256 is the pinned one,
+    /// else what its file name says (`libonnxruntime.so.1.31.1`), if anything.
+    pub version: Option<String>,
+    /// The library's sha256.
+    pub sha256: Option<String>,
+    /// True when the library is the pinned ONNX Runtime 1.31.1 of this platform.
+    pub pinned: bool,
+    /// True when it loads (and ONNX Runtime starts).
+    pub loads: bool,
+    /// Why it was not found or does not load, with the command that fixes it.
+    pub error: Option<String>,
+}
+
+/// Finds and loads the library as scoring would, and says what happened.
+pub fn status() -> Status {
+    let mut st = Status {
+        library: None,
+        source: None,
+        version: None,
+        sha256: None,
+        pinned: false,
+        loads: false,
+        error: None,
+    };
+    match locate(std::env::var_os(DYLIB_ENV), data_dir()) {
+        Err(e) => st.error = Some(e),
+        Ok((path, source)) => {
+            st.sha256 = super::install::sha256_file(&path).ok();
+            let pin = super::install::pin_for(&super::install::platform()).ok();
+            st.pinned =
+                pin.is_some_and(|p| st.sha256.as_deref() == Some(p.library_sha256.as_str()));
+            st.version = if st.pinned {
+                Some(super::install::ORT_VERSION.to_string())
+            } else {
+                version_from_name(&path)
+            };
+            st.library = Some(path);
+            st.source = Some(source.to_string());
+            match environment() {
+                Ok(_) => st.loads = true,
+                Err(e) => st.error = Some(e.to_string()),
+            }
+        }
+    }
+    st
+}
+
+/// The version in a library's file name: `libonnxruntime.so.1.31.1`, `libonnxruntime.1.31.1.dylib`.
+fn version_from_name(path: &std::path::Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let rest = name.strip_prefix("libonnxruntime.")?;
+    let rest = rest.strip_prefix("so.").unwrap_or(rest);
+    let v = rest.strip_suffix(".dylib").unwrap_or(rest);
+    (v.split('.').count() == 3
+        && v.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())))
+    .then(|| v.to_string())
 }
 
 /// Where the probability of the positive class comes from.
@@ -280,6 +363,23 @@ mod tests {
         let (found, source) = locate(None, Some(data.path().to_path_buf())).unwrap();
         assert_eq!(found, lib);
         assert_eq!(source, DylibSource::DataFile(data.path().join(DYLIB_FILE)));
+    }
+
+    #[test]
+    fn the_version_is_read_from_the_library_file_name() {
+        for (name, v) in [
+            ("libonnxruntime.so.1.31.1", Some("1.31.1")),
+            ("libonnxruntime.1.31.1.dylib", Some("1.31.1")),
+            ("libonnxruntime.so", None),
+            ("libonnxruntime.so.1.x.1", None),
+            ("evil.so", None),
+        ] {
+            assert_eq!(
+                version_from_name(std::path::Path::new("/lib").join(name).as_path()).as_deref(),
+                v,
+                "{name}"
+            );
+        }
     }
 
     #[test]

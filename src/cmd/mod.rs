@@ -26,6 +26,7 @@ mod promote;
 mod register;
 mod reproduce;
 mod retire;
+mod runtime;
 mod search;
 mod show;
 mod site;
@@ -186,5 +187,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Archive(a) => archive::run(&ctx, &a),
         Command::Completions(a) => completions::run(&a),
         Command::Man(a) => man::run(&a),
+        Command::Runtime(a) => runtime::run(&a),
     }
 }
