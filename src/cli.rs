@@ -91,6 +91,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// The static site: model cards, lineage, gates, drift and the audit trail.
     Site(SiteArgs),
+    /// JSON Schemas of the registry's file kinds (for editors), from the loader's own types.
+    Schema(SchemaArgs),
     /// Developer tools: synthetic registries for benchmarks.
     #[command(hide = true)]
     Dev(DevArgs),
@@ -500,6 +502,28 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::GithubMatrix)]
     pub format: PlanFormat,
+}
+
+/// Output of `schema` without a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    /// One kind a line: name and where its files live.
+    Text,
+    /// A JSON array of `{"kind", "path", "yaml", "about", "schema_file"}`.
+    Json,
+}
+
+/// `modelgate schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The file kind whose schema to print (pretty JSON); without it, the kinds are listed.
+    pub kind: Option<String>,
+    /// Write every schema as `DIR/<kind>.schema.json` (atomically) instead of printing.
+    #[arg(long, value_name = "DIR", conflicts_with = "kind")]
+    pub out: Option<PathBuf>,
+    /// Output format of the list of kinds.
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Text)]
+    pub format: SchemaFormat,
 }
 
 /// `modelgate search`.

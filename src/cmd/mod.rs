@@ -20,6 +20,7 @@ mod promote;
 mod register;
 mod reproduce;
 mod retire;
+mod schema;
 mod search;
 mod site;
 mod validate;
@@ -107,5 +108,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Retire(a) => retire::run(&ctx, &a),
         Command::Import(a) => import::run(&ctx, &a),
         Command::Site(a) => site::run(&ctx, &a),
+        Command::Schema(a) => schema::run(&a),
     }
 }
