@@ -511,6 +511,8 @@ pub enum SchemaFormat {
     Text,
     /// A JSON array of `{"kind", "path", "yaml", "about", "schema_file"}`.
     Json,
+    /// The key tables of docs/format.md, generated from the schemas (of KIND, or of every kind).
+    Markdown,
 }
 
 /// `modelgate schema`.
@@ -521,7 +523,7 @@ pub struct SchemaArgs {
     /// Write every schema as `DIR/<kind>.schema.json` (atomically) instead of printing.
     #[arg(long, value_name = "DIR", conflicts_with = "kind")]
     pub out: Option<PathBuf>,
-    /// Output format of the list of kinds.
+    /// Output format of the list of kinds (`markdown`: the key tables, also with KIND).
     #[arg(long, value_enum, default_value_t = SchemaFormat::Text)]
     pub format: SchemaFormat,
 }

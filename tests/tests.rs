@@ -13,6 +13,7 @@ mod github;
 mod lifecycle;
 mod monitor;
 mod reference;
+mod schema;
 mod signing;
 mod site;
 mod validate_fixtures;

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 
 /// The folders of the example that the demo copies.
-const EXAMPLE_DIRS: &[&str] = &["registry", "model-cards", "examples"];
+const EXAMPLE_DIRS: &[&str] = &["registry", "model-cards", "examples", "schemas"];
 
 /// Where the bundled example is: `--example`, or the registry around the current folder (no
 /// path of the machine the binary was built on is compiled in).

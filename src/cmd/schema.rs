@@ -1,4 +1,5 @@
-//! `modelgate schema [KIND] [--out DIR]`: the JSON Schemas of the registry's file kinds.
+//! `modelgate schema [KIND] [--out DIR] [--format text|json|markdown]`: the JSON Schemas of the
+//! registry's file kinds, and the key tables of docs/format.md.
 
 use super::EXIT_OK;
 use crate::cli::{SchemaArgs, SchemaFormat};
@@ -19,12 +20,22 @@ pub fn run(args: &SchemaArgs) -> Result<u8> {
         }
         return Ok(EXIT_OK);
     }
-    if let Some(name) = &args.kind {
-        print!("{}", json_schema::schema_text(json_schema::kind(name)?));
-        return Ok(EXIT_OK);
-    }
-    match args.format {
-        SchemaFormat::Text => {
+    // Resolved first, so that an unknown kind is an error whatever the format.
+    let kind = args.kind.as_deref().map(json_schema::kind).transpose()?;
+    match (args.format, kind) {
+        (SchemaFormat::Markdown, kind) => {
+            let kinds: Vec<_> = match kind {
+                Some(k) => vec![k],
+                None => KINDS.iter().collect(),
+            };
+            for k in kinds {
+                println!("### {}\n", k.name);
+                print!("{}", json_schema::key_table(k));
+                println!();
+            }
+        }
+        (_, Some(k)) => print!("{}", json_schema::schema_text(k)),
+        (SchemaFormat::Text, None) => {
             for k in KINDS {
                 println!("{:<20} {}", k.name, k.path);
             }
@@ -32,7 +43,7 @@ pub fn run(args: &SchemaArgs) -> Result<u8> {
                 "(registry/allowed_signers has no schema: it is OpenSSH's allowed_signers format, not YAML)"
             );
         }
-        SchemaFormat::Json => {
+        (SchemaFormat::Json, None) => {
             let list: Vec<serde_json::Value> = KINDS
                 .iter()
                 .map(|k| {

@@ -214,6 +214,186 @@ pub fn keep_modeline(old: &str, new: &str) -> String {
     }
 }
 
+/// The Markdown table of a kind's keys, generated from its schema (docs/format.md holds these
+/// tables verbatim, and a test keeps them equal): one row per key, nested keys as paths
+/// (`training.dataset.uri`), map entries as `<name>`, list items as `[]`.
+pub fn key_table(kind: &Kind) -> String {
+    let schema = schema(kind);
+    let mut rows = Vec::new();
+    walk(&schema, &schema, "", &mut rows);
+    let mut out = String::from("| key | type | required | default | description |\n");
+    out.push_str("| --- | --- | --- | --- | --- |\n");
+    for r in rows {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            r.key,
+            cell(&r.ty),
+            if r.required { "yes" } else { "no" },
+            r.default
+                .map(|d| format!("`{d}`"))
+                .unwrap_or_else(|| "—".into()),
+            cell(&r.description)
+        ));
+    }
+    out
+}
+
+struct Row {
+    key: String,
+    ty: String,
+    required: bool,
+    default: Option<String>,
+    description: String,
+}
+
+/// A table cell: one line, pipes escaped.
+fn cell(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
+}
+
+/// The definition a `$ref` names, or the schema itself.
+fn deref<'a>(root: &'a serde_json::Value, s: &'a serde_json::Value) -> &'a serde_json::Value {
+    match s["$ref"].as_str().and_then(|r| r.strip_prefix("#/$defs/")) {
+        Some(name) => &root["$defs"][name],
+        None => s,
+    }
+}
+
+/// The schema without its `null` alternative (an optional value), and whether it had one.
+fn non_null<'a>(root: &'a serde_json::Value, s: &'a serde_json::Value) -> &'a serde_json::Value {
+    if let Some(alts) = s["anyOf"].as_array() {
+        let rest: Vec<&serde_json::Value> = alts.iter().filter(|a| a["type"] != "null").collect();
+        if rest.len() == 1 {
+            return deref(root, rest[0]);
+        }
+    }
+    deref(root, s)
+}
+
+/// The type of a schema in words.
+fn type_words(root: &serde_json::Value, s: &serde_json::Value) -> String {
+    let nullable = s["anyOf"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["type"] == "null"))
+        || s["type"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "null"));
+    let t = non_null(root, s);
+    let mut words = if let Some(values) = t["enum"].as_array() {
+        let v: Vec<String> = values
+            .iter()
+            .map(|v| format!("`{}`", v.as_str().unwrap_or("")))
+            .collect();
+        format!("one of {}", v.join(", "))
+    } else if let Some(alts) = t["oneOf"].as_array() {
+        let v: Vec<String> = alts
+            .iter()
+            .map(|v| format!("`{}`", v["const"].as_str().unwrap_or("")))
+            .collect();
+        format!("one of {}", v.join(", "))
+    } else {
+        let base = match &t["type"] {
+            serde_json::Value::String(x) => x.clone(),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str())
+                .filter(|x| *x != "null")
+                .collect::<Vec<_>>()
+                .join(" or "),
+            _ => "any".into(),
+        };
+        match base.as_str() {
+            "array" => format!("list of {}", type_words(root, &t["items"])),
+            "object" if t.get("properties").is_none() => match &t["additionalProperties"] {
+                serde_json::Value::Object(_) => {
+                    format!("map of {}", type_words(root, &t["additionalProperties"]))
+                }
+                _ => "map of any value".into(),
+            },
+            "object" => "mapping".into(),
+            "integer" if t["minimum"] == 0 => "integer ≥ 0".into(),
+            "string" => match (t["format"].as_str(), t["pattern"].as_str()) {
+                (Some(f), _) => format!("string ({f})"),
+                (None, Some(p)) => format!("string matching `{p}`"),
+                (None, None) => "string".into(),
+            },
+            _ => base,
+        }
+    };
+    if nullable {
+        words.push_str(" or null");
+    }
+    words
+}
+
+fn walk(root: &serde_json::Value, s: &serde_json::Value, prefix: &str, rows: &mut Vec<Row>) {
+    let t = non_null(root, s);
+    match t["type"].as_str().or_else(|| {
+        t["type"]
+            .as_array()
+            .and_then(|a| a.iter().filter_map(|x| x.as_str()).find(|x| *x != "null"))
+    }) {
+        Some("object") => {
+            let props = t["properties"].as_object();
+            let required: Vec<&str> = t["required"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            // A map keyed by aliases: every property has the same schema.
+            let same = props.is_some_and(|p| {
+                p.len() > 1 && p.values().all(|v| v == p.values().next().unwrap_or(v))
+            }) && required.is_empty();
+            if let Some(p) = props.filter(|_| !same) {
+                for (k, v) in p {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    let description = v["description"]
+                        .as_str()
+                        .or_else(|| non_null(root, v)["description"].as_str())
+                        .unwrap_or("")
+                        .to_string();
+                    rows.push(Row {
+                        key: key.clone(),
+                        ty: type_words(root, v),
+                        required: required.contains(&k.as_str()),
+                        default: v.get("default").map(|d| d.to_string()),
+                        description,
+                    });
+                    walk(root, v, &key, rows);
+                }
+            } else if let Some(p) = props {
+                // The only such maps are keyed by aliases (`gates:`).
+                let key = format!("{}<alias>", dot(prefix));
+                let v = p.values().next().unwrap_or(&serde_json::Value::Null);
+                walk(root, v, &key, rows);
+            } else if t["additionalProperties"].is_object() {
+                walk(
+                    root,
+                    &t["additionalProperties"],
+                    &format!("{}<name>", dot(prefix)),
+                    rows,
+                );
+            }
+        }
+        Some("array") => walk(root, &t["items"], &format!("{prefix}[]"), rows),
+        _ => {}
+    }
+}
+
+fn dot(prefix: &str) -> String {
+    if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}.")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
