@@ -97,6 +97,12 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def with_modeline(path: Path, kind: str, text: str) -> str:
+    """The YAML language server's modeline first (as `modelgate` writes it), then the text."""
+    schema = os.path.relpath(ROOT / "schemas" / f"{kind}.schema.json", path.parent)
+    return f"# yaml-language-server: $schema={schema}\n{text}"
+
+
 def rel(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
@@ -890,13 +896,15 @@ def build_model(spec: ModelSpec, audit_events: list, fixtures: list, summary: li
                             scored_at=when, label_null=i >= LABELLED_WEEKS))
 
     # registry
-    write_text(reg / "model.yaml", model_yaml(spec))
-    write_text(reg / "aliases.yaml", aliases_yaml(spec))
+    write_text(reg / "model.yaml", with_modeline(reg / "model.yaml", "model", model_yaml(spec)))
+    write_text(reg / "aliases.yaml",
+               with_modeline(reg / "aliases.yaml", "aliases", aliases_yaml(spec)))
     for v in spec.versions:
         mets = metrics(ev.label, ev_scores[v.number])
         b = bias(ev, spec.protected, ev_scores[v.number])
         text = version_yaml(spec, v, artifacts[v.number], ex / "reference.parquet", len(ref), mets, b)
-        write_text(reg / "versions" / f"v{v.number}.yaml", text)
+        vpath = reg / "versions" / f"v{v.number}.yaml"
+        write_text(vpath, with_modeline(vpath, "version", text))
         audit_events.append((v.created_at, PRINCIPALS["alice"], "register", spec.name, v.number, None,
                              {"artifact_sha256": sha256_file(artifacts[v.number])}))
         worst = {a: max(x for k, x in d.items() if k != "groups") for a, d in b.items()}
@@ -932,7 +940,8 @@ def build_model(spec: ModelSpec, audit_events: list, fixtures: list, summary: li
         sig = sign(who, msg)
         verify(PRINCIPALS[who], msg, sig)
         name = f"v{version}-{alias}-{ROLE_OF[who]}-{PRINCIPALS[who]}.yaml"
-        write_text(reg / "approvals" / name, approval_yaml(stmt, sig))
+        apath = reg / "approvals" / name
+        write_text(apath, with_modeline(apath, "approval", approval_yaml(stmt, sig)))
         audit_events.append((approved_at, PRINCIPALS[who], "approve", spec.name, version, alias,
                              {"role": ROLE_OF[who], "principal": PRINCIPALS[who]}))
 

@@ -18,7 +18,7 @@ pub const AUDIT_PATH: &str = "registry/audit.jsonl";
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What an entry records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// A version was registered.
@@ -53,7 +53,7 @@ impl Action {
 }
 
 /// One line of the log. Field order is the serialized key order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// 1, 2, 3, … without gaps.
@@ -76,7 +76,8 @@ pub struct Entry {
     /// Action-specific details.
     #[serde(default)]
     pub details: serde_json::Map<String, serde_json::Value>,
-    /// sha256 of the previous line.
+    /// sha256 of the previous line (64 zeros for the first entry).
+    #[schemars(regex(pattern = "^[0-9a-f]{64}$"))]
     pub prev: String,
 }
 

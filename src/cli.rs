@@ -128,6 +128,8 @@ pub enum Command {
     /// ONNX Runtime, which batch scoring and evaluation load: install the pinned library, or
     /// say where it is and whether it loads.
     Runtime(RuntimeArgs),
+    /// JSON Schemas of the registry's file kinds (for editors), from the loader's own types.
+    Schema(SchemaArgs),
     /// Developer tools: synthetic registries for benchmarks.
     #[command(hide = true)]
     Dev(DevArgs),
@@ -171,6 +173,7 @@ impl Command {
                 RuntimeCommand::Install(i) => out(i.format),
                 RuntimeCommand::Status(st) => out(st.format),
             },
+            Command::Schema(a) => a.format == SchemaFormat::Json,
             Command::Completions(_) | Command::Man(_) => false,
         }
     }
@@ -639,6 +642,30 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::GithubMatrix)]
     pub format: PlanFormat,
+}
+
+/// Output of `schema` without a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaFormat {
+    /// One kind a line: name and where its files live.
+    Text,
+    /// A JSON array of `{"kind", "path", "yaml", "about", "schema_file"}`.
+    Json,
+    /// The key tables of docs/format.md, generated from the schemas (of KIND, or of every kind).
+    Markdown,
+}
+
+/// `modelgate schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The file kind whose schema to print (pretty JSON); without it, the kinds are listed.
+    pub kind: Option<String>,
+    /// Write every schema as `DIR/<kind>.schema.json` (atomically) instead of printing.
+    #[arg(long, value_name = "DIR", conflicts_with = "kind")]
+    pub out: Option<PathBuf>,
+    /// Output format of the list of kinds (`markdown`: the key tables, also with KIND).
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Text)]
+    pub format: SchemaFormat,
 }
 
 /// `modelgate search`.

@@ -1564,9 +1564,16 @@ fn the_champion_cannot_be_removed_to_skip_its_gate() {
     let (code, out) = demote(p, &["--from", "champion"]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("Promote another version instead"), "{out}");
+    let before = std::fs::read_to_string(p.join(HD).join("aliases.yaml")).unwrap();
+    assert!(
+        before.ends_with("\nchampion: 3\nchallenger: 4\n"),
+        "{before}"
+    );
+    let (code, out) = demote(p, &["--from", "champion"]);
+    assert_eq!(code, 2, "{out}");
     assert_eq!(
         std::fs::read_to_string(p.join(HD).join("aliases.yaml")).unwrap(),
-        "champion: 3\nchallenger: 4\n",
+        before,
         "nothing is written"
     );
     // PR 1 by hand: the champion line goes, with a correctly chained demote entry.

@@ -139,7 +139,7 @@ fn a_promotion_with_three_approvals_passes() {
         .unwrap();
     let gh = String::from_utf8(out.stdout).unwrap();
     assert!(
-        gh.starts_with("::error file=registry/models/heart_disease/aliases.yaml,line=1,col=11,"),
+        gh.starts_with("::error file=registry/models/heart_disease/aliases.yaml,line=2,col=11,"),
         "{gh}"
     );
     let md = std::fs::read_to_string(&summary).unwrap();
@@ -554,7 +554,8 @@ fn an_alias_move_without_its_audit_entry_blocks() {
         .find(|d| d["code"] == "MG041")
         .unwrap();
     assert_eq!(d["file"], format!("{HD}/aliases.yaml"));
-    assert_eq!(d["line"], 1);
+    // Line 2: the first is the schema modeline.
+    assert_eq!(d["line"], 2);
 }
 
 #[test]

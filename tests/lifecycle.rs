@@ -430,7 +430,7 @@ fn import_mlflow_file_store_and_sqlite_agree() {
     assert!(v3.contains("validation_status: pending"), "{v3}");
     assert_eq!(
         String::from_utf8(sa["registry/models/churn_model/aliases.yaml"].clone()).unwrap(),
-        "challenger: 3\nchampion: 2\n"
+        "# yaml-language-server: $schema=../../../schemas/aliases.schema.json\nchallenger: 3\nchampion: 2\n"
     );
     // MLflow's `Fraud-Detector` becomes `fraud_detector`.
     assert!(sa.contains_key("registry/models/fraud_detector/model.yaml"));

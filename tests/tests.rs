@@ -15,6 +15,7 @@ mod lifecycle;
 mod monitor;
 mod reference;
 mod runtime;
+mod schema;
 mod signing;
 mod site;
 mod validate_fixtures;

@@ -71,7 +71,7 @@ pub fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
 /// with the demo keys readable by their owner only (ssh-keygen insists; git does not keep modes).
 pub fn example_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for d in ["registry", "model-cards", "examples"] {
+    for d in ["registry", "model-cards", "examples", "schemas"] {
         copy_tree(&repo_root().join(d), &dir.path().join(d));
     }
     #[cfg(unix)]

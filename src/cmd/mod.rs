@@ -27,6 +27,7 @@ mod register;
 mod reproduce;
 mod retire;
 mod runtime;
+mod schema;
 mod search;
 mod show;
 mod site;
@@ -188,5 +189,6 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Completions(a) => completions::run(&a),
         Command::Man(a) => man::run(&a),
         Command::Runtime(a) => runtime::run(&a),
+        Command::Schema(a) => schema::run(&a),
     }
 }

@@ -20,7 +20,8 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<u8> {
         .description
         .clone()
         .unwrap_or_else(|| format!("What {name} predicts, in one line."));
-    let files = scaffold::model_files(&name, &args.owner, &description, &template);
+    let mut files = scaffold::model_files(&name, &args.owner, &description, &template);
+    files.extend(scaffold::missing_schema_files(&root));
     scaffold::write_new_files(&root, &files)?;
     let mut o = Outcome::new("new").detail("model", name.as_str());
     o.summary.push(format!("created model `{name}`"));

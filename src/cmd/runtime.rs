@@ -2,7 +2,7 @@
 
 use super::{EXIT_FAIL, EXIT_OK};
 use crate::batch::{install, runtime};
-use crate::cli::{RuntimeArgs, RuntimeCommand, OutputFormat};
+use crate::cli::{OutputFormat, RuntimeArgs, RuntimeCommand};
 use anyhow::Result;
 
 /// Runs the command.

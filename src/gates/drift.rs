@@ -10,7 +10,19 @@ use crate::diag::{Code, Diagnostic};
 use crate::registry::schema::GateConfig;
 
 /// Drift severity, in rising order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// No drift worth acting on.
     None,

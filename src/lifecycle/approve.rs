@@ -242,6 +242,7 @@ pub fn plan_governance(
         crate::registry::GOVERNANCE_DIR,
         &sha.hex()[..12]
     );
+    let text = crate::registry::json_schema::with_modeline(&out, &text);
     Ok(Plan {
         files: vec![(out.clone(), text.into_bytes())],
         file: out,
@@ -304,6 +305,7 @@ pub fn plan_unchecked(
         "{}/approvals/v{version}-{alias}-{role}-{principal}.yaml",
         m.dir
     );
+    let text = crate::registry::json_schema::with_modeline(&file, &text);
     let actor = principal.clone();
     let details = serde_json::json!({"role": role, "principal": principal});
     let model = name.to_string();

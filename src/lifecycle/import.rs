@@ -1008,7 +1008,10 @@ pub fn plan(
                 }
             };
             let created = ts(v.created_ms);
-            let mut y = String::new();
+            let mut y = crate::registry::json_schema::with_modeline(
+                &format!("{dir}/versions/v{}.yaml", v.version),
+                "",
+            );
             let _ = writeln!(
                 y,
                 "# Imported from MLflow: {} version {}.",
@@ -1179,7 +1182,9 @@ pub fn plan(
                 .map(|(k, x)| format!("{}: {}", yaml_str(k), yaml_str(x)))
                 .collect();
             let _ = writeln!(y, "tags: {{{}}}", items.join(", "));
-            files.push((format!("{dir}/model.yaml"), y.into_bytes()));
+            let path = format!("{dir}/model.yaml");
+            let y = crate::registry::json_schema::with_modeline(&path, &y);
+            files.push((path, y.into_bytes()));
             // Aliases modelgate knows; each with its audit entry.
             let mut al = String::new();
             for (a, v) in &m.aliases {
@@ -1200,7 +1205,9 @@ pub fn plan(
                 }
             }
             if !al.is_empty() {
-                files.push((format!("{dir}/aliases.yaml"), al.into_bytes()));
+                let path = format!("{dir}/aliases.yaml");
+                let al = crate::registry::json_schema::with_modeline(&path, &al);
+                files.push((path, al.into_bytes()));
             }
             let template = crate::scaffold::MODEL_CARD.to_string();
             let card = crate::scaffold::fill(&template, &[("model", name.as_str())]);

@@ -4,6 +4,7 @@
 
 use super::{Files, append_audit};
 use crate::audit::{Action, Entry};
+use crate::registry::json_schema::{keep_modeline, with_modeline};
 use crate::registry::types::{Alias, ModelName, Timestamp};
 use crate::registry::{Model, Registry};
 use anyhow::{Result, bail};
@@ -27,6 +28,32 @@ pub fn aliases_text(aliases: &BTreeMap<Alias, u32>) -> String {
         s.push_str("{}\n");
     }
     s
+}
+
+/// The model's aliases.yaml with `aliases`: a rewrite keeps the file's modeline (and adds none
+/// it did not have); a new file gets one.
+fn aliases_file(
+    reg: &Registry,
+    m: &Model,
+    aliases: &BTreeMap<Alias, u32>,
+) -> Result<(String, Vec<u8>)> {
+    let body = aliases_text(aliases);
+    let text = match &m.aliases_file {
+        Some(path) => {
+            let old = reg
+                .source
+                .read(path, crate::registry::MAX_YAML_BYTES)
+                .map_err(|e| anyhow::anyhow!("reading {path}: {e}"))?;
+            let old = String::from_utf8(old).map_err(|_| anyhow::anyhow!("{path} is not UTF-8"))?;
+            (path.clone(), keep_modeline(&old, &body))
+        }
+        None => {
+            let path = format!("{}/aliases.yaml", m.dir);
+            let text = with_modeline(&path, &body);
+            (path, text)
+        }
+    };
+    Ok((text.0, text.1.into_bytes()))
 }
 
 /// Sets `archived_at` in a version file's text, keeping everything else byte for byte.
@@ -141,11 +168,7 @@ pub fn plan(
             ));
         }
     }
-    let aliases_file = m
-        .aliases_file
-        .clone()
-        .unwrap_or_else(|| format!("{}/aliases.yaml", m.dir));
-    files.push((aliases_file, aliases_text(&aliases).into_bytes()));
+    files.push(aliases_file(reg, m, &aliases)?);
     files.push((
         crate::audit::AUDIT_PATH.to_string(),
         append_audit(reg, entries).into_bytes(),

@@ -471,7 +471,7 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
         + 1;
     let version_file = format!("{}/versions/v{version}.yaml", model.dir);
 
-    let mut y = String::new();
+    let mut y = crate::registry::json_schema::with_modeline(&version_file, "");
     let _ = writeln!(y, "version: {version}");
     let _ = writeln!(y, "created_at: {}", req.at.raw);
     let _ = writeln!(y, "created_by: {}", yaml_str(&req.actor));

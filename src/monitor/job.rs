@@ -303,10 +303,11 @@ fn num(x: f64) -> String {
 
 /// The monitoring file's YAML, computed at `at`.
 pub fn yaml(r: &ModelDrift, at: &Timestamp) -> String {
-    let mut s = format!(
+    let mut s = crate::registry::json_schema::with_modeline(&r.file, "");
+    s.push_str(&format!(
         "# Written and signed by `modelgate drift`. The drift gate reads `version`, `computed_at` and `severity`.\nmodel: {}\nversion: {}\ndate: {}\ncomputed_at: {}\n",
         r.model, r.version, r.date, at.raw
-    );
+    ));
     if let Some((a, b)) = &r.window {
         s.push_str(&format!("window: {{from: {a}, to: {b}}}\n"));
     }

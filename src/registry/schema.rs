@@ -4,13 +4,14 @@
 //! a silently ignored setting. Values that later checks point at keep their span
 //! ([`Spanned`]).
 
-use super::types::{Alias, CommitId, Sha256, Timestamp};
+use super::types::{Alias, CommitId, ModelName, Sha256, Timestamp};
 use crate::yaml::Spanned;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// `registry/policy.yaml`: defaults for every model.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// Gates per alias: what moving that alias requires.
@@ -43,7 +44,7 @@ pub struct Policy {
 }
 
 /// `monitoring: {role: drift_job}` in policy.yaml.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MonitoringPolicy {
     /// The role whose principals' keys sign monitoring results (namespace
@@ -53,7 +54,7 @@ pub struct MonitoringPolicy {
 
 /// The gates for moving one alias. Every field is optional so that a model can override one
 /// threshold and inherit the rest.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GateConfig {
     /// The metric the improvement gate compares.
@@ -77,7 +78,7 @@ pub struct GateConfig {
 }
 
 /// `stability: {metrics: [...], min_ratio: 0.95}`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StabilityGate {
     /// Metrics compared.
@@ -87,7 +88,7 @@ pub struct StabilityGate {
 }
 
 /// `bias: {warn_at: 0.10, block_at: 0.15}`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BiasGate {
     /// Disparity at or above which the gate warns.
@@ -97,7 +98,7 @@ pub struct BiasGate {
 }
 
 /// `drift: {block_if_champion_drifting: true}`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriftGate {
     /// Block a promotion while the current champion drifts at `alert` or above.
@@ -105,7 +106,7 @@ pub struct DriftGate {
 }
 
 /// `approvals: {roles: [...]}`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalsGate {
     /// Every one of these roles must approve.
@@ -113,7 +114,7 @@ pub struct ApprovalsGate {
 }
 
 /// `drift: {severity: {issue: 0.10, alert: 0.25, retrain: 0.50}}`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DriftPolicy {
     /// Drift-share thresholds (strictly above each).
@@ -121,7 +122,7 @@ pub struct DriftPolicy {
 }
 
 /// Drift-share thresholds of the three severities.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeverityThresholds {
     /// Open an issue above this share.
@@ -133,7 +134,7 @@ pub struct SeverityThresholds {
 }
 
 /// `retention: {...}` in days.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retention {
     /// Archive a version that has held no alias for this long.
@@ -145,7 +146,7 @@ pub struct Retention {
 }
 
 /// `policy:` in model.yaml: overrides of policy.yaml for one model.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyOverride {
     /// Gate overrides, merged field by field over the defaults.
@@ -160,7 +161,7 @@ pub struct PolicyOverride {
 }
 
 /// What a model predicts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Task {
     /// Two classes; the score is the probability of the positive class.
@@ -172,7 +173,7 @@ pub enum Task {
 }
 
 /// The kind of a feature column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FeatureType {
     /// A number.
@@ -182,7 +183,7 @@ pub enum FeatureType {
 }
 
 /// One input feature; the list order is the model's input tensor order.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Feature {
     /// Column name.
@@ -196,7 +197,7 @@ pub struct Feature {
 }
 
 /// Where monitoring jobs find data.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Monitoring {
     /// The reference (training-distribution) data.
@@ -215,10 +216,11 @@ pub struct Monitoring {
 }
 
 /// `registry/models/<model>/model.yaml`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// Must equal the folder name.
+    #[schemars(with = "ModelName")]
     pub name: Spanned<String>,
     /// One line on what the model does.
     pub description: String,
@@ -263,7 +265,7 @@ impl ModelSpec {
 }
 
 /// A file the registry refers to by location and digest.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileRef {
     /// A repository-relative path, or a URI with a scheme (`s3://…`).
@@ -273,7 +275,7 @@ pub struct FileRef {
 }
 
 /// The format of a model artifact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ArtifactFormat {
     /// ONNX. modelgate never unpickles anything.
@@ -281,7 +283,7 @@ pub enum ArtifactFormat {
 }
 
 /// `artifact: {uri, sha256, format}`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Artifact {
     /// Where the artifact is.
@@ -293,7 +295,7 @@ pub struct Artifact {
 }
 
 /// `training.dataset`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dataset {
     /// Where the training data is.
@@ -310,7 +312,7 @@ pub struct Dataset {
 }
 
 /// `training.environment`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     /// Python version.
@@ -325,7 +327,7 @@ pub struct Environment {
 }
 
 /// `training`: everything needed to reproduce the version.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Training {
     /// Experiment-tracker run id.
@@ -361,7 +363,7 @@ pub struct Training {
 }
 
 /// Fairness numbers of one protected attribute: max − min across its groups.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BiasNumbers {
     /// Selection-rate difference.
@@ -446,8 +448,23 @@ impl<'de> Deserialize<'de> for Groups {
     }
 }
 
+/// Groups are a map from each group's name to its rates.
+impl JsonSchema for Groups {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Groups".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let rates = generator.subschema_for::<GroupRates>();
+        schemars::json_schema!({
+            "type": "object",
+            "description": "The rates of each group, by group name.",
+            "additionalProperties": rates,
+        })
+    }
+}
+
 /// One group of a protected attribute, as `modelgate bias` reports it.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupRates {
     /// Rows of the evaluation data in the group.
@@ -468,7 +485,7 @@ pub struct GroupRates {
 }
 
 /// `registry/models/<model>/versions/v<N>.yaml`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionSpec {
     /// Must equal the N of the file name.
@@ -506,10 +523,11 @@ pub struct VersionSpec {
 }
 
 /// The statement an approval signs.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Statement {
     /// The model.
+    #[schemars(with = "ModelName")]
     pub model: Spanned<String>,
     /// The version.
     pub version: Spanned<u32>,
@@ -534,7 +552,7 @@ pub struct Statement {
 }
 
 /// `approvals/v<N>-<alias>-<role>-<principal>.yaml`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalFile {
     /// What is approved.
@@ -545,7 +563,7 @@ pub struct ApprovalFile {
 
 /// The statement a governance approval signs: one role's consent to one new content of a file
 /// that sets the rules (policy.yaml, allowed_signers, a model.yaml).
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GovernanceStatement {
     /// The repository path of the file changed.
@@ -566,11 +584,133 @@ pub struct GovernanceStatement {
 }
 
 /// `registry/governance/<sha256 prefix>-<role>-<principal>.yaml`.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GovernanceApprovalFile {
     /// What is approved.
     pub statement: GovernanceStatement,
     /// An armored OpenSSH SSHSIG over the canonical JSON of the statement.
     pub signature: Spanned<String>,
+}
+
+/// `registry/models/<model>/monitoring/<YYYY-MM-DD>.yaml`: one result of the drift job, written
+/// and signed by `modelgate drift` (the detached signature `<YYYY-MM-DD>.yaml.sig` covers every
+/// byte, so the file is never edited by hand). The drift gate reads `model`, `version`, `date`,
+/// `computed_at` and `severity`; the rest is the job's evidence for people.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringResult {
+    /// The model (its folder name).
+    #[schemars(with = "ModelName")]
+    pub model: String,
+    /// The champion version monitored.
+    pub version: u32,
+    /// The day of the result (the last day of the data window); the file is named after it.
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub date: String,
+    /// When the job computed it; the latest result is the one with the greatest `computed_at`.
+    pub computed_at: Timestamp,
+    /// The first and last timestamp of the current data.
+    #[serde(default)]
+    pub window: Option<MonitoringWindow>,
+    /// Rows read.
+    pub rows: MonitoringRows,
+    /// Drifted columns / columns.
+    pub drift_share: f64,
+    /// Whether the share reaches 0.5.
+    pub dataset_drift: bool,
+    /// The severity from the policy's `drift.severity` thresholds.
+    pub severity: crate::gates::drift::Severity,
+    /// The drift of each feature.
+    pub columns: Vec<MonitoringColumn>,
+    /// Prediction drift (the score column).
+    #[serde(default)]
+    pub prediction: Option<MonitoringPrediction>,
+    /// Concept drift: the primary metric on labelled current data against the recorded one.
+    #[serde(default)]
+    pub concept: Option<MonitoringConcept>,
+    /// The data files read, with their sha256.
+    pub inputs: Vec<MonitoringInput>,
+}
+
+/// `window: {from, to}` of a monitoring result.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringWindow {
+    /// The first timestamp.
+    pub from: Timestamp,
+    /// The last timestamp.
+    pub to: Timestamp,
+}
+
+/// `rows: {reference, current}` of a monitoring result.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringRows {
+    /// Reference rows.
+    pub reference: u64,
+    /// Current rows.
+    pub current: u64,
+}
+
+/// One feature's drift in a monitoring result.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringColumn {
+    /// The column.
+    pub column: String,
+    /// Numerical or categorical.
+    pub kind: crate::monitor::data::Kind,
+    /// The deciding test.
+    pub method: crate::monitor::drift::Method,
+    /// Its threshold.
+    pub threshold: f64,
+    /// Its score (a p-value or a distance).
+    pub score: f64,
+    /// Whether the column drifted.
+    pub drifted: bool,
+}
+
+/// `prediction:` of a monitoring result: the drift of the score column.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringPrediction {
+    /// The score column.
+    pub column: String,
+    /// The deciding test.
+    pub method: crate::monitor::drift::Method,
+    /// Its threshold.
+    pub threshold: f64,
+    /// Its score.
+    pub score: f64,
+    /// Whether the predictions drifted.
+    pub drifted: bool,
+}
+
+/// `concept:` of a monitoring result.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringConcept {
+    /// The metric compared (the champion gate's primary metric).
+    pub metric: String,
+    /// Labelled current rows.
+    pub rows: u64,
+    /// The metric on the current data (null without labels).
+    pub current: Option<f64>,
+    /// The metric recorded in the version file.
+    pub recorded: Option<f64>,
+    /// recorded − current.
+    pub drop: Option<f64>,
+    /// Whether the drop exceeds the allowed one.
+    pub drifted: bool,
+}
+
+/// One input file of a monitoring result.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringInput {
+    /// Repository-relative path.
+    pub file: String,
+    /// Its sha256.
+    pub sha256: Sha256,
 }

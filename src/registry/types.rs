@@ -2,7 +2,9 @@
 //! is 32 bytes, an [`Alias`] that is one of the aliases modelgate knows, a [`Timestamp`] that
 //! keeps the text it was written as (approvals sign that text).
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -210,6 +212,93 @@ impl<'de> Deserialize<'de> for CommitId {
                 "`{s}` is not a git commit id: expected 40 hexadecimal digits"
             )))
         }
+    }
+}
+
+/// The pattern a [`ModelName`] matches.
+pub const MODEL_NAME_PATTERN: &str = "^[a-z][a-z0-9_]{0,63}$";
+
+/// A string schema with a pattern and a description.
+fn pattern_schema(pattern: &str, description: &str) -> Schema {
+    json_schema!({"type": "string", "pattern": pattern, "description": description})
+}
+
+impl JsonSchema for ModelName {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "ModelName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        pattern_schema(
+            MODEL_NAME_PATTERN,
+            "A model name: a lowercase letter followed by up to 63 lowercase letters, digits or underscores.",
+        )
+    }
+}
+
+impl JsonSchema for Sha256 {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Sha256".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        pattern_schema(
+            "^[0-9a-fA-F]{64}$",
+            "A SHA-256 digest: 64 hexadecimal digits.",
+        )
+    }
+}
+
+impl JsonSchema for CommitId {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "CommitId".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        pattern_schema(
+            "^[0-9a-fA-F]{40}$",
+            "A git commit id: 40 hexadecimal digits.",
+        )
+    }
+}
+
+/// An enumeration of names (not `oneOf`), so that a map keyed by aliases gets one property per
+/// alias and no others.
+impl JsonSchema for Alias {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Alias".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "enum": [Alias::Champion.as_str(), Alias::Challenger.as_str()],
+            "description": "An alias: `champion` (the version in production) or `challenger` (the version being evaluated to replace it).",
+        })
+    }
+}
+
+impl JsonSchema for Timestamp {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Timestamp".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "format": "date-time",
+            "description": "An RFC 3339 timestamp, e.g. 2024-01-15T10:00:00Z (kept as written: signatures cover the text).",
+        })
     }
 }
 

@@ -82,12 +82,15 @@ pub fn yaml_str(s: &str) -> String {
     }
 }
 
+use crate::registry::json_schema::{SCHEMAS_DIR, schema_files, with_modeline};
 pub use crate::registry::write::{write_atomic, write_new_files};
 
-/// The files of a new registry.
+/// The files of a new registry: every YAML file starts with its schema's modeline, and the
+/// schemas are written to `schemas/`.
 pub fn init_files() -> Vec<(String, String)> {
+    let policy = crate::registry::POLICY_PATH;
     let mut files = vec![
-        (crate::registry::POLICY_PATH.into(), POLICY.into()),
+        (policy.into(), with_modeline(policy, POLICY)),
         (
             crate::signing::allowed_signers::SIGNERS_PATH.into(),
             ALLOWED_SIGNERS.into(),
@@ -102,7 +105,17 @@ pub fn init_files() -> Vec<(String, String)> {
     for (name, text) in WORKFLOWS {
         files.push((format!(".github/workflows/{name}"), text.to_string()));
     }
+    files.extend(schema_files(SCHEMAS_DIR));
     files
+}
+
+/// The schema files a registry at `root` lacks (`new` adds them, so that the modelines of the
+/// files it writes lead somewhere; existing ones are left as they are).
+pub fn missing_schema_files(root: &std::path::Path) -> Vec<(String, String)> {
+    schema_files(SCHEMAS_DIR)
+        .into_iter()
+        .filter(|(p, _)| root.join(p).symlink_metadata().is_err())
+        .collect()
 }
 
 /// The files of a new model.
@@ -118,14 +131,16 @@ pub fn model_files(
         ("owner", &yaml_str(owner)),
         ("description", &yaml_str(description)),
     ];
+    let model_yaml = format!("{}/{m}/model.yaml", crate::registry::MODELS_DIR);
+    let aliases_yaml = format!("{}/{m}/aliases.yaml", crate::registry::MODELS_DIR);
     vec![
         (
-            format!("{}/{m}/model.yaml", crate::registry::MODELS_DIR),
-            fill(MODEL_YAML, &vars),
+            model_yaml.clone(),
+            with_modeline(&model_yaml, &fill(MODEL_YAML, &vars)),
         ),
         (
-            format!("{}/{m}/aliases.yaml", crate::registry::MODELS_DIR),
-            "# champion: 1\n# challenger: 2\n{}\n".into(),
+            aliases_yaml.clone(),
+            with_modeline(&aliases_yaml, "# champion: 1\n# challenger: 2\n{}\n"),
         ),
         (
             format!("{}/{m}.md", crate::registry::CARDS_DIR),
