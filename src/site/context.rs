@@ -558,6 +558,8 @@ impl<'a> Site<'a> {
         let highlight = champion
             .and_then(|c| m.versions.keys().position(|n| *n == c))
             .map(|i| (0usize, i, "champion".to_string()));
+        let axis = charts::metric_axis(&values);
+        let delta = metric_delta(m, &primary, champion);
         let metric_chart = if values.iter().any(Option::is_some) {
             figure(
                 &charts::line_chart(&LineChart {
@@ -565,20 +567,30 @@ impl<'a> Site<'a> {
                     title: format!("{primary} by version"),
                     desc: String::new(),
                     x_title: "Version".into(),
-                    y_title: format!("{primary} (0–1)"),
+                    y_title: if axis.unit_interval {
+                        format!("{primary} (0–1)")
+                    } else {
+                        primary.clone()
+                    },
                     x_labels: xs,
                     series: vec![Series {
                         name: primary.clone(),
                         values,
                     }],
-                    y_range: None,
+                    y_range: Some(axis.range),
                     y_format: ValueFormat::Plain,
                     hlines: Vec::new(),
                     bands: Vec::new(),
                     highlight,
                 }),
                 &format!(
-                    "The primary metric, {primary}, of every version; the ring marks the champion."
+                    "The primary metric, {primary}, of every version; the ring marks the champion. The axis {}, so differences are drawn to scale{}.",
+                    if axis.unit_interval {
+                        "spans the whole range 0–1"
+                    } else {
+                        "starts at zero"
+                    },
+                    delta.map(|d| format!(": {d}")).unwrap_or_default()
                 ),
             )
         } else {
@@ -1320,6 +1332,41 @@ impl<'a> Site<'a> {
         let _ = &self.root;
         Ok(Value::Object(ctx))
     }
+}
+
+/// The change of the primary metric in words: the newest version against the champion, or,
+/// when the newest is the champion (or there is none), against the version before it.
+fn metric_delta(m: &Model, primary: &str, champion: Option<u32>) -> Option<String> {
+    let with: Vec<(u32, f64)> = m
+        .versions
+        .values()
+        .filter_map(|v| Some((v.number, v.spec.metrics.get(primary)?.value)))
+        .filter(|(_, x)| x.is_finite())
+        .collect();
+    let &(newest, x) = with.last()?;
+    let (base, y) = champion
+        .filter(|c| *c != newest)
+        .and_then(|c| with.iter().find(|(n, _)| *n == c).copied())
+        .or_else(|| with.len().checked_sub(2).map(|i| with[i]))?;
+    let d = x - y;
+    let sign = if d > 0.0 {
+        "+"
+    } else if d < 0.0 {
+        "−"
+    } else {
+        "±"
+    };
+    let what = if Some(base) == champion {
+        format!("the champion v{base}")
+    } else {
+        format!("v{base}")
+    };
+    Some(format!(
+        "v{newest} is {sign}{} against {what} ({} against {})",
+        num(d.abs()),
+        num(x),
+        num(y)
+    ))
 }
 
 /// An audit entry's details as readable fields, `[name, value]` in the entry's order: strings
