@@ -478,3 +478,54 @@ fn the_site_works_in_headless_chromium_from_file_urls() {
         "a real screenshot"
     );
 }
+
+/// A broken relative link in a model card fails the build at the card's file and line, not at
+/// the generated page; a broken link of a template still points at the page.
+#[test]
+fn a_broken_link_in_a_card_is_reported_at_the_cards_line() {
+    let dir = example_dir();
+    let root = dir.path();
+    let card = root.join("model-cards/diabetes.md");
+    let mut t = std::fs::read_to_string(&card).unwrap();
+    t.push_str("\n## Links\n\nThe [data sheet](datasheet.html) and [v2](v2.html).\n\n<p>Raw: <a href=\"v2.html#nowhere\">v2</a></p>\n");
+    std::fs::write(&card, &t).unwrap();
+    let line_of = |needle: &str| t.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let out = tempfile::tempdir().unwrap();
+    let (code, o, e) = build(root, out.path(), &[]);
+    assert_eq!(code, 2, "{o}{e}");
+    assert!(e.contains("2 broken links"), "{e}");
+    let sheet = line_of("datasheet.html");
+    let raw = line_of("#nowhere");
+    assert!(
+        e.contains(&format!(
+            "model-cards/diabetes.md:{sheet}: datasheet.html: target not found"
+        )),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!(
+            "model-cards/diabetes.md:{raw}: v2.html#nowhere: anchor #nowhere not found"
+        )),
+        "{e}"
+    );
+    // The page is named as where the link ended up, never as the place to fix.
+    for l in e.lines().filter(|l| l.contains(".html:")) {
+        assert!(
+            l.trim_start().starts_with("model-cards/diabetes.md:"),
+            "{l}"
+        );
+        assert!(
+            l.contains("(the link is in models/diabetes/index.html:"),
+            "{l}"
+        );
+    }
+    // The card fixed: the build passes.
+    std::fs::write(
+        &card,
+        t.replace("datasheet.html", "v2.html")
+            .replace("#nowhere", ""),
+    )
+    .unwrap();
+    let (code, o, e) = build(root, out.path(), &[]);
+    assert_eq!(code, 0, "{o}{e}");
+}

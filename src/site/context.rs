@@ -39,6 +39,18 @@ pub struct ModelPages {
     pub other: Vec<(String, Vec<u8>)>,
     /// The model's row on the index (and in models.json).
     pub row: Value,
+    /// The card rendered into the model page, to map a broken link back to its line.
+    pub card: Option<CardSource>,
+}
+
+/// A model card as the model page shows it.
+pub struct CardSource {
+    /// The card's file, e.g. `model-cards/churn.md`.
+    pub file: String,
+    /// Its Markdown.
+    pub md: String,
+    /// Its HTML, as inserted into the model page.
+    pub html: String,
 }
 
 /// One monitoring run, as the site shows it.
@@ -843,7 +855,7 @@ impl<'a> Site<'a> {
         );
         ctx.insert(
             "card_html".into(),
-            card_html.map(Value::from).unwrap_or(Value::Null),
+            card_html.clone().map(Value::from).unwrap_or(Value::Null),
         );
         let mut html = vec![(
             format!("{dir}/index.html"),
@@ -916,7 +928,20 @@ impl<'a> Site<'a> {
             format!("{dir}/README.md"),
             readme(m, spec, focus, &primary, card_md.as_deref()).into_bytes(),
         ));
-        Ok(ModelPages { html, other, row })
+        let card = match (&m.card, card_md, card_html) {
+            (Some(file), Some(md), Some(html)) => Some(CardSource {
+                file: file.clone(),
+                md,
+                html,
+            }),
+            _ => None,
+        };
+        Ok(ModelPages {
+            html,
+            other,
+            row,
+            card,
+        })
     }
 
     fn version_context(
