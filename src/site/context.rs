@@ -73,6 +73,8 @@ pub struct Site<'a> {
     base_url: Option<String>,
     built_at: Option<String>,
     audit_by_model: BTreeMap<&'a str, Vec<&'a Entry>>,
+    /// What a complete model card holds (the registry's template, else the built-in one).
+    card_template: gates::card::Template,
 }
 
 const P2: &str = "../../";
@@ -148,6 +150,7 @@ impl<'a> Site<'a> {
                 .stamp
                 .then(|| chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()),
             audit_by_model,
+            card_template: gates::card::Template::of(reg.source.as_ref()),
         })
     }
 
@@ -812,6 +815,18 @@ impl<'a> Site<'a> {
                 .map(|b| String::from_utf8_lossy(&b).into_owned()),
             None => None,
         };
+        // An incomplete card is shown with what it lacks, never as if it were complete.
+        let card_gaps: Option<Vec<gates::card::Gap>> = card_md
+            .as_deref()
+            .map(|md| gates::card::gaps(md, &self.card_template));
+        let card_state = match &card_gaps {
+            None => "missing",
+            Some(g) if g.is_empty() => "complete",
+            Some(_) => "incomplete",
+        };
+        let mut row = row;
+        row["card"] = card_state.into();
+        row["card_gaps"] = card_gaps.as_ref().map_or(0, Vec::len).into();
         let card_html = card_md.as_deref().map(|md| {
             super::markdown::render(
                 md,
@@ -856,6 +871,23 @@ impl<'a> Site<'a> {
         ctx.insert(
             "card_html".into(),
             card_html.clone().map(Value::from).unwrap_or(Value::Null),
+        );
+        ctx.insert(
+            "card_file".into(),
+            m.card
+                .clone()
+                .unwrap_or_else(|| format!("{}/{name}.md", crate::registry::CARDS_DIR))
+                .into(),
+        );
+        ctx.insert(
+            "card_gaps".into(),
+            json!(
+                card_gaps
+                    .iter()
+                    .flatten()
+                    .map(|g| json!({"line": g.line, "message": g.message}))
+                    .collect::<Vec<_>>()
+            ),
         );
         let mut html = vec![(
             format!("{dir}/index.html"),
@@ -926,7 +958,15 @@ impl<'a> Site<'a> {
         let mut other = vec![(format!("{dir}/model.json"), json_bytes)];
         other.push((
             format!("{dir}/README.md"),
-            readme(m, spec, focus, &primary, card_md.as_deref()).into_bytes(),
+            readme(
+                m,
+                spec,
+                focus,
+                &primary,
+                card_md.as_deref(),
+                card_gaps.as_deref().unwrap_or_default(),
+            )
+            .into_bytes(),
         ));
         let card = match (&m.card, card_md, card_html) {
             (Some(file), Some(md), Some(html)) => Some(CardSource {
@@ -1441,6 +1481,7 @@ fn readme(
     focus: Option<&VersionEntry>,
     primary: &str,
     card: Option<&str>,
+    card_gaps: &[gates::card::Gap],
 ) -> String {
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut s = String::from("---\n");
@@ -1485,6 +1526,22 @@ fn readme(
         None => s.push_str(&format!("# {}\n\n{}\n\n", m.name, spec.description)),
     }
     s.push_str("## Registry facts\n\n");
+    if !card_gaps.is_empty() {
+        s.push_str(&format!(
+            "- **The model card is incomplete**: {} {} of the template not written ({}).\n",
+            card_gaps.len(),
+            if card_gaps.len() == 1 {
+                "part"
+            } else {
+                "parts"
+            },
+            card_gaps
+                .iter()
+                .map(|g| format!("line {}: {}", g.line, g.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
     s.push_str(&format!("- Owner: {}\n", spec.owner));
     for (a, v) in &m.aliases {
         s.push_str(&format!("- {a}: v{}\n", v.value));

@@ -113,7 +113,8 @@ struct CachedModel {
 }
 
 /// 2: page hashes are XXH3-128 (a tenth of a full build's hashing time with SHA-256).
-const CACHE_FORMAT: u32 = 2;
+/// 3: index rows say whether the model card is complete (`card`, `card_gaps`).
+const CACHE_FORMAT: u32 = 3;
 
 fn sha(bytes: &[u8]) -> String {
     crate::registry::types::Sha256::of(bytes).hex()
@@ -557,9 +558,11 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
     for (n, s) in ASSETS {
         g.push_str(&format!("asset {n} {}\n", sha(s.as_bytes())));
     }
+    // The card template decides which cards are complete, on every model page.
     for f in [
         crate::registry::POLICY_PATH,
         crate::signing::allowed_signers::SIGNERS_PATH,
+        crate::scaffold::CARD_TEMPLATE_PATH,
     ] {
         let bytes = std::fs::read(root.join(f)).unwrap_or_default();
         g.push_str(&format!("{f} {}\n", sha(&bytes)));
