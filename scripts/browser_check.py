@@ -27,6 +27,11 @@ What it checks (each failure is listed, then the exit code is 1):
     text, no console error/warning, page error or failed request, no request leaving file://.
   * phone width 390x844: no horizontal overflow of the index, the model page and its latest
     version page (the elements that stick out are named).
+  * desktop widths 1400x900 and 1024x768: the index, the model page and the audit page do not
+    scroll sideways (document.scrollingElement.scrollWidth <= clientWidth); every cell of every
+    table lies inside the box that clips it (no column cut off, none scrolled out of view) and
+    no cell's text overflows it; no cell shows raw JSON; every date or timestamp in a table (or a <time>)
+    is white-space: nowrap and on one line.
   * a full-page screenshot of models/<model>/index.html at 1280 px wide (--screenshot).
 
 Exit codes: 0 all checks passed, 1 some check failed, 2 cannot run (bad arguments, no site,
@@ -251,6 +256,89 @@ OVERFLOW_JS = r"""
     }
   }
   return {scrollWidth: sw, culprits: culprits.map(c => c.desc)};
+}
+"""
+
+
+# JavaScript run in a page at a desktop width: the layout problems a reader sees. Returns a list.
+LAYOUT_JS = r"""
+() => {
+  const problems = [];
+  const se = document.scrollingElement;
+  if (se.scrollWidth > se.clientWidth) {
+    const out = [];
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.right > se.clientWidth + 1 && r.width > 0 && !out.some(o => o.contains(el))) out.push(el);
+      if (out.length >= 3) break;
+    }
+    problems.push(`the page scrolls sideways: ${se.scrollWidth}px wide in a ${se.clientWidth}px window; `
+      + `sticking out: ${out.map(e => e.tagName.toLowerCase() + (e.className ? '.' + [...e.classList].join('.') : '')).join(', ') || '?'}`);
+  }
+  const clipBox = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      if (p === document.body || p === document.documentElement) break;
+      const ox = getComputedStyle(p).overflowX;
+      if (ox !== 'visible') {
+        const r = p.getBoundingClientRect();
+        const left = r.left + p.clientLeft;
+        return {left, right: left + p.clientWidth};
+      }
+    }
+    return {left: 0, right: se.clientWidth};
+  };
+  const name = (t, i) => {
+    const cap = t.querySelector('caption');
+    let s = `table ${i + 1}`;
+    const sec = t.closest('section');
+    const h = sec && sec.querySelector('h2');
+    if (h) s += ` (in "${h.textContent.trim()}")`;
+    else if (cap) s += ` ("${cap.textContent.trim().slice(0, 40)}")`;
+    return s;
+  };
+  const header = (t, cell) => {
+    const row = t.tHead && t.tHead.rows[0];
+    const th = row && [...row.cells].find(c => {
+      const a = c.getBoundingClientRect(), b = cell.getBoundingClientRect();
+      return a.left <= b.left + 1 && a.right >= b.left + 1;
+    });
+    return th ? `"${th.textContent.trim()}"` : `#${cell.cellIndex + 1}`;
+  };
+  [...document.querySelectorAll('main table')].forEach((t, i) => {
+    if (!t.getClientRects().length) return;
+    const box = getComputedStyle(t).overflowX !== 'visible'
+      ? (() => { const r = t.getBoundingClientRect(); return {left: r.left + t.clientLeft, right: r.left + t.clientLeft + t.clientWidth}; })()
+      : clipBox(t);
+    const cut = new Set(), over = new Set();
+    for (const row of t.rows) {
+      for (const cell of row.cells) {
+        const r = cell.getBoundingClientRect();
+        if (r.right > box.right + 1 || r.left < box.left - 1) cut.add(header(t, cell));
+        else if (cell.scrollWidth > cell.clientWidth + 1) over.add(header(t, cell));
+      }
+    }
+    if (cut.size) problems.push(`${name(t, i)}: column ${[...cut].join(', ')} is cut off (the table is wider than the ${Math.round(box.right - box.left)}px it has)`);
+    if (over.size) problems.push(`${name(t, i)}: the text of column ${[...over].join(', ')} overflows its cells`);
+    for (const cell of t.querySelectorAll('td, th')) {
+      const text = (cell.textContent || '').trim();
+      if (/^[\[{]\s*"/.test(text)) { problems.push(`${name(t, i)}: column ${header(t, cell)} shows raw JSON: ${text.slice(0, 50)}`); break; }
+    }
+  });
+  // every date or timestamp in a table, and every <time>: white-space: nowrap, on one line
+  const wrapped = [];
+  const stamp = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(\.\d+)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.textContent.trim();
+    const el = n.parentElement;
+    if (!stamp.test(text) || !el || !(el.closest('td, th') || el.closest('time'))) continue;
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    const lines = new Set([...range.getClientRects()].filter(q => q.width > 0).map(q => Math.round(q.top)));
+    if (getComputedStyle(el).whiteSpace !== 'nowrap' || lines.size > 1) wrapped.push(text);
+  }
+  if (wrapped.length) problems.push(`${wrapped.length} timestamps can wrap mid-date (not white-space: nowrap, or broken over lines), e.g. ${wrapped.slice(0, 3).join(', ')}`);
+  return problems;
 }
 """
 
@@ -655,6 +743,30 @@ def check_phone(b: Browser, r: Report, site: Site, model: str) -> None:
     ctx.close()
 
 
+DESKTOP_WIDTHS = [{"width": 1400, "height": 900}, {"width": 1024, "height": 768}]
+
+
+def check_layout(b: Browser, r: Report, site: Site, model: str) -> None:
+    """At desktop widths the index, the model page and the audit page fit: no sideways scroll of
+    the page, every column of every table visible, no raw JSON, no timestamp wrapped."""
+    pages = ["index.html", f"models/{model}/index.html", "audit.html"]
+    for vp in DESKTOP_WIDTHS:
+        ctx = b.context(viewport=vp)
+        page = ctx.new_page()
+        events = b.watch(page, "layout")
+        for rel in pages:
+            if not (site.root / rel).is_file():
+                r.fail(f"layout: no {rel}")
+                continue
+            page.goto(site.url(rel), wait_until="load")
+            problems = page.evaluate(LAYOUT_JS)
+            for p in problems:
+                r.fail(f"{rel} at {vp['width']}x{vp['height']}: {p}")
+            r.check(True, "")
+        b.flush(events)
+        ctx.close()
+
+
 def screenshot(b: Browser, r: Report, site: Site, model: str, out: Path) -> None:
     rel = f"models/{model}/index.html"
     if not (site.root / rel).is_file():
@@ -716,6 +828,7 @@ def main(argv: list[str]) -> int:
             ("crawl", lambda: visited.extend(crawl(b, r, site))),
             ("reached", lambda: check_reached(r, site, visited, args.model)),
             ("phone", lambda: check_phone(b, r, site, args.model)),
+            ("layout", lambda: check_layout(b, r, site, args.model)),
         ]
         if args.screenshot:
             steps.append(("screenshot", lambda: screenshot(b, r, site, args.model, args.screenshot)))

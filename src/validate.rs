@@ -105,12 +105,7 @@ pub fn validate(reg: &Registry, opts: Options) -> Vec<Diagnostic> {
         .filter(|e| e.action == crate::audit::Action::Promote)
         .filter_map(|e| Some((e.model.as_deref()?, e.alias.as_deref()?, e.version?)))
         .collect();
-    let template = reg
-        .source
-        .read(crate::scaffold::CARD_TEMPLATE_PATH, 1 << 20)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok());
-    let template = crate::gates::card::Template::from_registry(template.as_deref());
+    let template = crate::gates::card::Template::of(reg.source.as_ref());
     let per_model: Vec<Vec<Diagnostic>> = reg
         .models
         .par_iter()

@@ -478,3 +478,138 @@ fn the_site_works_in_headless_chromium_from_file_urls() {
         "a real screenshot"
     );
 }
+
+/// A broken relative link in a model card fails the build at the card's file and line, not at
+/// the generated page; a broken link of a template still points at the page.
+#[test]
+fn a_broken_link_in_a_card_is_reported_at_the_cards_line() {
+    let dir = example_dir();
+    let root = dir.path();
+    let card = root.join("model-cards/diabetes.md");
+    let mut t = std::fs::read_to_string(&card).unwrap();
+    t.push_str("\n## Links\n\nThe [data sheet](datasheet.html) and [v2](v2.html).\n\n<p>Raw: <a href=\"v2.html#nowhere\">v2</a></p>\n");
+    std::fs::write(&card, &t).unwrap();
+    let line_of = |needle: &str| t.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let out = tempfile::tempdir().unwrap();
+    let (code, o, e) = build(root, out.path(), &[]);
+    assert_eq!(code, 2, "{o}{e}");
+    assert!(e.contains("2 broken links"), "{e}");
+    let sheet = line_of("datasheet.html");
+    let raw = line_of("#nowhere");
+    assert!(
+        e.contains(&format!(
+            "model-cards/diabetes.md:{sheet}: datasheet.html: target not found"
+        )),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!(
+            "model-cards/diabetes.md:{raw}: v2.html#nowhere: anchor #nowhere not found"
+        )),
+        "{e}"
+    );
+    // The page is named as where the link ended up, never as the place to fix.
+    for l in e.lines().filter(|l| l.contains(".html:")) {
+        assert!(
+            l.trim_start().starts_with("model-cards/diabetes.md:"),
+            "{l}"
+        );
+        assert!(
+            l.contains("(the link is in models/diabetes/index.html:"),
+            "{l}"
+        );
+    }
+    // The card fixed: the build passes.
+    std::fs::write(
+        &card,
+        t.replace("datasheet.html", "v2.html")
+            .replace("#nowhere", ""),
+    )
+    .unwrap();
+    let (code, o, e) = build(root, out.path(), &[]);
+    assert_eq!(code, 0, "{o}{e}");
+}
+
+/// An incomplete model card (here: the template filled with the model's name only) is never
+/// published as if it were the card: the model page lists what is missing, as
+/// `gates::card::gaps` finds it, the index and models.json mark it, the README says so, and a
+/// registry template that asks for more makes a complete card incomplete on the next build.
+#[test]
+fn an_incomplete_card_is_shown_with_what_it_lacks() {
+    use modelgate::gates::card::{Template, gaps};
+    let dir = example_dir();
+    let root = dir.path();
+    let card = modelgate::scaffold::fill(modelgate::scaffold::MODEL_CARD, &[("model", "diabetes")]);
+    std::fs::write(root.join("model-cards/diabetes.md"), &card).unwrap();
+    let want = gaps(&card, &Template::builtin());
+    assert!(!want.is_empty());
+    let out = tempfile::tempdir().unwrap();
+    let (code, o, e) = build(root, out.path(), &[]);
+    assert_eq!(code, 0, "{o}{e}");
+
+    // tera escapes `/` and `"`; read the text back.
+    let page = text(out.path(), "models/diabetes/index.html")
+        .replace("&#x2F;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'");
+    assert!(page.contains("The model card is incomplete"), "banner");
+    assert!(page.contains("id=\"card-gaps\""), "the list of gaps");
+    assert!(page.contains(&format!(
+        "{} parts of the template are not written",
+        want.len()
+    )));
+    for g in &want {
+        let at = format!("<code>model-cards/diabetes.md:{}</code>: ", g.line);
+        let shown = page
+            .split(&at)
+            .nth(1)
+            .and_then(|s| s.split("</li>").next())
+            .unwrap_or_else(|| panic!("{at} not listed"));
+        assert_eq!(shown, g.message);
+    }
+    let index = text(out.path(), "index.html");
+    let row = index.split("id=\"m-diabetes\"").nth(1).unwrap();
+    let row = row.split("</tr>").next().unwrap();
+    assert!(
+        row.contains("card incomplete") && row.contains("index.html#card-gaps"),
+        "{row}"
+    );
+    let models: serde_json::Value = serde_json::from_str(&text(out.path(), "models.json")).unwrap();
+    let by = |n: &str| {
+        models["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by("diabetes")["card"], "incomplete");
+    assert_eq!(by("diabetes")["card_gaps"], want.len());
+    assert_eq!(by("heart_disease")["card"], "complete");
+    let readme = text(out.path(), "models/diabetes/README.md");
+    assert!(
+        readme.contains("**The model card is incomplete**"),
+        "{readme}"
+    );
+    // A complete card carries no notice.
+    let heart = text(out.path(), "models/heart_disease/index.html");
+    assert!(!heart.contains("card-gaps") && heart.contains("status-pass\">complete"));
+
+    // The registry's own template asks for a section no card has: an incremental build
+    // re-renders every model page and marks them all.
+    std::fs::write(
+        root.join("model-cards/TEMPLATE.md"),
+        "# {{model}}\n\n## Purpose\nWhy the model exists.\n",
+    )
+    .unwrap();
+    let (code, o, e) = build(root, out.path(), &[]);
+    assert_eq!(code, 0, "{o}{e}");
+    let heart = text(out.path(), "models/heart_disease/index.html");
+    assert!(
+        heart.contains("the section `## Purpose` is missing"),
+        "rebuilt with the registry's template"
+    );
+    let index = text(out.path(), "index.html");
+    assert_eq!(index.matches("card incomplete</span>").count(), 3);
+}

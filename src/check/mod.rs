@@ -544,12 +544,7 @@ fn run_gates(
     };
     // The template whose sections a card must fill is the base's: a pull request cannot
     // shorten the list it is judged by.
-    let template = base_reg
-        .source
-        .read(crate::scaffold::CARD_TEMPLATE_PATH, 1 << 20)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok());
-    let template = gates::card::Template::from_registry(template.as_deref());
+    let template = gates::card::Template::of(base_reg.source.as_ref());
     let card_gate = gates::card::check(
         alias,
         head_model

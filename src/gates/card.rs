@@ -40,6 +40,16 @@ impl Template {
         Template::parse(crate::scaffold::MODEL_CARD)
     }
 
+    /// The template of the registry in `source`: its `model-cards/TEMPLATE.md` when it has one
+    /// that names sections, else the built-in one.
+    pub fn of(source: &dyn crate::registry::source::Source) -> Template {
+        let text = source
+            .read(crate::scaffold::CARD_TEMPLATE_PATH, 1 << 20)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        Template::from_registry(text.as_deref())
+    }
+
     /// The registry's template text when it has one (and it names sections), else the
     /// built-in one.
     pub fn from_registry(text: Option<&str>) -> Template {

@@ -663,10 +663,13 @@ impl Scale {
         }
     }
 
-    /// Formats a data value with one more decimal than the ticks (at most 6).
+    /// Formats a data value with one more decimal than the ticks (at most 6), and a plain
+    /// fraction with at least three: on a 0–1 axis with ticks 0.2 apart, 0.847 and 0.851 still
+    /// read apart.
     fn fmt_value(&self, v: f64) -> String {
         let d = (self.tick_decimals() + 1).min(6);
         match self.format {
+            ValueFormat::Plain if v.abs() < 1.0 => fixed(v, d.max(3)),
             ValueFormat::Plain => fixed(v, d),
             ValueFormat::Percent => format!("{}%", fixed(v * 100.0, d)),
         }
@@ -773,6 +776,42 @@ fn finite(v: Option<f64>) -> Option<f64> {
 
 // ---------------------------------------------------------------------------------------------
 // Line chart
+
+/// The y-axis of a metric drawn across versions, chosen so that a difference is drawn to scale.
+///
+/// The rule: a metric whose values all lie within 0..1 (AUC, accuracy, F1, precision, recall,
+/// rates) gets the whole 0–1 axis; any other metric gets an axis from zero (or from below zero,
+/// for negative values) to its largest value, rounded out to a nice tick. The axis never starts
+/// near the smallest value: an axis from 0.73 makes a gain of 0.02 look like a climb. The exact
+/// change is printed in the chart's caption instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MetricAxis {
+    /// The y range, for [`LineChart::y_range`].
+    pub range: (f64, f64),
+    /// Whether every value lies within 0..1 and the axis is exactly 0–1.
+    pub unit_interval: bool,
+}
+
+/// The honest y-axis for `values` ([`MetricAxis`]); missing and non-finite values are ignored.
+pub fn metric_axis(values: &[Option<f64>]) -> MetricAxis {
+    let vals: Vec<f64> = values.iter().copied().filter_map(finite).collect();
+    if vals.iter().all(|v| (0.0..=1.0).contains(v)) {
+        return MetricAxis {
+            range: (0.0, 1.0),
+            unit_interval: true,
+        };
+    }
+    let lo = vals.iter().copied().fold(0.0, f64::min);
+    let hi = vals.iter().copied().fold(0.0, f64::max);
+    let step = nice_step((hi - lo) / 5.0);
+    MetricAxis {
+        range: (
+            (lo / step + 1e-9).floor() * step,
+            (hi / step - 1e-9).ceil() * step,
+        ),
+        unit_interval: false,
+    }
+}
 
 /// Renders a line chart over categorical x values as an `<svg>` element.
 ///
@@ -2516,6 +2555,48 @@ mod tests {
         // Percent.
         let s = Scale::new(0.0, 0.5, 5, true, ValueFormat::Percent);
         assert_eq!(s.fmt_tick(0.3), "30%");
+    }
+
+    #[test]
+    fn a_metric_axis_draws_differences_to_scale() {
+        // AUCs of 0.73 and 0.75: the whole 0–1 axis, not one from 0.73.
+        let a = metric_axis(&[Some(0.73), None, Some(0.75), Some(f64::NAN)]);
+        assert_eq!(a.range, (0.0, 1.0));
+        assert!(a.unit_interval);
+        // Nothing to draw: still 0–1.
+        assert_eq!(metric_axis(&[]).range, (0.0, 1.0));
+        // An unbounded metric (an RMSE of 1,200–1,250) starts at zero.
+        let a = metric_axis(&[Some(1210.0), Some(1248.0)]);
+        assert!(!a.unit_interval);
+        assert_eq!(a.range.0, 0.0);
+        assert!(a.range.1 >= 1248.0 && a.range.1 <= 1500.0, "{:?}", a.range);
+        // A negative value (an R² below zero) reaches below zero, and zero stays on the axis.
+        let a = metric_axis(&[Some(-0.2), Some(0.6)]);
+        assert!(
+            a.range.0 <= -0.2 && a.range.0 > -0.5 && a.range.1 >= 0.6,
+            "{:?}",
+            a.range
+        );
+        // The chart drawn with that axis has its lowest tick at 0.
+        let svg = line_chart(&LineChart {
+            id_prefix: "m".into(),
+            title: "auc".into(),
+            x_labels: vec!["v1".into(), "v2".into()],
+            series: vec![Series {
+                name: "auc".into(),
+                values: vec![Some(0.73), Some(0.75)],
+            }],
+            y_range: Some(metric_axis(&[Some(0.73), Some(0.75)]).range),
+            ..Default::default()
+        });
+        assert!(
+            svg.contains(">0.0</text>") && svg.contains(">1.0</text>"),
+            "{svg}"
+        );
+        assert!(
+            !svg.contains(">0.72</text>") && !svg.contains(">0.73</text>"),
+            "{svg}"
+        );
     }
 
     #[test]

@@ -39,6 +39,18 @@ pub struct ModelPages {
     pub other: Vec<(String, Vec<u8>)>,
     /// The model's row on the index (and in models.json).
     pub row: Value,
+    /// The card rendered into the model page, to map a broken link back to its line.
+    pub card: Option<CardSource>,
+}
+
+/// A model card as the model page shows it.
+pub struct CardSource {
+    /// The card's file, e.g. `model-cards/churn.md`.
+    pub file: String,
+    /// Its Markdown.
+    pub md: String,
+    /// Its HTML, as inserted into the model page.
+    pub html: String,
 }
 
 /// One monitoring run, as the site shows it.
@@ -61,6 +73,8 @@ pub struct Site<'a> {
     base_url: Option<String>,
     built_at: Option<String>,
     audit_by_model: BTreeMap<&'a str, Vec<&'a Entry>>,
+    /// What a complete model card holds (the registry's template, else the built-in one).
+    card_template: gates::card::Template,
 }
 
 const P2: &str = "../../";
@@ -136,6 +150,7 @@ impl<'a> Site<'a> {
                 .stamp
                 .then(|| chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string()),
             audit_by_model,
+            card_template: gates::card::Template::of(reg.source.as_ref()),
         })
     }
 
@@ -442,8 +457,9 @@ impl<'a> Site<'a> {
             .unwrap_or_else(|| "roc_auc".into());
         let runs = self.drift_runs(m);
         let latest = runs.last();
-        let (drift, drift_text) = match latest {
-            None => ("none".to_string(), "not monitored".to_string()),
+        // The latest run's severity, its share of drifted columns, and its date.
+        let (drift, drift_status, drift_date) = match latest {
+            None => ("none".to_string(), "not monitored".to_string(), None),
             Some(r) => {
                 let sev = if r.severity == "none" {
                     "ok"
@@ -453,14 +469,18 @@ impl<'a> Site<'a> {
                 (
                     sev.to_string(),
                     format!(
-                        "{sev}{} on {}",
+                        "{sev}{}",
                         r.share
                             .map(|s| format!(" ({:.0}% of columns)", s * 100.0))
                             .unwrap_or_default(),
-                        r.date
                     ),
+                    Some(r.date.clone()),
                 )
             }
+        };
+        let drift_text = match &drift_date {
+            Some(d) => format!("{drift_status} on {d}"),
+            None => drift_status.clone(),
         };
         let (bias, bias_text) = self.bias_verdict(m, focus);
         let entries = self.audit_by_model.get(name).cloned().unwrap_or_default();
@@ -498,6 +518,8 @@ impl<'a> Site<'a> {
             "bias_rank": bias_rank(&bias),
             "drift": drift,
             "drift_text": drift_text,
+            "drift_status": drift_status,
+            "drift_date": drift_date,
             "drift_rank": drift_rank(&drift),
             "changed": changed,
             "versions": m.versions.len(),
@@ -526,7 +548,7 @@ impl<'a> Site<'a> {
                     .filter(|a| a.approval.statement.version.value == v.number)
                     .map(|a| {
                         format!(
-                            "{}:{}",
+                            "{}: {}",
                             a.approval.statement.alias.value, a.approval.statement.role.value
                         )
                     })
@@ -538,6 +560,7 @@ impl<'a> Site<'a> {
                     "created_by": v.spec.created_by,
                     "metrics_row": metric_names.iter().map(|k| v.spec.metrics.get(k).map(|x| num(x.value)).unwrap_or_else(|| "—".into())).collect::<Vec<_>>(),
                     "approvals_text": if approvals.is_empty() { "none".to_string() } else { approvals.join(", ") },
+                    "approvals": approvals,
                 })
             })
             .collect();
@@ -550,6 +573,8 @@ impl<'a> Site<'a> {
         let highlight = champion
             .and_then(|c| m.versions.keys().position(|n| *n == c))
             .map(|i| (0usize, i, "champion".to_string()));
+        let axis = charts::metric_axis(&values);
+        let delta = metric_delta(m, &primary, champion);
         let metric_chart = if values.iter().any(Option::is_some) {
             figure(
                 &charts::line_chart(&LineChart {
@@ -557,20 +582,30 @@ impl<'a> Site<'a> {
                     title: format!("{primary} by version"),
                     desc: String::new(),
                     x_title: "Version".into(),
-                    y_title: format!("{primary} (0–1)"),
+                    y_title: if axis.unit_interval {
+                        format!("{primary} (0–1)")
+                    } else {
+                        primary.clone()
+                    },
                     x_labels: xs,
                     series: vec![Series {
                         name: primary.clone(),
                         values,
                     }],
-                    y_range: None,
+                    y_range: Some(axis.range),
                     y_format: ValueFormat::Plain,
                     hlines: Vec::new(),
                     bands: Vec::new(),
                     highlight,
                 }),
                 &format!(
-                    "The primary metric, {primary}, of every version; the ring marks the champion."
+                    "The primary metric, {primary}, of every version; the ring marks the champion. The axis {}, so differences are drawn to scale{}.",
+                    if axis.unit_interval {
+                        "spans the whole range 0–1"
+                    } else {
+                        "starts at zero"
+                    },
+                    delta.map(|d| format!(": {d}")).unwrap_or_default()
                 ),
             )
         } else {
@@ -780,6 +815,18 @@ impl<'a> Site<'a> {
                 .map(|b| String::from_utf8_lossy(&b).into_owned()),
             None => None,
         };
+        // An incomplete card is shown with what it lacks, never as if it were complete.
+        let card_gaps: Option<Vec<gates::card::Gap>> = card_md
+            .as_deref()
+            .map(|md| gates::card::gaps(md, &self.card_template));
+        let card_state = match &card_gaps {
+            None => "missing",
+            Some(g) if g.is_empty() => "complete",
+            Some(_) => "incomplete",
+        };
+        let mut row = row;
+        row["card"] = card_state.into();
+        row["card_gaps"] = card_gaps.as_ref().map_or(0, Vec::len).into();
         let card_html = card_md.as_deref().map(|md| {
             super::markdown::render(
                 md,
@@ -823,7 +870,24 @@ impl<'a> Site<'a> {
         );
         ctx.insert(
             "card_html".into(),
-            card_html.map(Value::from).unwrap_or(Value::Null),
+            card_html.clone().map(Value::from).unwrap_or(Value::Null),
+        );
+        ctx.insert(
+            "card_file".into(),
+            m.card
+                .clone()
+                .unwrap_or_else(|| format!("{}/{name}.md", crate::registry::CARDS_DIR))
+                .into(),
+        );
+        ctx.insert(
+            "card_gaps".into(),
+            json!(
+                card_gaps
+                    .iter()
+                    .flatten()
+                    .map(|g| json!({"line": g.line, "message": g.message}))
+                    .collect::<Vec<_>>()
+            ),
         );
         let mut html = vec![(
             format!("{dir}/index.html"),
@@ -894,9 +958,30 @@ impl<'a> Site<'a> {
         let mut other = vec![(format!("{dir}/model.json"), json_bytes)];
         other.push((
             format!("{dir}/README.md"),
-            readme(m, spec, focus, &primary, card_md.as_deref()).into_bytes(),
+            readme(
+                m,
+                spec,
+                focus,
+                &primary,
+                card_md.as_deref(),
+                card_gaps.as_deref().unwrap_or_default(),
+            )
+            .into_bytes(),
         ));
-        Ok(ModelPages { html, other, row })
+        let card = match (&m.card, card_md, card_html) {
+            (Some(file), Some(md), Some(html)) => Some(CardSource {
+                file: file.clone(),
+                md,
+                html,
+            }),
+            _ => None,
+        };
+        Ok(ModelPages {
+            html,
+            other,
+            row,
+            card,
+        })
     }
 
     fn version_context(
@@ -1079,6 +1164,7 @@ impl<'a> Site<'a> {
                     "alias": e.alias,
                     "actor": e.actor,
                     "details": if e.details.is_empty() { String::new() } else { Value::Object(e.details.clone()).to_string() },
+                    "fields": detail_fields(&e.details),
                 })
             })
             .collect();
@@ -1295,6 +1381,7 @@ impl<'a> Site<'a> {
                     "alias": e.alias,
                     "actor": e.actor,
                     "details": if e.details.is_empty() { String::new() } else { Value::Object(e.details.clone()).to_string() },
+                    "fields": detail_fields(&e.details),
                 })
             })
             .collect();
@@ -1310,6 +1397,72 @@ impl<'a> Site<'a> {
         let _ = &self.root;
         Ok(Value::Object(ctx))
     }
+}
+
+/// The change of the primary metric in words: the newest version against the champion, or,
+/// when the newest is the champion (or there is none), against the version before it.
+fn metric_delta(m: &Model, primary: &str, champion: Option<u32>) -> Option<String> {
+    let with: Vec<(u32, f64)> = m
+        .versions
+        .values()
+        .filter_map(|v| Some((v.number, v.spec.metrics.get(primary)?.value)))
+        .filter(|(_, x)| x.is_finite())
+        .collect();
+    let &(newest, x) = with.last()?;
+    let (base, y) = champion
+        .filter(|c| *c != newest)
+        .and_then(|c| with.iter().find(|(n, _)| *n == c).copied())
+        .or_else(|| with.len().checked_sub(2).map(|i| with[i]))?;
+    let d = x - y;
+    let sign = if d > 0.0 {
+        "+"
+    } else if d < 0.0 {
+        "−"
+    } else {
+        "±"
+    };
+    let what = if Some(base) == champion {
+        format!("the champion v{base}")
+    } else {
+        format!("v{base}")
+    };
+    Some(format!(
+        "v{newest} is {sign}{} against {what} ({} against {})",
+        num(d.abs()),
+        num(x),
+        num(y)
+    ))
+}
+
+/// An audit entry's details as readable fields, `[name, value]` in the entry's order: strings
+/// as they are, numbers and booleans as written, lists joined with commas, nested objects
+/// flattened to `outer.inner` names. The site shows these instead of the raw JSON.
+pub fn detail_fields(details: &serde_json::Map<String, Value>) -> Vec<[String; 2]> {
+    fn text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Null => "—".into(),
+            Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(", "),
+            Value::Object(_) => v.to_string(),
+            other => other.to_string(),
+        }
+    }
+    fn walk(prefix: &str, map: &serde_json::Map<String, Value>, out: &mut Vec<[String; 2]>) {
+        for (k, v) in map {
+            let name = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            match v {
+                Value::Object(inner) if !inner.is_empty() => walk(&name, inner, out),
+                _ => out.push([name.replace('_', " "), text(v)]),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", details, &mut out);
+    out
 }
 
 /// An SVG chart in a `<figure>` with a caption.
@@ -1328,6 +1481,7 @@ fn readme(
     focus: Option<&VersionEntry>,
     primary: &str,
     card: Option<&str>,
+    card_gaps: &[gates::card::Gap],
 ) -> String {
     let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let mut s = String::from("---\n");
@@ -1372,6 +1526,22 @@ fn readme(
         None => s.push_str(&format!("# {}\n\n{}\n\n", m.name, spec.description)),
     }
     s.push_str("## Registry facts\n\n");
+    if !card_gaps.is_empty() {
+        s.push_str(&format!(
+            "- **The model card is incomplete**: {} {} of the template not written ({}).\n",
+            card_gaps.len(),
+            if card_gaps.len() == 1 {
+                "part"
+            } else {
+                "parts"
+            },
+            card_gaps
+                .iter()
+                .map(|g| format!("line {}: {}", g.line, g.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
     s.push_str(&format!("- Owner: {}\n", spec.owner));
     for (a, v) in &m.aliases {
         s.push_str(&format!("- {a}: v{}\n", v.value));
@@ -1388,4 +1558,30 @@ fn readme(
         "\nGenerated by modelgate from the registry; the registry is the source of truth.\n",
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_details_read_as_fields_not_json() {
+        let d: serde_json::Map<String, Value> = serde_json::from_str(
+            r#"{"drift_share":0.4,"file":"registry/models/x/monitoring/2024-06-30.yaml","gates":{"bias":"pass"},"roles":["a","b"],"from":null}"#,
+        )
+        .unwrap();
+        let f = detail_fields(&d);
+        let pairs: Vec<(&str, &str)> = f.iter().map(|[k, v]| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("drift share", "0.4"),
+                ("file", "registry/models/x/monitoring/2024-06-30.yaml"),
+                ("from", "—"),
+                ("gates.bias", "pass"),
+                ("roles", "a, b"),
+            ]
+        );
+        assert!(f.iter().all(|[_, v]| !v.starts_with('{')));
+    }
 }

@@ -157,6 +157,19 @@ pub fn parse_page(html: &[u8]) -> Parsed {
     Parsed(parse(html))
 }
 
+impl Parsed {
+    /// The links, `(1-based line, link)` in document order, character references decoded.
+    pub fn links(&self) -> &[(usize, String)] {
+        &self.0.links
+    }
+}
+
+/// A link as the checker compares it with its source: `%XX` escapes decoded, surrounding
+/// whitespace removed.
+pub fn normalize(link: &str) -> String {
+    percent_decode(link.trim()).into_owned()
+}
+
 /// Checks the links of pages parsed with [`parse_page`], against `files` (every file of the
 /// site, `/`-separated and relative to its root). A link with a fragment into a page that is
 /// not among `pages` gets that page's anchors from `load` (e.g. read from disk); `None` there

@@ -37,14 +37,58 @@ fn deeper(l: HeadingLevel) -> HeadingLevel {
     }
 }
 
-/// Renders a card. Headings start at `<h3>` (the card sits in an `<h2>` section of the page);
-/// ids are prefixed with `card-` and made unique; `reserved` ids of the page are avoided.
-pub fn render(md: &str, reserved: &[&str]) -> String {
+/// The Markdown options of a card.
+fn options() -> Options {
     let mut opts = Options::empty();
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
     opts.insert(Options::ENABLE_FOOTNOTES);
-    let events: Vec<Event> = Parser::new_ext(md, opts).collect();
+    opts
+}
+
+/// A link or image of a card's Markdown and the 1-based line of the card it is written on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceLink {
+    /// The destination as the checker compares it ([`super::linkcheck::normalize`]).
+    pub dest: String,
+    /// The line of the card.
+    pub line: usize,
+}
+
+/// Every link and image of a card, in document order, with the line it is written on:
+/// Markdown links and images, and the `href`/`src` of raw HTML in the card. A broken link of
+/// the rendered card is reported at its line of the card, not of the page.
+pub fn source_links(md: &str) -> Vec<SourceLink> {
+    let line_of = |pos: usize| md[..pos.min(md.len())].matches('\n').count() + 1;
+    let mut out = Vec::new();
+    for (e, range) in Parser::new_ext(md, options()).into_offset_iter() {
+        match e {
+            Event::Start(Tag::Link { dest_url, .. })
+            | Event::Start(Tag::Image { dest_url, .. }) => {
+                out.push(SourceLink {
+                    dest: super::linkcheck::normalize(&dest_url),
+                    line: line_of(range.start),
+                });
+            }
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                let first = line_of(range.start);
+                for (l, link) in super::linkcheck::parse_page(raw.as_bytes()).links() {
+                    out.push(SourceLink {
+                        dest: super::linkcheck::normalize(link),
+                        line: first + l - 1,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Renders a card. Headings start at `<h3>` (the card sits in an `<h2>` section of the page);
+/// ids are prefixed with `card-` and made unique; `reserved` ids of the page are avoided.
+pub fn render(md: &str, reserved: &[&str]) -> String {
+    let events: Vec<Event> = Parser::new_ext(md, options()).collect();
     // First pass: heading texts, for ids.
     let mut used: BTreeSet<String> = reserved.iter().map(|s| s.to_string()).collect();
     let mut ids: HashMap<usize, String> = HashMap::new();
@@ -146,6 +190,24 @@ mod tests {
         );
         assert!(html.contains("<h3 id=\"card-intended-use\">"), "{html}");
         assert!(html.contains("<h3 id=\"card-intended-use-2\">"), "{html}");
+    }
+
+    #[test]
+    fn links_are_found_at_their_line_of_the_card() {
+        let md = "# Card\n\nSee [the data](data%20sheet.html) and\n![chart](img/c.png \"t\").\n\n<p>raw\n<a href=\"raw.html#x\">r</a></p>\n\n[ref]: ref.html\n\nA [reference][ref].\n";
+        let got: Vec<(String, usize)> = source_links(md)
+            .into_iter()
+            .map(|l| (l.dest, l.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("data sheet.html".to_string(), 3),
+                ("img/c.png".to_string(), 4),
+                ("raw.html#x".to_string(), 7),
+                ("ref.html".to_string(), 11),
+            ]
+        );
     }
 
     #[test]

@@ -113,7 +113,8 @@ struct CachedModel {
 }
 
 /// 2: page hashes are XXH3-128 (a tenth of a full build's hashing time with SHA-256).
-const CACHE_FORMAT: u32 = 2;
+/// 3: index rows say whether the model card is complete (`card`, `card_gaps`).
+const CACHE_FORMAT: u32 = 3;
 
 fn sha(bytes: &[u8]) -> String {
     crate::registry::types::Sha256::of(bytes).hex()
@@ -403,6 +404,75 @@ struct Rendered {
     stamp: String,
     row: serde_json::Value,
     files: Vec<Out>,
+    card: Option<CardPlace>,
+}
+
+/// Where a model card landed in its model page: the page, its lines there, and the card.
+struct CardPlace {
+    page: String,
+    lines: std::ops::RangeInclusive<usize>,
+    card: context::CardSource,
+}
+
+impl CardPlace {
+    /// Finds the card's HTML in the rendered page (a template may leave it out).
+    fn find(page: &str, html: &str, card: context::CardSource) -> Option<CardPlace> {
+        if card.html.trim().is_empty() {
+            return None;
+        }
+        let at = html.find(card.html.as_str())?;
+        let first = html[..at].matches('\n').count() + 1;
+        let last = first + card.html.matches('\n').count();
+        Some(CardPlace {
+            page: page.to_string(),
+            lines: first..=last,
+            card,
+        })
+    }
+}
+
+/// Points broken links written by a model card at the card's file and line instead of the
+/// generated page: the n-th broken occurrence of a link in the card's part of the page is the
+/// n-th link of the card's Markdown with that destination. A link that cannot be matched keeps
+/// the page's place and names the card.
+fn to_card_lines(
+    broken: Vec<linkcheck::BrokenLink>,
+    cards: &[CardPlace],
+) -> Vec<linkcheck::BrokenLink> {
+    let mut sources: BTreeMap<&str, Vec<markdown::SourceLink>> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut out: Vec<linkcheck::BrokenLink> = broken
+        .into_iter()
+        .map(|mut b| {
+            let page = b.file.to_string_lossy().into_owned();
+            let Some(c) = cards
+                .iter()
+                .find(|c| c.page == page && c.lines.contains(&b.line))
+            else {
+                return b;
+            };
+            let links = sources
+                .entry(c.page.as_str())
+                .or_insert_with(|| markdown::source_links(&c.card.md));
+            let dest = linkcheck::normalize(&b.link);
+            let n = seen.entry((page.clone(), dest.clone())).or_default();
+            let found = links.iter().filter(|l| l.dest == dest).nth(*n);
+            *n += 1;
+            match found {
+                Some(l) => {
+                    b.reason = format!("{} (the link is in {page}:{})", b.reason, b.line);
+                    b.file = PathBuf::from(&c.card.file);
+                    b.line = l.line;
+                }
+                None => {
+                    b.reason = format!("{} (written by the model card {})", b.reason, c.card.file)
+                }
+            }
+            b
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Renders, writes and parses the pages of every loaded model, in parallel.
@@ -422,12 +492,19 @@ fn render_models(
         .map(|m| -> Result<Rendered> {
             let pages = ctx.model_pages(m)?;
             let mut files = Vec::new();
+            let mut card_source = pages.card;
+            let mut card = None;
             for (rel, template, value) in pages.html {
                 let c = tera::Context::from_value(value)
                     .map_err(|e| anyhow::anyhow!("building the context of {rel}: {e}"))?;
                 let html = tera
                     .render(template, &c)
                     .map_err(|e| template_error(&e, sources, Some(template)))?;
+                if template == "model.html" {
+                    card = card_source
+                        .take()
+                        .and_then(|s| CardPlace::find(&rel, &html, s));
+                }
                 files.push(emit(out, old, rel, html.as_bytes())?);
             }
             for (rel, bytes) in pages.other {
@@ -438,6 +515,7 @@ fn render_models(
                 stamp: stamps.get(m.name.as_str()).cloned().unwrap_or_default(),
                 row: pages.row,
                 files,
+                card,
             })
         })
         .collect()
@@ -480,9 +558,11 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
     for (n, s) in ASSETS {
         g.push_str(&format!("asset {n} {}\n", sha(s.as_bytes())));
     }
+    // The card template decides which cards are complete, on every model page.
     for f in [
         crate::registry::POLICY_PATH,
         crate::signing::allowed_signers::SIGNERS_PATH,
+        crate::scaffold::CARD_TEMPLATE_PATH,
     ] {
         let bytes = std::fs::read(root.join(f)).unwrap_or_default();
         g.push_str(&format!("{f} {}\n", sha(&bytes)));
@@ -639,7 +719,9 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         );
     }
     let models_rendered = rendered.len();
-    for r in rendered {
+    let mut cards: Vec<CardPlace> = Vec::new();
+    for mut r in rendered {
+        cards.extend(r.card.take());
         let list: Vec<String> = r.files.iter().map(|o| o.rel.clone()).collect();
         for o in r.files {
             tally.add(o, &mut new_cache);
@@ -753,6 +835,11 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
             .ok()
             .map(|b| linkcheck::parse_page(&b))
     });
+    let broken = if broken.is_empty() {
+        broken
+    } else {
+        to_card_lines(broken, &cards)
+    };
     phase("linkcheck");
     let links_checked = tally.pages.len();
     if !broken.is_empty() {
