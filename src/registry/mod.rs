@@ -5,6 +5,7 @@
 //! reports everything. Models load in parallel; parsed YAML trees are dropped as soon as the
 //! typed value is built, so memory stays proportional to the typed registry.
 
+pub mod number;
 pub mod policy;
 pub mod schema;
 pub mod source;
