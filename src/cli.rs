@@ -79,7 +79,7 @@ pub enum Command {
     /// passes its gates.
     Check(CheckArgs),
     /// Data, prediction and concept drift: of two data sets, or of models from the registry.
-    Drift(DriftArgs),
+    Drift(Box<DriftArgs>),
     /// Fairness metrics across protected attributes.
     Bias(BiasArgs),
     /// Classification metrics of scores against labels.
@@ -405,12 +405,17 @@ pub struct DriftArgs {
     /// Current data: a file or a glob (plain-file mode).
     #[arg(long, value_name = "PATH", requires = "reference")]
     pub current: Option<String>,
-    /// Columns to compare (default: every column of the reference).
+    /// Columns to compare (default: every column of the reference but the label, the timestamp
+    /// and columns that look like identifiers).
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub columns: Vec<String>,
     /// Columns to treat as categorical even when they hold numbers.
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     pub categorical: Vec<String>,
+    /// Plain files: the label column (default `label`), compared apart from the features
+    /// (concept drift) rather than as one.
+    #[arg(long, value_name = "COLUMN", requires = "reference")]
+    pub label: Option<String>,
     /// Read the current CSV data row by row into reference-derived bins (bounded memory,
     /// whatever its size); reports PSI, Jensen–Shannon, chi-square and binned Wasserstein (no KS).
     #[arg(long, requires = "reference")]

@@ -296,6 +296,7 @@ fn check_model(
                 );
             }
         }
+        d.extend(check_reference_schema(reg, &model_file, spec));
     }
     if m.card.is_none() {
         d.push(
@@ -679,6 +680,83 @@ fn check_digests(reg: &Registry) -> Vec<Diagnostic> {
                         .at(u.uri.span),
                 ),
             }
+        }
+    }
+    d
+}
+
+/// The reference data of `monitoring:` has every feature, with a type the feature can take:
+/// read from the Parquet footer or the CSV header only. Skipped when there is no local file
+/// (a URI, or absent: the digest checks and the drift job report those).
+fn check_reference_schema(
+    reg: &Registry,
+    model_file: &str,
+    spec: &crate::registry::schema::ModelSpec,
+) -> Vec<Diagnostic> {
+    use crate::registry::schema::FeatureType;
+    use polars::prelude::DataType;
+    let mut d = Vec::new();
+    let Some(mon) = &spec.monitoring else {
+        return d;
+    };
+    let reference = &mon.reference;
+    let Ok(Location::Local(path)) = locate(&reference.value) else {
+        return d;
+    };
+    if path.contains(['*', '?', '[']) || !reg.source.is_file(&path) {
+        return d;
+    }
+    let warn = |msg: String| {
+        Diagnostic::warning(Code::ReferenceSchema, msg)
+            .in_file(model_file)
+            .at(reference.span)
+    };
+    let columns = match crate::monitor::data::schema_of(reg.source.as_ref(), &path) {
+        Ok(c) => c,
+        Err(e) => {
+            d.push(warn(format!("the reference data cannot be read: {e:#}")));
+            return d;
+        }
+    };
+    for f in &spec.features {
+        let Some(c) = columns.iter().find(|c| c.name == f.name) else {
+            let have: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+            d.push(
+                warn(format!(
+                    "the reference data {path} has no column `{}` (a feature of the model)",
+                    f.name
+                ))
+                .hint(format!(
+                    "it has: {}; the drift job compares every feature with it",
+                    have.join(", ")
+                )),
+            );
+            continue;
+        };
+        let Some(dt) = &c.dtype else { continue };
+        let fits = matches!(dt, DataType::Null | DataType::Boolean)
+            || match f.kind {
+                FeatureType::Numerical => dt.is_primitive_numeric() || dt.is_decimal(),
+                FeatureType::Categorical => {
+                    dt.is_integer() || matches!(dt, DataType::String) || dt.is_categorical()
+                }
+            };
+        if !fits {
+            let expected = match f.kind {
+                FeatureType::Numerical => "numbers",
+                FeatureType::Categorical => "strings, integers or booleans",
+            };
+            d.push(
+                warn(format!(
+                    "the reference data {path} holds `{}` as {dt}, but the feature is {}: expected {expected}",
+                    f.name,
+                    match f.kind {
+                        FeatureType::Numerical => "numerical",
+                        FeatureType::Categorical => "categorical",
+                    }
+                ))
+                .hint("fix the feature's `type:` in model.yaml, or the reference data"),
+            );
         }
     }
     d

@@ -265,6 +265,12 @@ fn bad_input_names_the_column_and_row() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("no column `bmi`"), "{err}");
+    // It names the file and the columns the file has (drift's message: one builder).
+    assert!(
+        err.contains("(a feature of the model) (it has: ") && err.contains("glucose"),
+        "{err}"
+    );
+    assert!(err.contains(input.to_str().unwrap()), "{err}");
 }
 
 #[test]
@@ -295,7 +301,20 @@ fn a_missing_onnx_runtime_says_how_to_install_it() {
 #[test]
 fn the_inference_log_feeds_the_drift_job() {
     let dir = example_dir();
-    let out = dir.path().join("o.parquet");
+    let root = dir.path();
+    // The scored log apart from the inputs (as `new` writes model.yaml), and read by the drift
+    // job: `current` names the log.
+    let model = root.join("registry/models/diabetes/model.yaml");
+    let original = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(
+        &model,
+        original.replace(
+            "current: examples/diabetes/inference/*.parquet",
+            "current: data/diabetes/predictions/*.parquet\n  predictions: data/diabetes/predictions/*.parquet",
+        ),
+    )
+    .unwrap();
+    let out = root.join("o.parquet");
     let (code, o, err) = run(
         &[
             "batch",
@@ -308,13 +327,11 @@ fn the_inference_log_feeds_the_drift_job() {
             "--scored-at",
             "2024-07-08T00:00:00Z",
         ],
-        dir.path(),
+        root,
     );
     assert_eq!(code, 0, "{o}{err}");
     assert!(o.contains("appended to the inference log"), "{o}");
-    let log = dir
-        .path()
-        .join("examples/diabetes/inference/scored-2024-07-08T000000-v2.parquet");
+    let log = root.join("data/diabetes/predictions/scored-2024-07-08T000000-v2.parquet");
     assert!(log.is_file());
     // The drift job now takes its window from the newest rows: the ones just scored.
     let (_, o, err) = run(
@@ -326,9 +343,118 @@ fn the_inference_log_feeds_the_drift_job() {
             "--fail-on",
             "never",
         ],
-        dir.path(),
+        root,
     );
     assert!(o.contains("2024-07-08"), "{o}{err}");
+    assert!(o.contains("prediction drift (score)"), "{o}{err}");
+}
+
+/// `batch --log` into the folder the drift job reads, beside the inputs it scored: the drift
+/// job refuses to count the rows twice and writes nothing; `predictions:` keeps them apart.
+#[test]
+fn scored_logs_mixed_with_inputs_are_not_counted_twice() {
+    let dir = example_dir();
+    let root = dir.path();
+    let inference = root.join("examples/diabetes/inference");
+    // Raw inputs (a week without scores) alone in the folder of `monitoring.current`, then
+    // scored with the log in the same folder.
+    let week = read(&inference.join("2024-06-24.parquet"));
+    std::fs::remove_dir_all(&inference).unwrap();
+    std::fs::create_dir_all(&inference).unwrap();
+    let mut raw = week.drop_many(["score"]);
+    ParquetWriter::new(std::fs::File::create(inference.join("2024-07-08.parquet")).unwrap())
+        .finish(&mut raw)
+        .unwrap();
+    let batch = |root: &Path| {
+        run(
+            &[
+                "batch",
+                "diabetes",
+                "--input",
+                "examples/diabetes/inference/2024-07-08.parquet",
+                "--output",
+                "o.parquet",
+                "--log",
+                "--scored-at",
+                "2024-07-08T00:00:00Z",
+            ],
+            root,
+        )
+    };
+    let (code, o, err) = batch(root);
+    assert_eq!(code, 0, "{o}{err}");
+    assert!(
+        inference
+            .join("scored-2024-07-08T000000-v2.parquet")
+            .is_file()
+    );
+    let before = std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap();
+    let (code, o, err) = run(
+        &["drift", "--model", "diabetes", "--date", "2024-07-08"],
+        root,
+    );
+    assert_eq!(code, 2, "{o}{err}");
+    assert!(err.contains("counted twice"), "{err}");
+    assert!(
+        err.contains("examples/diabetes/inference/scored-2024-07-08T000000-v2.parquet"),
+        "{err}"
+    );
+    assert!(err.contains("monitoring.predictions"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(root.join("registry/audit.jsonl")).unwrap(),
+        before,
+        "nothing is written"
+    );
+    // With `predictions:` the log goes to its own folder, and the inputs are read once.
+    std::fs::remove_file(inference.join("scored-2024-07-08T000000-v2.parquet")).unwrap();
+    let model = root.join("registry/models/diabetes/model.yaml");
+    let text = std::fs::read_to_string(&model).unwrap().replace(
+        "current: examples/diabetes/inference/*.parquet",
+        "current: examples/diabetes/inference/*.parquet\n  predictions: data/diabetes/predictions/*.parquet",
+    );
+    std::fs::write(&model, text).unwrap();
+    let (code, o, err) = batch(root);
+    assert_eq!(code, 0, "{o}{err}");
+    assert!(
+        root.join("data/diabetes/predictions/scored-2024-07-08T000000-v2.parquet")
+            .is_file()
+    );
+    let (code, o, err) = run(
+        &[
+            "drift",
+            "--model",
+            "diabetes",
+            "--dry-run",
+            "--fail-on",
+            "never",
+            "--format",
+            "json",
+        ],
+        root,
+    );
+    assert_eq!(code, 0, "{o}{err}");
+    let v: serde_json::Value = serde_json::from_str(&o).unwrap();
+    let inputs: Vec<&str> = v[0]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["file"].as_str().unwrap())
+        .collect();
+    assert!(!inputs.iter().any(|f| f.contains("scored-")), "{inputs:?}");
+    assert_eq!(
+        v[0]["data"]["rows"]["current"],
+        raw.height(),
+        "each row once"
+    );
+    // Unscored inputs: prediction drift is not computed, and the report says so.
+    assert!(v[0]["prediction"].is_null());
+    let notes = v[0]["notes"].to_string();
+    assert!(
+        notes.contains(
+            "prediction drift not computed: the current data has no score column `score`"
+        ),
+        "{notes}"
+    );
 }
 
 /// 2,000,000 rows × 12 features run batch by batch: peak memory stays far below what loading

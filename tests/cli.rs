@@ -116,6 +116,17 @@ fn init_then_new_gives_a_valid_registry() {
 
     let (code, out, err) = run(&["new", "churn", "--owner", "growth@example.com"], root);
     assert_eq!(code, 0, "{out}{err}");
+    // Raw inputs and the scored log of `batch --log` in separate folders: the drift job reads
+    // `current`, never the log beside the inputs it scored.
+    let model = std::fs::read_to_string(root.join("registry/models/churn/model.yaml")).unwrap();
+    assert!(
+        model.contains("  current: data/churn/current/*.parquet"),
+        "{model}"
+    );
+    assert!(
+        model.contains("  predictions: data/churn/predictions/*.parquet"),
+        "{model}"
+    );
     // valid, but the new card is the template: each of its 9 sections is a warning (MG051)
     let (code, out, _) = run(&["validate"], root);
     assert_eq!(code, 0, "{out}");

@@ -705,3 +705,78 @@ fn import_mlflow_refuses_link_loops_and_links_out_of_the_store() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("imported 2 models, 5 versions"), "{out}");
 }
+
+/// Every float token of a YAML text (`key: 0.123`, in flow maps too).
+fn floats(text: &str) -> Vec<(String, f64)> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == '{' || c == '}')
+        .filter(|t| t.contains('.') && !t.contains('"'))
+        .filter_map(|t| Some((t.to_string(), t.parse::<f64>().ok()?)))
+        .collect()
+}
+
+/// One rule for every number modelgate stores: 6 significant digits (registry::number), by
+/// `register --evaluate` (metrics, bias differences and group rates) and `import mlflow`; the
+/// numbers still satisfy `validate` (MG045 compares the rounded differences with the rounded
+/// rates).
+#[test]
+fn stored_numbers_are_rounded_to_six_significant_digits() {
+    use modelgate::registry::number::stored;
+    let (dir, _) = registered_example();
+    let root = dir.path();
+    let (code, out, err) = run(REGISTER, root);
+    assert_eq!(code, 0, "{out}{err}");
+    let text =
+        std::fs::read_to_string(root.join("registry/models/diabetes/versions/v3.yaml")).unwrap();
+    let numbers = floats(&text);
+    assert!(numbers.len() > 20, "{numbers:?}\n{text}");
+    for (token, x) in &numbers {
+        assert_eq!(stored(*x), *x, "`{token}` is not rounded in\n{text}");
+        let digits = token.trim_start_matches(['-', '0', '.']).replace('.', "");
+        assert!(digits.len() <= 6, "`{token}` has more than 6 digits");
+    }
+    assert!(text.contains("brier: "), "{text}");
+    let (code, out, _) = run(&["validate"], root);
+    assert_eq!(code, 0, "{out}");
+
+    // import mlflow: the latest metric value, rounded the same way.
+    let copy = tempfile::tempdir().unwrap();
+    crate::util::copy_tree(
+        &repo_root().join("tests/data/mlflow/filestore"),
+        copy.path(),
+    );
+    let mut edited = 0;
+    let mut stack = vec![copy.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.ends_with("metrics/roc_auc") {
+                let mut t = std::fs::read_to_string(&p).unwrap();
+                t.push_str("1737019999000 0.912345678901 99\n");
+                std::fs::write(&p, t).unwrap();
+                edited += 1;
+            }
+        }
+    }
+    assert!(edited > 0);
+    let reg = empty_registry();
+    let (code, out, err) = run(
+        &[
+            "import",
+            "mlflow",
+            copy.path().join("mlruns").to_str().unwrap(),
+            "--actor",
+            "ops@example.com",
+        ],
+        reg.path(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let v3 = std::fs::read_to_string(
+        reg.path()
+            .join("registry/models/churn_model/versions/v3.yaml"),
+    )
+    .unwrap();
+    assert!(v3.contains("roc_auc: 0.912346"), "{v3}");
+    assert!(!v3.contains("0.912345678901"), "{v3}");
+}

@@ -661,3 +661,314 @@ fn streaming_a_large_csv_in_bounded_memory() {
     assert_eq!(code, 2);
     assert!(err.contains("--stream reads CSV"), "{err}");
 }
+
+/// Plain-file drift by default: identifier columns are skipped with a note, the label is
+/// compared apart (concept drift, outside the drift share), and a current file without the
+/// label skips that with a note instead of failing.
+#[test]
+fn plain_drift_skips_identifiers_and_compares_the_label_apart() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path();
+    let rows = |n: usize, shift: f64, with_label: bool| {
+        let mut s = String::from(if with_label {
+            "customer_id,row_key,x,c,label\n"
+        } else {
+            "customer_id,row_key,x,c\n"
+        });
+        for i in 0..n {
+            s.push_str(&format!(
+                "{},k{},{},{}",
+                1000 + i,
+                i * 7 + n,
+                (i % 10) as f64 + shift,
+                ["a", "b"][i % 2]
+            ));
+            if with_label {
+                s.push_str(&format!(",{}", i % 3 == 0));
+            }
+            s.push('\n');
+        }
+        s
+    };
+    let r = write(p, "r.csv", &rows(60, 0.0, true));
+    let c = write(p, "c.csv", &rows(40, 0.0, true));
+    let (code, v, err) = json(
+        &[
+            "drift",
+            "--reference",
+            &r,
+            "--current",
+            &c,
+            "--format",
+            "json",
+        ],
+        p,
+    );
+    assert_eq!(code, 0, "{err}");
+    let cols: Vec<&str> = v["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["column"].as_str().unwrap())
+        .collect();
+    assert_eq!(cols, ["x", "c"], "{v:#}");
+    assert_eq!(v["label"]["column"], "label");
+    assert_eq!(v["label"]["kind"], "categorical");
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("`customer_id`, `row_key`") && notes.contains("--columns"),
+        "{notes}"
+    );
+    // Text: the label on its own line, the note after the table.
+    let (_, out, _) = run(&["drift", "--reference", &r, "--current", &c], p);
+    assert!(
+        out.contains("label `label` (concept drift, not in the drift share)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("note: skipped `customer_id`, `row_key`"),
+        "{out}"
+    );
+    // Named in --columns, an identifier is compared.
+    let (_, v, _) = json(
+        &[
+            "drift",
+            "--reference",
+            &r,
+            "--current",
+            &c,
+            "--columns",
+            "customer_id,x",
+            "--format",
+            "json",
+        ],
+        p,
+    );
+    assert_eq!(v["columns"].as_array().unwrap().len(), 2, "{v:#}");
+    // A current file without the label: concept drift is skipped with a note.
+    let unlabelled = write(p, "u.csv", &rows(40, 0.0, false));
+    let (code, v, err) = json(
+        &[
+            "drift",
+            "--reference",
+            &r,
+            "--current",
+            &unlabelled,
+            "--format",
+            "json",
+        ],
+        p,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(v["label"].is_null());
+    assert!(
+        v["notes"]
+            .to_string()
+            .contains("concept drift not computed: the current data has no label column `label`"),
+        "{v:#}"
+    );
+    // --label names another label column.
+    let (code, v, err) = json(
+        &[
+            "drift",
+            "--reference",
+            &r,
+            "--current",
+            &c,
+            "--label",
+            "c",
+            "--format",
+            "json",
+        ],
+        p,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["label"]["column"], "c");
+    assert!(
+        v["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["column"] != "c")
+    );
+    assert!(
+        v["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["column"] == "label")
+    );
+}
+
+/// The drift job says why prediction drift is missing (a reference without scores), writes its
+/// numbers rounded to 6 significant digits, and `bias --model` reads the scored log.
+#[test]
+fn registry_drift_notes_and_stored_precision() {
+    use polars::prelude::*;
+    let dir = example_dir();
+    let root = dir.path();
+    let reference = root.join("examples/heart_disease/reference.parquet");
+    let mut df = ParquetReader::new(std::fs::File::open(&reference).unwrap())
+        .finish()
+        .unwrap()
+        .drop("score")
+        .unwrap();
+    ParquetWriter::new(std::fs::File::create(&reference).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let (code, out, err) = run(
+        &[
+            "drift",
+            "--model",
+            "heart_disease",
+            "--actor",
+            "ci@example.com",
+        ],
+        root,
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("note: prediction drift not computed: the reference data examples/heart_disease/reference.parquet has no score column `score` (the default score column; set `monitoring.score` to name another)"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(
+        root.join("registry/models/heart_disease/monitoring/2024-06-30.yaml"),
+    )
+    .unwrap();
+    assert!(!text.contains("prediction:"), "{text}");
+    // Every number after `score: `, `drift_share: `, `current: ` and `drop: `.
+    let mut numbers = Vec::new();
+    for key in ["score: ", "drift_share: ", "current: ", "drop: "] {
+        for (i, _) in text.match_indices(key) {
+            let rest = &text[i + key.len()..];
+            let end = rest.find([',', '}', '\n']).unwrap_or(rest.len());
+            if let Ok(x) = rest[..end].trim().parse::<f64>() {
+                numbers.push(x);
+            }
+        }
+    }
+    assert!(numbers.len() > 10, "{text}");
+    for x in numbers {
+        assert_eq!(modelgate::registry::number::stored(x), x, "{x} in\n{text}");
+    }
+    // bias --model reads `monitoring.predictions` when it is set: a file without scores there
+    // is named, with the key it came from.
+    let model = root.join("registry/models/heart_disease/model.yaml");
+    let original = std::fs::read_to_string(&model).unwrap();
+    let with = |predictions: &str| {
+        original.replace(
+            "  timestamp: scored_at",
+            &format!("  predictions: {predictions}\n  timestamp: scored_at"),
+        )
+    };
+    std::fs::write(&model, with("examples/heart_disease/reference.parquet")).unwrap();
+    let (code, _, err) = run(&["bias", "--model", "heart_disease"], root);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("has no column `score`"), "{err}");
+    assert!(err.contains("`monitoring.predictions`"), "{err}");
+    std::fs::write(
+        &model,
+        with("examples/heart_disease/inference/2024-06-03.parquet"),
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        &["bias", "--model", "heart_disease", "--format", "json"],
+        root,
+    );
+    assert!(code == 0 || code == 1, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["attributes"][0]["groups"][0]["count"].as_u64().unwrap()
+            + v["attributes"][0]["groups"][1]["count"].as_u64().unwrap(),
+        800
+    );
+}
+
+/// `validate` checks the reference data of `monitoring:` against the features (MG053) from the
+/// Parquet footer or the CSV header, the same from the folder and from a git revision.
+#[test]
+fn validate_checks_reference_columns_against_the_features() {
+    let dir = example_dir();
+    let root = dir.path();
+    let model = root.join("registry/models/heart_disease/model.yaml");
+    let original = std::fs::read_to_string(&model).unwrap();
+    let (code, out, _) = run(&["validate", "--format", "json"], root);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        !out.contains("MG053"),
+        "the example's features are all there: {out}"
+    );
+    std::fs::write(
+        &model,
+        original
+            .replace(
+                "  - {name: bmi, type: numerical}",
+                "  - {name: bmi, type: numerical}\n  - {name: weight_kg, type: numerical}",
+            )
+            .replace(
+                "  - {name: num_vessels, type: numerical}",
+                "  - {name: num_vessels, type: categorical, categories: [\"0\", \"1\"]}",
+            )
+            .replace(
+                "  - {name: sex, type: categorical, categories: [F, M]}",
+                "  - {name: sex, type: numerical}",
+            ),
+    )
+    .unwrap();
+    let found = |args: &[&str]| -> Vec<String> {
+        let (_, out, err) = run(args, root);
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+        v.as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "MG053")
+            .map(|d| {
+                assert_eq!(d["severity"], "warning");
+                assert_eq!(d["file"], "registry/models/heart_disease/model.yaml");
+                assert_eq!(d["line"], 23, "at `reference:`");
+                d["message"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let from_folder = found(&["validate", "--format", "json"]);
+    assert_eq!(from_folder.len(), 3, "{from_folder:#?}");
+    assert!(
+        from_folder[0].contains("has no column `weight_kg`"),
+        "{from_folder:#?}"
+    );
+    assert!(
+        from_folder
+            .iter()
+            .any(|m| m.contains("`num_vessels` as f64")),
+        "{from_folder:#?}"
+    );
+    assert!(
+        from_folder.iter().any(|m| m.contains("`sex` as str")),
+        "{from_folder:#?}"
+    );
+    modelgate::synth::commit_all(root, "features").unwrap();
+    assert_eq!(
+        found(&["validate", "--rev", "HEAD", "--format", "json"]),
+        from_folder
+    );
+    // A CSV reference: its header is read, so a missing column is found, types are not judged.
+    std::fs::write(root.join("ref.csv"), "age,sex\n50,F\n").unwrap();
+    let text = std::fs::read_to_string(&model).unwrap().replace(
+        "reference: examples/heart_disease/reference.parquet",
+        "reference: ref.csv",
+    );
+    std::fs::write(&model, text).unwrap();
+    let csv = found(&["validate", "--format", "json"]);
+    assert!(
+        csv.iter()
+            .any(|m| m.contains("ref.csv has no column `bmi`")),
+        "{csv:#?}"
+    );
+    assert!(!csv.iter().any(|m| m.contains("`sex` as")), "{csv:#?}");
+    // Absent or a URI: skipped (the drift job names a missing file).
+    let text = std::fs::read_to_string(&model)
+        .unwrap()
+        .replace("reference: ref.csv", "reference: s3://bucket/ref.parquet");
+    std::fs::write(&model, text).unwrap();
+    assert!(found(&["validate", "--format", "json"]).is_empty());
+}

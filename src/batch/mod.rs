@@ -148,6 +148,26 @@ fn lazy(path: &Path) -> Result<LazyFrame> {
     data::scan_file(path)
 }
 
+/// Columns only `batch` output has: a file with all of them was written by `batch` (its output
+/// or its `--log`), so its rows are scored copies of input rows.
+pub const SCORED_COLUMNS: [&str; 3] = ["prediction_id", "artifact_sha256", "scored_at"];
+
+/// Whether a Parquet or CSV file was written by `batch` (it has every [`SCORED_COLUMNS`]);
+/// reads the schema only.
+pub fn is_scored_output(path: &Path) -> Result<bool> {
+    let schema = data::scan_file(path)?
+        .collect_schema()
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    Ok(SCORED_COLUMNS.iter().all(|c| schema.get(c).is_some()))
+}
+
+fn column_names(df: &DataFrame) -> Vec<&str> {
+    df.get_column_names()
+        .into_iter()
+        .map(|n| n.as_str())
+        .collect()
+}
+
 /// The encoded feature matrix of a batch, row-major, and each row's key.
 fn encode(
     df: &DataFrame,
@@ -164,10 +184,11 @@ fn encode(
         let s = df
             .column(&f.name)
             .map_err(|_| {
-                anyhow::anyhow!(
-                    "{}: no column `{}` (a feature of the model)",
-                    file.display(),
-                    f.name
+                data::missing_column(
+                    file,
+                    &f.name,
+                    &column_names(df),
+                    " (a feature of the model)",
                 )
             })?
             .as_materialized_series();
@@ -237,7 +258,7 @@ fn encode(
         for c in id_columns {
             let s = df
                 .column(c)
-                .map_err(|_| anyhow::anyhow!("{}: no id column `{c}`", file.display()))?
+                .map_err(|_| data::missing_column(file, c, &column_names(df), " (an id column)"))?
                 .as_materialized_series()
                 .cast(&DataType::String)?;
             for (i, v) in s.str()?.iter().enumerate() {
@@ -399,8 +420,9 @@ fn output_frame(
     Ok(DataFrame::new(kept, cols)?)
 }
 
-/// The file `batch --log` appends to: `file_name` in the folder of `monitoring.current`
-/// (`current`, relative to the registry root `root`; `what` names where it is set, for errors).
+/// The file `batch --log` appends to: `file_name` in the folder of the path or glob `current`
+/// (`monitoring.predictions`, else `monitoring.current`; relative to the registry root `root`;
+/// `what` names the file and key where it is set, for errors).
 /// Missing folders are created. The log is written only inside the registry repository: a
 /// folder given as an absolute path, with `..`, or reached through a symbolic link that leads
 /// outside `root` is refused, and so is a log file that is itself a symbolic link.
@@ -408,7 +430,7 @@ pub fn log_path(root: &Path, current: &str, what: &str, file_name: &str) -> Resu
     use std::path::Component;
     let outside = |why: String| {
         anyhow::anyhow!(
-            "{what}: `monitoring.current` is `{current}`, but {why}; the inference log of `batch --log` is written only inside the registry repository {}: expected a path relative to it, without `..` or links that lead out of it",
+            "{what} is `{current}`, but {why}; the inference log of `batch --log` is written only inside the registry repository {}: expected a path relative to it, without `..` or links that lead out of it",
             root.display()
         )
     };

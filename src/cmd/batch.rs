@@ -131,15 +131,18 @@ pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
                 );
             }
             let log = if args.log {
-                let mon = spec
-                    .monitoring
-                    .as_ref()
-                    .context("--log needs `monitoring.current` in model.yaml")?;
+                let mon = spec.monitoring.as_ref().context(
+                    "--log needs `monitoring.predictions` (or `monitoring.current`) in model.yaml",
+                )?;
                 let stamp = scored_at.at.format("%Y-%m-%dT%H%M%S");
                 Some(batch::log_path(
                     &root,
-                    &mon.current.value,
-                    &format!("{}/{name}/model.yaml", crate::registry::MODELS_DIR),
+                    mon.inference_log(),
+                    &format!(
+                        "{}/{name}/model.yaml: `{}`",
+                        crate::registry::MODELS_DIR,
+                        mon.inference_log_key()
+                    ),
                     &format!("scored-{stamp}-v{version}.parquet"),
                 )?)
             } else {

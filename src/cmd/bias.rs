@@ -15,6 +15,8 @@ pub fn run(ctx: &Ctx, args: &BiasArgs) -> Result<u8> {
     super::evaluate::check_threshold(args.threshold)?;
     let mut sensitive = args.sensitive.clone();
     let mut thresholds = (0.10, 0.15);
+    // Where the data comes from, for errors: the model.yaml key it is read under.
+    let mut source = None;
     let (pattern, base, label): (String, PathBuf, String) = match &args.model {
         None => (
             args.data.clone().context("--data is required")?,
@@ -47,7 +49,13 @@ pub fn run(ctx: &Ctx, args: &BiasArgs) -> Result<u8> {
                 thresholds = (b.warn_at.value, b.block_at.value);
             }
             let label = spec.label.clone().unwrap_or_else(|| args.label.clone());
-            (mon.current.value.clone(), root, label)
+            source = Some(format!(
+                "{}/model.yaml `{}` (scored rows, with `{}` and `{label}`)",
+                m.dir,
+                mon.inference_log_key(),
+                args.score
+            ));
+            (mon.inference_log().to_string(), root, label)
         }
     };
     if sensitive.is_empty() {
@@ -62,7 +70,11 @@ pub fn run(ctx: &Ctx, args: &BiasArgs) -> Result<u8> {
             columns,
             ..Default::default()
         },
-    )?;
+    )
+    .with_context(|| match &source {
+        Some(s) => format!("reading {pattern}, named by {s}"),
+        None => format!("reading {pattern}"),
+    })?;
     // Rows without a label or a score cannot be judged; keep the rest, aligned.
     let frame = t.frame;
     let (labels, scores, keep) = data::labels_scores_kept(&frame, &label, &args.score)?;

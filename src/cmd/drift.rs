@@ -286,21 +286,131 @@ fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
         (Some(ts), Some(s)) => Some((ts.clone(), parse_since(s)?)),
         _ => None,
     };
+    let label = args.label.as_deref().unwrap_or("label");
+    let mut notes = Vec::new();
+    let columns = if args.columns.is_empty() {
+        default_columns(reference, args.timestamp.as_deref(), label, &mut notes)?
+    } else {
+        args.columns.clone()
+    };
     let (pairs, rows) = column_pairs(
         reference,
         current,
-        &args.columns,
+        &columns,
         &args.categorical,
         args.timestamp.as_ref(),
-        since,
+        since.clone(),
     )?;
-    let report = drift::report(&pairs, rows, &options(args, DEFAULT_SEVERITY))?;
+    let mut report = drift::report(&pairs, rows, &options(args, DEFAULT_SEVERITY))?;
+    report.label = label_drift(args, reference, current, label, since, &mut notes)?;
+    report.notes = notes;
     emit(&report, args.format)?;
     Ok(if fails(&report.severity, args.fail_on) {
         EXIT_FAIL
     } else {
         EXIT_OK
     })
+}
+
+/// The columns plain-file drift compares when `--columns` is not given: every column of the
+/// reference but the timestamp, the label (compared apart, as concept drift) and the columns
+/// that look like identifiers (a note names those left out).
+fn default_columns(
+    reference: &str,
+    timestamp: Option<&str>,
+    label: &str,
+    notes: &mut Vec<String>,
+) -> Result<Vec<String>> {
+    let base = std::env::current_dir()?;
+    let names: Vec<String> = data::column_names(reference, &base)?
+        .into_iter()
+        .filter(|c| Some(c.as_str()) != timestamp && c != label)
+        .collect();
+    // Only strings and integers can be identifiers: read just those.
+    let first = data::expand(reference, &base)?.remove(0);
+    let schema = data::scan_file(&first)?
+        .collect_schema()
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", first.display()))?;
+    let candidates: Vec<String> = names
+        .iter()
+        .filter(|c| {
+            schema
+                .get(c.as_str())
+                .is_some_and(|t| t.is_integer() || matches!(t, polars::prelude::DataType::String))
+        })
+        .cloned()
+        .collect();
+    let ids = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        let r = data::read(
+            reference,
+            &base,
+            &Request {
+                columns: candidates,
+                ..Default::default()
+            },
+        )
+        .context("reading the reference data")?;
+        data::identifier_columns(&r.frame)?
+    };
+    if !ids.is_empty() {
+        let quoted: Vec<String> = ids.iter().map(|c| format!("`{c}`")).collect();
+        notes.push(format!(
+            "skipped {} (a distinct value on every row: an identifier, whose distribution means nothing); name it in --columns to compare it",
+            quoted.join(", ")
+        ));
+    }
+    Ok(names.into_iter().filter(|c| !ids.contains(c)).collect())
+}
+
+/// The label's drift in plain-file drift: compared as a category apart from the features, when
+/// both files have it; a current file without it skips this with a note.
+fn label_drift(
+    args: &DriftArgs,
+    reference: &str,
+    current: &str,
+    label: &str,
+    since: Option<(String, chrono::DateTime<chrono::Utc>)>,
+    notes: &mut Vec<String>,
+) -> Result<Option<drift::ColumnDrift>> {
+    let base = std::env::current_dir()?;
+    let in_reference = data::column_names(reference, &base)?
+        .iter()
+        .any(|c| c == label);
+    if !in_reference || args.columns.iter().any(|c| c == label) {
+        if args.label.is_some() && !in_reference {
+            bail!("the reference data has no label column `{label}` (--label)");
+        }
+        return Ok(None);
+    }
+    if !data::column_names(current, &base)?
+        .iter()
+        .any(|c| c == label)
+    {
+        notes.push(format!(
+            "concept drift not computed: the current data has no label column `{label}`"
+        ));
+        return Ok(None);
+    }
+    let (pairs, _) = column_pairs(
+        reference,
+        current,
+        &[label.to_string()],
+        &[label.to_string()],
+        None,
+        since,
+    )?;
+    let (r, c) = &pairs[0];
+    for (side, col) in [("reference", r), ("current", c)] {
+        if col.usable() == 0 {
+            notes.push(format!(
+                "concept drift not computed: the {side} data's label column `{label}` holds no value"
+            ));
+            return Ok(None);
+        }
+    }
+    Ok(Some(drift::column(r, c, args.method, args.threshold)?))
 }
 
 fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
@@ -397,6 +507,9 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
                             writeln!(out, "concept drift: {}", c.note.clone().unwrap_or_default())?
                         }
                     }
+                }
+                for n in &r.notes {
+                    writeln!(out, "note: {n}")?;
                 }
                 if args.dry_run {
                     writeln!(out, "(dry run: {} not written)\n", r.file)?;

@@ -1071,7 +1071,9 @@ pub fn plan(
             if !finite.is_empty() {
                 let items: Vec<String> = finite
                     .iter()
-                    .map(|(k, x)| format!("{}: {}", yaml_str(k), serde_json::json!(x)))
+                    .map(|(k, x)| {
+                        format!("{}: {}", yaml_str(k), crate::registry::number::yaml(**x))
+                    })
                     .collect();
                 let _ = writeln!(y, "metrics: {{{}}}", items.join(", "));
             }

@@ -8,6 +8,8 @@
 use super::{Files, append_audit};
 use crate::audit::{Action, Entry};
 use crate::registry::Registry;
+// A number as the registry stores it (rounded to the one documented precision).
+use crate::registry::number::yaml as num;
 use crate::registry::schema::VersionSpec;
 use crate::registry::types::{ModelName, Timestamp};
 use crate::scaffold::yaml_str;
@@ -190,20 +192,6 @@ fn flow_strings(m: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{}: {}", yaml_str(k), yaml_str(v)))
         .collect();
     format!("{{{}}}", items.join(", "))
-}
-
-/// A number as YAML writes it (shortest text that reads back to the same value).
-fn num(x: f64) -> String {
-    if x.is_finite() {
-        let s = format!("{x}");
-        if s.contains(['.', 'e', 'E']) {
-            s
-        } else {
-            format!("{s}.0")
-        }
-    } else {
-        ".nan".into()
-    }
 }
 
 fn json_scalar(v: &serde_json::Value) -> String {
@@ -561,8 +549,8 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
                 num(r.equal_opportunity_difference),
                 num(r.predictive_parity_difference)
             );
-            // The groups' rates, to 4 decimals for the reader (`validate` allows for it).
-            let rate = |x: f64| num((x * 1e4).round() / 1e4);
+            // The groups' rates, stored as every number is (`validate` allows for the rounding).
+            let rate = num;
             for g in &r.groups {
                 let _ = writeln!(
                     y,

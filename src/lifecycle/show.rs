@@ -289,10 +289,11 @@ fn features_diff(a: &[Feature], b: &[Feature]) -> Value {
     })
 }
 
-/// Two versions compared: metrics with deltas (b − a), bias (worst disparity per attribute),
+/// Two versions compared: metrics with deltas (b − a, from the stored numbers), bias (worst disparity per attribute),
 /// lineage fields that differ, the input schema (features added, removed, changed, reordered)
 /// and the artifact digest.
 pub fn diff(reg: &Registry, root: &Path, name: &ModelName, a: u32, b: u32) -> Result<Value> {
+    use crate::registry::number::difference;
     let m = model(reg, name)?;
     let (va, vb) = (version(m, a)?, version(m, b)?);
     let keys: BTreeSet<&String> = va
@@ -306,7 +307,7 @@ pub fn diff(reg: &Registry, root: &Path, name: &ModelName, a: u32, b: u32) -> Re
         .map(|k| {
             let x = va.spec.metrics.get(k).map(|v| v.value);
             let y = vb.spec.metrics.get(k).map(|v| v.value);
-            json!({"metric": k, "a": x, "b": y, "delta": x.zip(y).map(|(x, y)| y - x)})
+            json!({"metric": k, "a": x, "b": y, "delta": x.zip(y).map(|(x, y)| difference(y, x))})
         })
         .collect();
     let attrs: BTreeSet<&String> = va.spec.bias.keys().chain(vb.spec.bias.keys()).collect();
@@ -315,7 +316,7 @@ pub fn diff(reg: &Registry, root: &Path, name: &ModelName, a: u32, b: u32) -> Re
         .map(|k| {
             let x = va.spec.bias.get(k).and_then(|v| v.value.worst());
             let y = vb.spec.bias.get(k).and_then(|v| v.value.worst());
-            json!({"attribute": k, "a": x, "b": y, "delta": x.zip(y).map(|(x, y)| y - x)})
+            json!({"attribute": k, "a": x, "b": y, "delta": x.zip(y).map(|(x, y)| difference(y, x))})
         })
         .collect();
     let lineage = changed_fields(

@@ -123,6 +123,16 @@ pub fn expand_in_repository(pattern: &str, root: &Path) -> Result<Vec<PathBuf>> 
     Ok(files)
 }
 
+/// The error of a file without a column it needs: names the file, the column (with `what` it
+/// is, e.g. " (a feature of the model)") and the columns the file has.
+pub fn missing_column(file: &Path, column: &str, have: &[&str], what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} has no column `{column}`{what} (it has: {})",
+        file.display(),
+        have.join(", ")
+    )
+}
+
 /// A lazy scan of one Parquet or CSV file.
 pub fn scan_file(path: &Path) -> Result<LazyFrame> {
     let p = PlRefPath::from(path.to_string_lossy().as_ref());
@@ -177,12 +187,8 @@ pub fn read(pattern: &str, base: &Path, req: &Request) -> Result<Table> {
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", f.display()))?;
         for c in &req.columns {
             if schema.get(c.as_str()).is_none() {
-                let have: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
-                bail!(
-                    "{} has no column `{c}` (it has: {})",
-                    f.display(),
-                    have.join(", ")
-                );
+                let have: Vec<&str> = schema.iter_names().map(|n| n.as_str()).collect();
+                return Err(missing_column(f, c, &have, ""));
             }
         }
         let mut names: Vec<&str> = req.columns.iter().map(String::as_str).collect();
@@ -387,6 +393,41 @@ pub fn column_names(pattern: &str, base: &Path) -> Result<Vec<String>> {
         .collect())
 }
 
+/// Whether a column name reads as an identifier: `id`, `uuid`, `guid` or ending in `_id`
+/// (any case).
+pub fn identifier_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(n.as_str(), "id" | "uuid" | "guid") || n.ends_with("_id") || n.ends_with("_uuid")
+}
+
+/// Rows an unnamed column needs before "every value distinct" marks it as an identifier: a
+/// handful of rows is distinct by chance.
+pub const IDENTIFIER_MIN_ROWS: usize = 20;
+
+/// The columns of a table that look like identifiers — strings or integers, every (non-null)
+/// value distinct, and either named like one ([`identifier_name`]) or at least
+/// [`IDENTIFIER_MIN_ROWS`] values — so that comparing their distributions means nothing.
+pub fn identifier_columns(frame: &DataFrame) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for c in frame.columns() {
+        let s = c.as_materialized_series();
+        let dt = s.dtype();
+        if !(dt.is_integer() || matches!(dt, DataType::String)) {
+            continue;
+        }
+        let values = s.len() - s.null_count();
+        let named = identifier_name(s.name());
+        if values < 2 || (!named && values < IDENTIFIER_MIN_ROWS) {
+            continue;
+        }
+        let distinct = s.drop_nulls().n_unique()?;
+        if distinct == values {
+            out.push(s.name().to_string());
+        }
+    }
+    Ok(out)
+}
+
 /// The number of rows of a Parquet or CSV file (Parquet: from its metadata).
 pub fn row_count(path: &Path) -> Result<u64> {
     let df = scan_file(path)?
@@ -400,4 +441,73 @@ pub fn row_count(path: &Path) -> Result<u64> {
         .and_then(|v| v.extract::<u64>())
         .context("counting rows")?;
     Ok(v)
+}
+
+/// A column of a data file as its schema describes it, read without the data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchemaColumn {
+    /// Its name.
+    pub name: String,
+    /// Its type (Parquet); `None` for CSV, whose header names columns but not their types.
+    pub dtype: Option<DataType>,
+}
+
+/// The columns of a Parquet file (from its footer) or a CSV file (from its header line), read
+/// from a registry source: only those bytes, never the data.
+pub fn schema_of(
+    src: &dyn crate::registry::source::Source,
+    path: &str,
+) -> Result<Vec<SchemaColumn>> {
+    let ext = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let read = |start: u64, len: u64, from_end: bool| {
+        src.read_range(path, start, len, from_end)
+            .map_err(|e| anyhow::anyhow!("reading {path}: {e}"))
+    };
+    match ext.as_str() {
+        "parquet" | "pq" => {
+            use polars::prelude::{ParquetReader, SerReader};
+            let (tail, size) = read(0, 8, true)?;
+            if size < 12 || tail.len() != 8 || &tail[4..] != b"PAR1" {
+                bail!("{path} is not a Parquet file (no PAR1 footer)");
+            }
+            let meta_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+            if meta_len + 12 > size {
+                bail!("{path}: its Parquet footer is longer than the file");
+            }
+            let (footer, _) = read(0, meta_len + 8, true)?;
+            let schema = ParquetReader::new(std::io::Cursor::new(footer))
+                .schema()
+                .map_err(|e| anyhow::anyhow!("reading the Parquet schema of {path}: {e}"))?;
+            Ok(schema
+                .iter_values()
+                .map(|f| SchemaColumn {
+                    name: f.name.to_string(),
+                    dtype: Some(DataType::from_arrow_field(f)),
+                })
+                .collect())
+        }
+        "csv" | "tsv" => {
+            let sep = if ext == "tsv" { '\t' } else { ',' };
+            let (head, size) = read(0, 1 << 16, false)?;
+            let text = String::from_utf8_lossy(&head);
+            let line = match text.find('\n') {
+                Some(i) => &text[..i],
+                None if size <= 1 << 16 => &text[..],
+                None => bail!("{path}: no header line in its first 64 KiB"),
+            };
+            Ok(line
+                .trim_end_matches('\r')
+                .trim_start_matches('\u{feff}')
+                .split(sep)
+                .map(|n| SchemaColumn {
+                    name: n.trim().trim_matches('"').to_string(),
+                    dtype: None,
+                })
+                .collect())
+        }
+        _ => bail!("{path}: expected a .parquet or .csv file"),
+    }
 }

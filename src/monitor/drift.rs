@@ -196,6 +196,13 @@ pub struct Report {
     pub dataset_drift: bool,
     /// From the policy's severities (strictly above each).
     pub severity: String,
+    /// Plain-file drift: the label's distribution, compared apart from the features (concept
+    /// drift; not counted in the drift share).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<ColumnDrift>,
+    /// What was left out, and why (identifier columns, a label missing from the current data).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Category counts of a numerical column treated as categorical (few distinct values).
@@ -478,6 +485,8 @@ pub fn report(
         dataset_drift: share >= 0.5,
         severity: severity(share, opts.severity).to_string(),
         columns,
+        label: None,
+        notes: Vec::new(),
     })
 }
 

@@ -6,6 +6,7 @@ use super::data::{self, Kind, Request};
 use super::drift::{self, ColumnDrift, Options, Report, Rows};
 use super::metrics;
 use crate::audit::{Action, Entry};
+use crate::registry::number::{self, yaml as num};
 use crate::registry::schema::FeatureType;
 use crate::registry::types::{Alias, Timestamp};
 use crate::registry::{Model, Registry};
@@ -62,6 +63,9 @@ pub struct ModelDrift {
     pub concept: Option<Concept>,
     /// The files read.
     pub inputs: Vec<FileDigest>,
+    /// What was not computed, and why (prediction or concept drift without the columns).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The monitoring file (written unless dry-run).
     pub file: String,
 }
@@ -123,8 +127,11 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
     // The data model.yaml names: inside the repository, plain files only.
     data::expand_in_repository(&mon.reference, root)
         .with_context(|| format!("{name}: reference data"))?;
-    data::expand_in_repository(&mon.current, root)
+    let current_files = data::expand_in_repository(&mon.current, root)
         .with_context(|| format!("{name}: current data"))?;
+    refuse_mixed_logs(root, &mon.current.value, &current_files)
+        .with_context(|| format!("{name}: {}/model.yaml `monitoring.current`", m.dir))?;
+    let mut notes = Vec::new();
     let reference = data::read(
         &mon.reference,
         root,
@@ -178,6 +185,30 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
         &opts.drift,
     )
     .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let score_key = if mon.score.is_some() {
+        "`monitoring.score`"
+    } else {
+        "the default score column; set `monitoring.score` to name another"
+    };
+    if !ref_has_score {
+        notes.push(format!(
+            "prediction drift not computed: the reference data {} has no score column `{score_col}` ({score_key})",
+            mon.reference.value
+        ));
+    } else if !has(&score_col) {
+        notes.push(format!(
+            "prediction drift not computed: the current data has no score column `{score_col}` ({score_key}); unscored inputs can be scored with `batch --log`"
+        ));
+    }
+    match (&spec.label, &label) {
+        (Some(l), None) => notes.push(format!(
+            "concept drift not computed: the current data has no label column `{l}`"
+        )),
+        (Some(_), Some(_)) if !has(&score_col) => notes.push(format!(
+            "concept drift not computed: the current data has labels but no score column `{score_col}`"
+        )),
+        _ => {}
+    }
     let prediction = if ref_has_score && has(&score_col) {
         let r = data::read(
             &mon.reference,
@@ -212,8 +243,9 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
             let (labels, scores, _) = data::labels_and_scores(&current.frame, l, &score_col)?;
             let recorded = version.spec.metrics.get(&metric).map(|v| v.value);
             let ev = metrics::evaluate(&labels, &scores, 0.5);
-            let now = ev.metrics.get(&metric).copied();
-            let drop = recorded.zip(now).map(|(r, c)| r - c);
+            // As it is stored; the drop is computed from the stored numbers.
+            let now = ev.metrics.get(&metric).copied().map(number::stored);
+            let drop = recorded.zip(now).map(|(r, c)| number::difference(r, c));
             let note = if labels.is_empty() {
                 Some("no labelled rows in the window".to_string())
             } else if now.is_none() {
@@ -269,7 +301,28 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
         prediction,
         concept,
         inputs,
+        notes,
     })
+}
+
+/// Refuses current data that mixes `batch` output (scored copies of input rows) with other
+/// files: scoring the inputs in the folder the drift job reads would count each row twice.
+fn refuse_mixed_logs(root: &Path, pattern: &str, files: &[std::path::PathBuf]) -> Result<()> {
+    let mut scored = Vec::new();
+    for f in files {
+        if crate::batch::is_scored_output(f)? {
+            scored.push(rel(root, f));
+        }
+    }
+    if scored.is_empty() || scored.len() == files.len() {
+        return Ok(());
+    }
+    bail!(
+        "`{pattern}` matches {} files written by `batch` ({}) and {} other files: the rows batch scored would be counted twice. Keep the scored log apart — set `monitoring.predictions` (e.g. data/<model>/predictions/*.parquet) so `batch --log` writes there, and move these files into it — or point `monitoring.current` at the scored log alone",
+        scored.len(),
+        scored.join(", "),
+        files.len() - scored.len()
+    )
 }
 
 fn window_of(frame: &polars::prelude::DataFrame, ts: &str) -> Option<(String, String)> {
@@ -287,18 +340,6 @@ fn window_of(frame: &polars::prelude::DataFrame, ts: &str) -> Option<(String, St
             .unwrap_or_default()
     };
     Some((fmt(*v.iter().min()?), fmt(*v.iter().max()?)))
-}
-
-fn num(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x}")
-    } else if x.is_nan() {
-        ".nan".into()
-    } else if x > 0.0 {
-        ".inf".into()
-    } else {
-        "-.inf".into()
-    }
 }
 
 /// The monitoring file's YAML, computed at `at`.
@@ -406,7 +447,7 @@ pub fn files(
         .map(|r| {
             let details = serde_json::json!({
                 "severity": r.data.severity,
-                "drift_share": r.data.drift_share,
+                "drift_share": number::stored(r.data.drift_share),
                 "file": r.file,
             });
             let (model, version, at, actor) =

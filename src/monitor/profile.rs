@@ -352,6 +352,8 @@ pub fn report(
         dataset_drift: share >= 0.5,
         severity: super::drift::severity(share, severity).to_string(),
         columns,
+        label: None,
+        notes: Vec::new(),
     })
 }
 

@@ -104,6 +104,25 @@ pub fn drift_text(r: &Report) -> String {
         if r.dataset_drift { "yes" } else { "no" },
         r.severity
     ));
+    s.push_str(&label_and_notes(r));
+    s
+}
+
+/// The label's drift (concept drift, apart from the features) and the notes, one line each.
+fn label_and_notes(r: &Report) -> String {
+    let mut s = String::new();
+    if let Some(l) = &r.label {
+        s.push_str(&format!(
+            "label `{}` (concept drift, not in the drift share): {} {} → {}\n",
+            l.column,
+            l.method.as_str(),
+            f(l.score),
+            if l.drifted { "DRIFT" } else { "ok" }
+        ));
+    }
+    for n in &r.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
     s
 }
 
@@ -133,6 +152,13 @@ pub fn drift_markdown(r: &Report) -> String {
         r.rows.reference,
         r.rows.current
     ));
+    let extra = label_and_notes(r);
+    if !extra.is_empty() {
+        s.push('\n');
+        for line in extra.lines() {
+            s.push_str(&format!("- {}\n", md_cell(line)));
+        }
+    }
     s
 }
 

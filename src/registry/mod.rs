@@ -6,6 +6,7 @@
 //! typed value is built, so memory stays proportional to the typed registry.
 
 pub mod json_schema;
+pub mod number;
 pub mod policy;
 pub mod schema;
 pub mod source;

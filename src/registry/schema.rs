@@ -202,17 +202,42 @@ pub struct Feature {
 pub struct Monitoring {
     /// The reference (training-distribution) data.
     pub reference: Spanned<String>,
-    /// The current data (a path or glob).
+    /// The current data (a path or glob) the drift job compares with the reference.
     pub current: Spanned<String>,
+    /// The scored inference log (a path or glob): `batch --log` writes into its folder and
+    /// `bias --model` reads it. Without it, both use `current`.
+    #[serde(default)]
+    pub predictions: Option<Spanned<String>>,
     /// The timestamp column the window is taken on.
     #[serde(default)]
     pub timestamp: Option<String>,
     /// The window of the drift job, in days.
     #[serde(default)]
     pub window_days: Option<u32>,
-    /// The score column (default `score`).
+    /// The score column (default `score`): prediction drift compares it when both the
+    /// reference and the current data have it.
     #[serde(default)]
     pub score: Option<String>,
+}
+
+impl Monitoring {
+    /// The path or glob of the scored inference log: `predictions`, else `current`.
+    pub fn inference_log(&self) -> &str {
+        self.predictions
+            .as_ref()
+            .unwrap_or(&self.current)
+            .value
+            .as_str()
+    }
+
+    /// The key the inference log is set under (for messages).
+    pub fn inference_log_key(&self) -> &'static str {
+        if self.predictions.is_some() {
+            "monitoring.predictions"
+        } else {
+            "monitoring.current"
+        }
+    }
 }
 
 /// `registry/models/<model>/model.yaml`.

@@ -91,6 +91,31 @@ pub trait Source: Send + Sync {
     fn fingerprint(&self, _path: &str) -> Option<String> {
         None
     }
+
+    /// At most `len` bytes of a file from `start` (counted from its end when `from_end`), and
+    /// the file's size: a Parquet footer or a CSV header without the data. A folder reads only
+    /// those bytes; the default reads the whole file (a git blob is read whole anyway).
+    fn read_range(
+        &self,
+        path: &str,
+        start: u64,
+        len: u64,
+        from_end: bool,
+    ) -> Result<(Vec<u8>, u64), ReadError> {
+        let all = self.read(path, u64::MAX)?;
+        let size = all.len() as u64;
+        let from = if from_end {
+            size.saturating_sub(start.saturating_add(len))
+        } else {
+            start.min(size)
+        };
+        let to = if from_end {
+            size.saturating_sub(start)
+        } else {
+            from.saturating_add(len).min(size)
+        };
+        Ok((all[from as usize..to as usize].to_vec(), size))
+    }
 }
 
 /// Normalizes a repository-relative path lexically: no absolute paths, no `..` above the root.
@@ -268,6 +293,31 @@ impl Source for FsSource {
     fn is_file(&self, path: &str) -> bool {
         self.resolve(path)
             .is_ok_and(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
+    }
+
+    fn read_range(
+        &self,
+        path: &str,
+        start: u64,
+        len: u64,
+        from_end: bool,
+    ) -> Result<(Vec<u8>, u64), ReadError> {
+        use std::io::{Seek, SeekFrom};
+        let mut f = self.open(path)?;
+        let other = |e: std::io::Error| ReadError::Other(e.to_string());
+        let size = f.metadata().map_err(other)?.len();
+        let (from, to) = if from_end {
+            (
+                size.saturating_sub(start.saturating_add(len)),
+                size.saturating_sub(start),
+            )
+        } else {
+            (start.min(size), start.saturating_add(len).min(size))
+        };
+        f.seek(SeekFrom::Start(from)).map_err(other)?;
+        let mut buf = Vec::with_capacity((to - from) as usize);
+        f.take(to - from).read_to_end(&mut buf).map_err(other)?;
+        Ok((buf, size))
     }
 }
 
