@@ -60,47 +60,68 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scaffold a registry repository: policy, signers, audit log, model-card template, workflow.
+    #[command(after_help = INIT_EXAMPLES)]
     Init(InitArgs),
     /// Scaffold a model from the template.
+    #[command(after_help = NEW_EXAMPLES)]
     New(NewArgs),
     /// Check schema, references, digests and the audit chain of the whole registry.
+    #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
     /// Run the whole flow on the bundled example, in a temporary copy.
+    #[command(after_help = DEMO_EXAMPLES)]
     Demo(DemoArgs),
     /// Register a new version: hashes, git commit, environment, seed, metrics; appends audit.
+    #[command(after_help = REGISTER_EXAMPLES)]
     Register(Box<RegisterArgs>),
     /// Move an alias to a version (the old champion is archived), with its audit entries.
+    #[command(after_help = PROMOTE_EXAMPLES)]
     Promote(PromoteArgs),
     /// Write an approval signed with your SSH key.
+    #[command(after_help = APPROVE_EXAMPLES)]
     Approve(ApproveArgs),
     /// Approval helpers: print the exact bytes an approval signs.
+    #[command(after_help = APPROVAL_EXAMPLES)]
     Approval(ApprovalArgs),
     /// The pull-request gate: what changed between two revisions, and whether every promotion
     /// passes its gates.
+    #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Data, prediction and concept drift: of two data sets, or of models from the registry.
+    #[command(after_help = DRIFT_EXAMPLES)]
     Drift(Box<DriftArgs>),
     /// Fairness metrics across protected attributes.
+    #[command(after_help = BIAS_EXAMPLES)]
     Bias(BiasArgs),
     /// Classification metrics of scores against labels.
+    #[command(after_help = EVALUATE_EXAMPLES)]
     Evaluate(EvaluateArgs),
     /// A mergeable profile of one partition of current data against a reference.
+    #[command(after_help = PROFILE_EXAMPLES)]
     Profile(ProfileArgs),
     /// Batch inference with ONNX Runtime, with lineage for every prediction.
+    #[command(after_help = BATCH_EXAMPLES)]
     Batch(BatchArgs),
     /// Apply the retention policy: a plan, or applied with --apply.
+    #[command(after_help = RETIRE_EXAMPLES)]
     Retire(RetireArgs),
     /// Search versions across models with MLflow's filter grammar (plus OR and parentheses).
+    #[command(after_help = SEARCH_EXAMPLES)]
     Search(SearchArgs),
     /// Lineage of a version or a prediction.
+    #[command(after_help = LINEAGE_EXAMPLES)]
     Lineage(LineageArgs),
     /// Everything needed to rebuild a version: commit, environment, dataset, seed, run.
+    #[command(after_help = REPRODUCE_EXAMPLES)]
     Reproduce(ReproduceArgs),
     /// Import models, versions and aliases from another registry (MLflow).
+    #[command(after_help = IMPORT_EXAMPLES)]
     Import(ImportArgs),
     /// Split the models over CI jobs (a GitHub Actions matrix, JSON, or lines).
+    #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
     /// The static site: model cards, lineage, gates, drift and the audit trail.
+    #[command(after_help = SITE_EXAMPLES)]
     Site(SiteArgs),
     /// One line per model: champion, challenger, primary metric, drift, bias.
     #[command(after_help = LIST_EXAMPLES)]
@@ -127,8 +148,10 @@ pub enum Command {
     Man(ManArgs),
     /// ONNX Runtime, which batch scoring and evaluation load: install the pinned library, or
     /// say where it is and whether it loads.
+    #[command(after_help = RUNTIME_EXAMPLES)]
     Runtime(RuntimeArgs),
     /// JSON Schemas of the registry's file kinds (for editors), from the loader's own types.
+    #[command(after_help = SCHEMA_EXAMPLES)]
     Schema(SchemaArgs),
     /// Developer tools: synthetic registries for benchmarks.
     #[command(hide = true)]
@@ -178,6 +201,104 @@ impl Command {
         }
     }
 }
+
+const INIT_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate init                     # in the repository's root
+  modelgate init registry-repo && cd registry-repo && git init"#;
+
+const NEW_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate new churn --owner growth@example.com --description "Customers likely to leave in 90 days"
+  $EDITOR registry/models/churn/model.yaml model-cards/churn.md"#;
+
+const VALIDATE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate validate                         # the working tree
+  modelgate validate --rev origin/main       # a commit, read from git
+  modelgate validate --format github         # annotations in GitHub Actions"#;
+
+const DEMO_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate demo                             # a new temporary folder, kept to look at
+  modelgate demo --out /tmp/mg-demo --no-install"#;
+
+const REGISTER_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate register churn --artifact model.onnx --evaluate eval.parquet --label churned
+  modelgate register churn --artifact model.onnx --metrics metrics.json \
+    --dataset data/train.parquet --snapshot snap_2024_07 --raw-data s3://lake/crm/2024-07 \
+    --pipeline etl_churn_v3 --requirements requirements.txt --seed 7 --run-id run_123"#;
+
+const PROMOTE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate promote churn 3 --to challenger
+  modelgate promote churn 3 --to champion    # the old champion is archived"#;
+
+const APPROVE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate approve churn 3 --alias champion --role compliance --key ~/.ssh/id_ed25519
+  modelgate approve --governance registry/policy.yaml --base main --role compliance --key ~/.ssh/id_ed25519"#;
+
+const APPROVAL_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate approval message registry/models/churn/approvals/v3-champion-compliance.yaml > msg
+  ssh-keygen -Y sign -n modelgate-approval -f ~/.ssh/id_ed25519 msg"#;
+
+const CHECK_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate check --base main               # HEAD against main, before pushing
+  modelgate check --base "$BASE_SHA" --head "$HEAD_SHA" --format github --comment"#;
+
+const DRIFT_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate drift --reference ref.parquet --current 'today/*.parquet'
+  modelgate drift --model churn              # from the registry: model.yaml's monitoring:
+  modelgate drift --all --shard 0/4 --open-issues"#;
+
+const BIAS_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate bias --data scored.parquet --label churned --score score --sensitive sex,age_group
+  modelgate bias --model churn --intersectional"#;
+
+const EVALUATE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate evaluate --data scored.parquet --label churned --score score
+  modelgate evaluate --data scored.csv --label churned --score score --threshold 0.3 --format json"#;
+
+const PROFILE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate profile --reference ref.parquet --current 'part-00*.parquet' --out p0.json
+  modelgate drift --profiles p0.json p1.json   # merged: one drift report of all parts"#;
+
+const BATCH_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate batch churn@champion --input 'in/*.parquet' --output scored.parquet
+  modelgate batch churn@v3 --input in.csv --output part-0.parquet --shard 0/4 --log"#;
+
+const RETIRE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate retire                           # the plan: what the retention policy would do
+  modelgate retire --apply --delete-artifacts"#;
+
+const SEARCH_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate search "metrics.roc_auc > 0.85 AND tags.framework = 'xgboost'"
+  modelgate search "" --order-by 'metrics.roc_auc DESC' --max-results 10   # every version"#;
+
+const LINEAGE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate lineage churn@v3
+  modelgate lineage 3f2a9c0e1b7d4e55 --in 'scored/*.parquet'   # one prediction"#;
+
+const REPRODUCE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate reproduce churn@champion
+  modelgate reproduce churn@v3 --format json"#;
+
+const IMPORT_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate import mlflow ./mlruns --dry-run
+  modelgate import mlflow mlflow.db --model churn --copy-artifacts artifacts"#;
+
+const PLAN_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate plan --shards 8                  # a GitHub Actions matrix
+  modelgate plan --shards 8 --format lines   # index<TAB>models, for Kubernetes Indexed Jobs"#;
+
+const SITE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate site build --out site && open site/index.html
+  modelgate site build --base-url https://models.example.com --github-issues"#;
+
+const RUNTIME_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate runtime install                  # the pinned ONNX Runtime, from PyPI
+  modelgate runtime install --from ./onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl
+  modelgate runtime status"#;
+
+const SCHEMA_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate schema                           # the kinds
+  modelgate schema version                   # one JSON Schema
+  modelgate schema --out schemas             # refresh the schemas editors use"#;
 
 /// `modelgate init`.
 #[derive(Debug, Args)]

@@ -323,22 +323,3 @@ fn man_pages_for_every_subcommand() {
         }
     }
 }
-
-/// Every new command's --help has an EXAMPLES section.
-#[test]
-fn new_commands_have_examples_in_their_help() {
-    let dir = tempfile::tempdir().unwrap();
-    for c in [
-        "list",
-        "show",
-        "diff",
-        "demote",
-        "archive",
-        "completions",
-        "man",
-    ] {
-        let (code, out, _) = run(&[c, "--help"], dir.path());
-        assert_eq!(code, 0);
-        assert!(out.contains("EXAMPLES:\n  modelgate "), "{c}: {out}");
-    }
-}
