@@ -34,7 +34,7 @@ fn validate(src: Box<dyn Source>, expect_models: usize) {
 
 static PEAK_KIB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// The largest peak RSS (MiB) the binary reported so far (VmHWM via MODELGATE_PEAK_RSS: only
+/// The largest peak RSS (MiB) the binary reported so far (VmHWM via RUST_LOG=debug: only
 /// the program itself, not the copy of this process it was forked from).
 fn max_rss_mib() -> f64 {
     PEAK_KIB.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0
@@ -43,7 +43,7 @@ fn max_rss_mib() -> f64 {
 fn run_binary(args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_modelgate"))
         .args(args)
-        .env("MODELGATE_PEAK_RSS", "1")
+        .env("RUST_LOG", "debug")
         .output()
         .expect("run modelgate");
     assert_eq!(
@@ -55,7 +55,7 @@ fn run_binary(args: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     if let Some(kib) = stderr
         .lines()
-        .find_map(|l| l.strip_prefix("modelgate: peak RSS "))
+        .find_map(|l| l.strip_prefix("modelgate: debug: peak RSS "))
         .and_then(|v| v.trim_end_matches(" kB").trim().parse::<u64>().ok())
     {
         PEAK_KIB.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);

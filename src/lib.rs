@@ -10,14 +10,11 @@
 pub mod audit;
 pub mod batch;
 pub mod check;
-pub mod cli;
-pub mod cmd;
 pub mod diag;
 pub mod gates;
 pub mod github;
 pub mod gitops;
 pub mod lifecycle;
-pub mod manpages;
 pub mod monitor;
 pub mod registry;
 pub mod scaffold;

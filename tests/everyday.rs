@@ -288,17 +288,27 @@ fn man_pages_for_every_subcommand() {
     let out_dir = dir.path().join("man");
     let (code, out, err) = run(&["man", "--out", out_dir.to_str().unwrap()], dir.path());
     assert_eq!(code, 0, "{out}{err}");
-    use clap::CommandFactory;
-    let cmd = modelgate::cli::Cli::command();
     let main = std::fs::read_to_string(out_dir.join("modelgate.1")).unwrap();
     assert!(main.contains(".TH modelgate 1"), "{main}");
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let name = format!("modelgate-{}", sub.get_name());
-        let page = std::fs::read_to_string(out_dir.join(format!("{name}.1")))
-            .unwrap_or_else(|e| panic!("{name}.1: {e}"));
+    // every page names itself (that each visible subcommand has one is a unit test of the
+    // binary, manpages::tests::every_visible_subcommand_has_a_page)
+    let mut pages = 0;
+    for entry in std::fs::read_dir(&out_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let page = std::fs::read_to_string(&path).unwrap();
         assert!(page.contains(&format!(".TH {name} 1")), "{name}");
-        assert!(main.contains(sub.get_name()), "the main page lists {name}");
+        if name != "modelgate" {
+            let sub = name
+                .trim_start_matches("modelgate-")
+                .split('-')
+                .next()
+                .unwrap();
+            assert!(main.contains(sub), "the main page lists {name}");
+        }
+        pages += 1;
     }
+    assert!(pages > 30, "{pages}");
     let demote = std::fs::read_to_string(out_dir.join("modelgate-demote.1")).unwrap();
     assert!(demote.contains("EXAMPLES"), "{demote}");
     let has_man = Command::new("man")

@@ -84,19 +84,19 @@ pub fn example_dir() -> tempfile::TempDir {
 }
 
 /// Runs the binary and measures its own peak memory, as it reports it with
-/// `MODELGATE_PEAK_RSS` (VmHWM: the forked copy of this test process before exec does not
+/// `RUST_LOG=debug` (VmHWM: the forked copy of this test process before exec does not
 /// count, unlike getrusage's maxrss); returns (exit code, stdout, stderr, peak RSS in MiB).
 pub fn run_measured(args: &[&str], cwd: &Path) -> (i32, String, String, f64) {
     let out = modelgate()
         .args(args)
         .current_dir(cwd)
-        .env("MODELGATE_PEAK_RSS", "1")
+        .env("RUST_LOG", "debug")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let kib: f64 = stderr
         .lines()
-        .find_map(|l| l.strip_prefix("modelgate: peak RSS "))
+        .find_map(|l| l.strip_prefix("modelgate: debug: peak RSS "))
         .and_then(|v| v.trim_end_matches(" kB").trim().parse().ok())
         .unwrap_or_else(|| panic!("no peak RSS reported: {stderr}"));
     (

@@ -70,6 +70,8 @@ pub struct GitHub {
     pub brief: bool,
     /// The token's own login, once asked for.
     login: std::sync::OnceLock<String>,
+    /// Dry run: the requests that were not sent, in order, for the command to show.
+    dry_log: std::sync::Mutex<Vec<String>>,
 }
 
 /// What a request failed with, in words a user can act on.
@@ -208,6 +210,7 @@ impl GitHub {
             dry_reason,
             brief: false,
             login: std::sync::OnceLock::new(),
+            dry_log: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -267,6 +270,18 @@ impl GitHub {
         })
     }
 
+    /// Dry run: the requests not sent since the last call, in order (`[dry run: …] POST …`).
+    pub fn take_dry_log(&self) -> Vec<String> {
+        std::mem::take(&mut *self.dry_log.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn record_dry(&self, line: String) {
+        self.dry_log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(line);
+    }
+
     /// `/repos/owner/name`.
     pub fn repo_path(&self) -> String {
         format!("/repos/{}", self.repo)
@@ -288,10 +303,10 @@ impl GitHub {
                         })
                         .unwrap_or_default()
                     };
-                    println!(
+                    self.record_dry(format!(
                         "[dry run: {}] {method} {path}{shown}",
                         self.dry_reason.as_deref().unwrap_or("")
-                    );
+                    ));
                 }
                 let answer = if method == "GET" {
                     json!([])
@@ -381,8 +396,8 @@ impl GitHub {
             };
             match wait {
                 Some(w) if attempt < 8 && started.elapsed() + w <= self.max_wait => {
-                    eprintln!(
-                        "modelgate: GitHub answered {status} for {method} {path}; retrying in {:.1} s",
+                    log::warn!(
+                        "GitHub answered {status} for {method} {path}; retrying in {:.1} s",
                         w.as_secs_f64()
                     );
                     std::thread::sleep(w);
@@ -443,11 +458,11 @@ impl GitHub {
     pub fn webhook(&self, url: &str, body: &Value) -> Result<()> {
         let (hooks, rt) = match &self.mode {
             Mode::DryRun => {
-                println!(
+                self.record_dry(format!(
                     "[dry run: {}] POST {url}\n{}",
                     self.dry_reason.as_deref().unwrap_or(""),
                     serde_json::to_string_pretty(body)?
-                );
+                ));
                 return Ok(());
             }
             Mode::Live(l) => (&l.hooks, &l.rt),

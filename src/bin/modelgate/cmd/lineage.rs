@@ -1,0 +1,36 @@
+//! `modelgate lineage <model@version | prediction-id>`.
+
+use super::{Ctx, EXIT_OK};
+use crate::cli::LineageArgs;
+use anyhow::{Context, Result};
+use modelgate::batch::lineage;
+use modelgate::diag::render::Format;
+use modelgate::registry::source::FsSource;
+
+/// Runs the command.
+pub fn run(ctx: &Ctx, args: &LineageArgs) -> Result<u8> {
+    let root = ctx.registry_root()?;
+    let reg = modelgate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
+    let chain = if args.target.contains('@') {
+        let (name, version) = super::batch::resolve_version(&reg, &args.target)?;
+        lineage::of_version(&reg, name.as_str(), version)?
+    } else {
+        let pattern = args
+            .inputs
+            .as_deref()
+            .context("a prediction id is looked up in batch outputs: pass --in PATH|GLOB")?;
+        let (p, model, version) = lineage::find(pattern, &std::env::current_dir()?, &args.target)?;
+        let mut chain = lineage::of_version(&reg, &model, version)?;
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&p.scored_at.replace(' ', "T")) {
+            chain.aliases_at_scoring =
+                lineage::aliases_at(&reg, &model, version, t.with_timezone(&chrono::Utc));
+        }
+        chain.prediction = Some(p);
+        chain
+    };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&chain)?),
+        _ => print!("{}", lineage::text(&chain)),
+    }
+    Ok(EXIT_OK)
+}
