@@ -241,6 +241,37 @@ impl Report {
     }
 }
 
+impl Diagnostic {
+    /// A YAML file that does not parse: MG005 for a duplicated key, else MG002.
+    pub fn of_yaml_parse(file: &str, e: crate::yaml::ParseError) -> Diagnostic {
+        let code = if e.duplicate_key {
+            Code::DuplicateKey
+        } else {
+            Code::YamlSyntax
+        };
+        let mut d = Diagnostic::error(code, e.message).in_file(file).at(e.span);
+        d.hint = e.hint;
+        d
+    }
+
+    /// A YAML value that does not fit its type: the code of the error's kind (unknown key,
+    /// missing key, wrong type, invalid value), at its span or the file's start.
+    pub fn of_yaml_value(file: &str, e: crate::yaml::de::Error) -> Diagnostic {
+        use crate::yaml::de::ErrorKind;
+        let code = match e.kind {
+            ErrorKind::UnknownKey => Code::UnknownKey,
+            ErrorKind::MissingKey => Code::MissingKey,
+            ErrorKind::WrongType => Code::WrongType,
+            ErrorKind::InvalidValue => Code::InvalidValue,
+        };
+        let mut d = Diagnostic::error(code, e.message)
+            .in_file(file)
+            .at(e.span.unwrap_or_else(crate::yaml::Span::file_start));
+        d.hint = e.hint;
+        d
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -103,3 +103,41 @@ pub fn timestamp(given: Option<&str>) -> anyhow::Result<crate::registry::types::
         )),
     }
 }
+
+/// `model`, `model@champion`, `model@v4` → (model, alias or version).
+pub fn parse_target(
+    s: &str,
+) -> anyhow::Result<(
+    crate::registry::types::ModelName,
+    Result<crate::registry::types::Alias, u32>,
+)> {
+    let (m, sel) = s.split_once('@').unwrap_or((s, "champion"));
+    let name = crate::registry::types::ModelName::new(m)?;
+    let sel = match sel.parse::<crate::registry::types::Alias>() {
+        Ok(a) => Ok(a),
+        Err(_) => Err(parse_version(sel).map_err(|e| {
+            anyhow::anyhow!(
+                "`{sel}` after @ is neither an alias (champion, challenger) nor a version: {e}"
+            )
+        })?),
+    };
+    Ok((name, sel))
+}
+
+/// The version `model@alias|vN` names in a loaded registry.
+pub fn resolve_version(
+    reg: &crate::registry::Registry,
+    target: &str,
+) -> anyhow::Result<(crate::registry::types::ModelName, u32)> {
+    let (name, sel) = parse_target(target)?;
+    let version = match sel {
+        Err(v) => v,
+        Ok(alias) => reg
+            .models
+            .get(&name)
+            .and_then(|m| m.aliases.get(&alias))
+            .map(|v| v.value)
+            .ok_or_else(|| anyhow::anyhow!("{name} has no {alias}"))?,
+    };
+    Ok((name, version))
+}

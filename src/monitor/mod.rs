@@ -7,6 +7,7 @@ pub mod drift;
 pub mod evidence;
 pub mod job;
 pub mod metrics;
+pub mod pairs;
 pub mod profile;
 pub mod render;
 pub mod stats;

@@ -225,33 +225,18 @@ fn read_yaml<T: DeserializeOwned>(
     let node = match yaml::parse(text) {
         Ok(n) => n,
         Err(e) => {
-            let code = if e.duplicate_key {
-                Code::DuplicateKey
-            } else {
-                Code::YamlSyntax
-            };
-            let mut d = Diagnostic::error(code, e.message).in_file(path).at(e.span);
-            d.hint = e.hint;
-            diags.push(d);
+            diags.push(Diagnostic::of_yaml_parse(path, e));
             return Read::Failed;
         }
     };
     match yaml::de::from_node_all::<T>(&node) {
         Ok(v) => Read::Ok(v, bytes),
         Err(errors) => {
-            for e in errors {
-                let code = match e.kind {
-                    yaml::de::ErrorKind::UnknownKey => Code::UnknownKey,
-                    yaml::de::ErrorKind::MissingKey => Code::MissingKey,
-                    yaml::de::ErrorKind::WrongType => Code::WrongType,
-                    yaml::de::ErrorKind::InvalidValue => Code::InvalidValue,
-                };
-                let mut d = Diagnostic::error(code, e.message)
-                    .in_file(path)
-                    .at(e.span.unwrap_or_else(Span::file_start));
-                d.hint = e.hint;
-                diags.push(d);
-            }
+            diags.extend(
+                errors
+                    .into_iter()
+                    .map(|e| Diagnostic::of_yaml_value(path, e)),
+            );
             Read::Failed
         }
     }

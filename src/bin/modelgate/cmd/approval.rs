@@ -3,7 +3,7 @@
 use super::{Ctx, EXIT_ERROR, EXIT_OK};
 use crate::cli::{ApprovalArgs, ApprovalCommand, OutputFormat};
 use anyhow::{Context, Result};
-use modelgate::diag::{Code, Diagnostic, Report, render};
+use modelgate::diag::{Diagnostic, Report, render};
 use modelgate::registry::schema::Statement;
 use modelgate::yaml::Spanned;
 use serde::Deserialize;
@@ -26,18 +26,13 @@ pub fn run(ctx: &Ctx, args: &ApprovalArgs) -> Result<u8> {
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let name = file.display().to_string();
     let parsed = modelgate::yaml::parse(&text)
-        .map_err(|e| {
-            Diagnostic::error(Code::YamlSyntax, e.message)
-                .in_file(&name)
-                .at(e.span)
-        })
+        .map_err(|e| vec![Diagnostic::of_yaml_parse(&name, e)])
         .and_then(|node| {
-            modelgate::yaml::from_node::<Unsigned>(&node).map_err(|e| {
-                let mut d = Diagnostic::error(Code::InvalidValue, e.message)
-                    .in_file(&name)
-                    .at_opt(e.span);
-                d.hint = e.hint;
-                d
+            modelgate::yaml::de::from_node_all::<Unsigned>(&node).map_err(|errors| {
+                errors
+                    .into_iter()
+                    .map(|e| Diagnostic::of_yaml_value(&name, e))
+                    .collect()
             })
         });
     match parsed {
@@ -54,7 +49,7 @@ pub fn run(ctx: &Ctx, args: &ApprovalArgs) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Err(d) => {
-            let report = Report::new(vec![d]);
+            let report = Report::new(d);
             if args.format == OutputFormat::Json {
                 print!("{}", render::json(&report));
                 return Ok(EXIT_ERROR);

@@ -6,42 +6,8 @@ use anyhow::{Context, Result, bail};
 use modelgate::batch::{self, Feature, Options, Target};
 use modelgate::diag::render::Format;
 use modelgate::registry::source::FsSource;
-use modelgate::registry::types::{Alias, ModelName};
 use modelgate::validate::{Location, locate};
 use std::io::IsTerminal;
-
-/// `model`, `model@champion`, `model@v4` → (model, alias or version).
-pub fn parse_target(s: &str) -> Result<(ModelName, Result<Alias, u32>)> {
-    let (m, sel) = s.split_once('@').unwrap_or((s, "champion"));
-    let name = ModelName::new(m)?;
-    let sel = match sel.parse::<Alias>() {
-        Ok(a) => Ok(a),
-        Err(_) => Err(modelgate::lifecycle::parse_version(sel).map_err(|e| {
-            anyhow::anyhow!(
-                "`{sel}` after @ is neither an alias (champion, challenger) nor a version: {e}"
-            )
-        })?),
-    };
-    Ok((name, sel))
-}
-
-/// The version `model@alias|vN` names in a loaded registry.
-pub fn resolve_version(
-    reg: &modelgate::registry::Registry,
-    target: &str,
-) -> Result<(ModelName, u32)> {
-    let (name, sel) = parse_target(target)?;
-    let version = match sel {
-        Err(v) => v,
-        Ok(alias) => reg
-            .models
-            .get(&name)
-            .and_then(|m| m.aliases.get(&alias))
-            .map(|v| v.value)
-            .ok_or_else(|| anyhow::anyhow!("{name} has no {alias}"))?,
-    };
-    Ok((name, version))
-}
 
 /// Runs the command.
 pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
@@ -82,7 +48,7 @@ pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
             (bytes, target, std::env::current_dir()?, None)
         }
         (None, Some(t)) => {
-            let (name, sel) = parse_target(t)?;
+            let (name, sel) = modelgate::lifecycle::parse_target(t)?;
             let root = ctx.registry_root()?;
             let reg = modelgate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
             let m = reg

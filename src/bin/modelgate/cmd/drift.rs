@@ -4,9 +4,10 @@ use super::{Ctx, EXIT_FAIL, EXIT_OK};
 use crate::cli::{DriftArgs, FailOn};
 use anyhow::{Context, Result, bail};
 use modelgate::diag::render::Format;
-use modelgate::monitor::data::{self, Kind, Request};
-use modelgate::monitor::drift::{self, Options, Rows};
+use modelgate::monitor::data::{self, Request};
+use modelgate::monitor::drift::{self, Options};
 use modelgate::monitor::job::{self, JobOptions};
+use modelgate::monitor::pairs::column_pairs;
 use modelgate::monitor::render;
 use modelgate::registry::policy::DEFAULT_SEVERITY;
 use modelgate::registry::source::FsSource;
@@ -78,73 +79,6 @@ pub fn run(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
     }
 }
 
-/// Reads both sides' columns for plain-file drift and profiles.
-pub fn column_pairs(
-    reference: &str,
-    current: &str,
-    columns: &[String],
-    categorical: &[String],
-    exclude: Option<&String>,
-    since: Option<(String, chrono::DateTime<chrono::Utc>)>,
-) -> Result<(Vec<(data::ColumnData, data::ColumnData)>, Rows)> {
-    let base = std::env::current_dir()?;
-    let columns: Vec<String> = if columns.is_empty() {
-        data::column_names(reference, &base)?
-            .into_iter()
-            .filter(|c| Some(c) != exclude)
-            .collect()
-    } else {
-        columns.to_vec()
-    };
-    let r = data::read(
-        reference,
-        &base,
-        &Request {
-            columns: columns.clone(),
-            ..Default::default()
-        },
-    )
-    .context("reading the reference data")?;
-    let c = data::read(
-        current,
-        &base,
-        &Request {
-            columns: columns.clone(),
-            since,
-            last_days: None,
-        },
-    )
-    .context("reading the current data")?;
-    if r.frame.height() == 0 {
-        bail!("the reference data has no rows");
-    }
-    if c.frame.height() == 0 {
-        bail!("the current data has no rows");
-    }
-    use rayon::prelude::*;
-    // Columns are extracted (and sorted) in parallel: most of the work on wide data.
-    let pairs = columns
-        .par_iter()
-        .map(|name| {
-            let kind = categorical.contains(name).then_some(Kind::Categorical);
-            let rc = data::column(&r.frame, name, kind).context("in the reference data")?;
-            let cc = data::column(&c.frame, name, kind.or(Some(rc.kind()))).with_context(|| {
-                format!(
-                    "in the current data (`{name}` is {:?} in the reference)",
-                    rc.kind()
-                )
-                .to_lowercase()
-            })?;
-            Ok((rc, cc))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let rows = Rows {
-        reference: r.frame.height() as u64,
-        current: c.frame.height() as u64,
-    };
-    Ok((pairs, rows))
-}
-
 fn emit(report: &drift::Report, format: Format) -> Result<()> {
     let text = match format {
         Format::Json => serde_json::to_string_pretty(report)? + "\n",
@@ -180,70 +114,6 @@ fn from_profiles(args: &DriftArgs) -> Result<u8> {
     })
 }
 
-/// A profile of current CSV data of any size, read row by row into the reference's bins.
-pub fn streamed_profile(
-    reference: &str,
-    current: &str,
-    columns: &[String],
-    categorical: &[String],
-) -> Result<modelgate::monitor::profile::Profile> {
-    let base = std::env::current_dir()?;
-    let files = data::expand(current, &base)?;
-    if let Some(f) = files.iter().find(|f| {
-        !f.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    }) {
-        bail!(
-            "--stream reads CSV; {} is not (profile Parquet parts with `modelgate profile` and merge them with `drift --profiles`)",
-            f.display()
-        );
-    }
-    let columns: Vec<String> = if columns.is_empty() {
-        data::column_names(reference, &base)?
-    } else {
-        columns.to_vec()
-    };
-    let r = data::read(
-        reference,
-        &base,
-        &Request {
-            columns: columns.clone(),
-            ..Default::default()
-        },
-    )
-    .context("reading the reference data")?;
-    let mut pairs = Vec::new();
-    for name in &columns {
-        let kind = categorical.contains(name).then_some(Kind::Categorical);
-        let rc = data::column(&r.frame, name, kind).context("in the reference data")?;
-        let empty = data::ColumnData {
-            name: name.clone(),
-            values: match rc.kind() {
-                Kind::Numerical => data::Values::Numerical {
-                    sorted: Vec::new(),
-                    non_finite: 0,
-                },
-                Kind::Categorical => data::Values::Categorical {
-                    counts: Default::default(),
-                },
-            },
-            nulls: 0,
-        };
-        pairs.push((rc, empty));
-    }
-    let rows = Rows {
-        reference: r.frame.height() as u64,
-        current: 0,
-    };
-    let reference_only = modelgate::monitor::profile::build(&pairs, rows)?;
-    let p = modelgate::monitor::profile::stream_csv(&reference_only, &files)?;
-    if p.rows.current == 0 {
-        bail!("the current data has no rows");
-    }
-    Ok(p)
-}
-
 /// Current CSV data larger than this is streamed even without `--stream`.
 const STREAM_ABOVE_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -276,7 +146,13 @@ fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
             None => false,
         };
     if stream {
-        let p = streamed_profile(reference, current, &args.columns, &args.categorical)?;
+        let p = modelgate::monitor::pairs::streamed_profile(
+            reference,
+            current,
+            &args.columns,
+            &args.categorical,
+            &std::env::current_dir()?,
+        )?;
         let report =
             modelgate::monitor::profile::report(&p, args.method, args.threshold, DEFAULT_SEVERITY)?;
         emit(&report, args.format)?;
@@ -304,6 +180,7 @@ fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
         &args.categorical,
         args.timestamp.as_ref(),
         since.clone(),
+        &std::env::current_dir()?,
     )?;
     let mut report = drift::report(&pairs, rows, &options(args, DEFAULT_SEVERITY))?;
     report.label = label_drift(args, reference, current, label, since, &mut notes)?;
@@ -404,6 +281,7 @@ fn label_drift(
         &[label.to_string()],
         None,
         since,
+        &std::env::current_dir()?,
     )?;
     let (r, c) = &pairs[0];
     for (side, col) in [("reference", r), ("current", c)] {

@@ -12,7 +12,7 @@ pub fn run(ctx: &Ctx, args: &LineageArgs) -> Result<u8> {
     let root = ctx.registry_root()?;
     let reg = modelgate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
     let chain = if args.target.contains('@') {
-        let (name, version) = super::batch::resolve_version(&reg, &args.target)?;
+        let (name, version) = modelgate::lifecycle::resolve_version(&reg, &args.target)?;
         lineage::of_version(&reg, name.as_str(), version)?
     } else {
         let pattern = args

@@ -7,21 +7,24 @@ use modelgate::monitor::profile;
 
 /// Runs the command.
 pub fn run(args: &ProfileArgs) -> Result<u8> {
+    let base = std::env::current_dir()?;
     let p = if args.stream {
-        super::drift::streamed_profile(
+        modelgate::monitor::pairs::streamed_profile(
             &args.reference,
             &args.current,
             &args.columns,
             &args.categorical,
+            &base,
         )?
     } else {
-        let (pairs, rows) = super::drift::column_pairs(
+        let (pairs, rows) = modelgate::monitor::pairs::column_pairs(
             &args.reference,
             &args.current,
             &args.columns,
             &args.categorical,
             None,
             None,
+            &base,
         )?;
         profile::build(&pairs, rows)?
     };

@@ -11,7 +11,7 @@ use modelgate::registry::source::FsSource;
 pub fn run(ctx: &Ctx, args: &ReproduceArgs) -> Result<u8> {
     let root = ctx.registry_root()?;
     let reg = modelgate::registry::load(Box::new(FsSource::new(&root)?))?.registry;
-    let (name, version) = super::batch::resolve_version(&reg, &args.target)?;
+    let (name, version) = modelgate::lifecycle::resolve_version(&reg, &args.target)?;
     let r = reproduce::recipe(&reg, &root, &name, version)?;
     match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),

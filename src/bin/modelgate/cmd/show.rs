@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
             None,
         ),
         Some(_) => {
-            let (n, s) = super::batch::parse_target(&args.target)?;
+            let (n, s) = modelgate::lifecycle::parse_target(&args.target)?;
             (n, Some(s))
         }
     };
@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<u8> {
     let value = match sel {
         None => show::show_model(&reg, &name)?,
         Some(_) => {
-            let (_, v) = super::batch::resolve_version(&reg, &args.target)?;
+            let (_, v) = modelgate::lifecycle::resolve_version(&reg, &args.target)?;
             show::show_version(&reg, &root, &name, v, chrono::Utc::now())?
         }
     };
