@@ -25,7 +25,7 @@ use super::{Files, append_audit};
 use crate::audit::{Action, Entry};
 use crate::registry::Registry;
 use crate::registry::types::{ModelName, Sha256, Timestamp};
-use crate::scaffold::yaml_str;
+use crate::yaml::write::string as yaml_str;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::BTreeMap;

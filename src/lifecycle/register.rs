@@ -12,7 +12,7 @@ use crate::registry::Registry;
 use crate::registry::number::yaml as num;
 use crate::registry::schema::VersionSpec;
 use crate::registry::types::{ModelName, Timestamp};
-use crate::scaffold::yaml_str;
+use crate::yaml::write::string as yaml_str;
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
