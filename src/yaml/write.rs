@@ -23,7 +23,7 @@ const YAML_1_1_BOOLEANS: &[&str] = &[
 
 /// Whether `s` may be written as a plain scalar: the reader resolves it to the same string,
 /// and it holds no character YAML treats specially (no leading `-` or `@`, no leading or
-/// trailing space, only letters, digits and ` _-.@/+()`).
+/// trailing space, no trailing ` -`, only letters, digits and ` _-.@/+()`).
 pub fn plain_ok(s: &str) -> bool {
     matches!(super::resolve_plain(s), Resolved::Str(r) if r == s)
         && !s.is_empty()
@@ -31,6 +31,8 @@ pub fn plain_ok(s: &str) -> bool {
             .all(|c| c.is_alphanumeric() || PLAIN_PUNCTUATION.contains(c))
         && !s.starts_with([' ', '-', '@'])
         && !s.ends_with(' ')
+        // In a flow map `{a: x -}` the reader takes a last ` -` for the start of a new scalar.
+        && !s.ends_with(" -")
         && !YAML_1_1_BOOLEANS.contains(&s)
 }
 
@@ -176,6 +178,7 @@ mod tests {
         "- x",
         "-",
         "--- ",
+        " -",
         "...",
         ": ",
         ":",
@@ -320,6 +323,7 @@ mod tests {
             ("yes", "\"yes\""),
             ("", "\"\""),
             ("a: b", "\"a: b\""),
+            ("A -", "\"A -\""),
             ("a\u{7f}b", "\"a\\u007fb\""),
             ("a\u{2028}b", "\"a\\u2028b\""),
             ("tab\there", "\"tab\\there\""),
