@@ -456,6 +456,23 @@ fn import_mlflow_file_store_and_sqlite_agree() {
     assert_eq!(snapshot(a.path()), before);
 }
 
+/// A new registry with the MLflow store at `mlruns` imported into it (which must succeed).
+fn imported(mlruns: &Path) -> tempfile::TempDir {
+    let reg = empty_registry();
+    let (code, out, err) = run(
+        &[
+            "import",
+            "mlflow",
+            mlruns.to_str().unwrap(),
+            "--actor",
+            "ops@example.com",
+        ],
+        reg.path(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    reg
+}
+
 /// MLflow keeps every param and tag as text: a param `TRUE`, `0x1F` or `.inf` stays that text
 /// after `import mlflow`, never the boolean, integer or float YAML would read in it unquoted.
 #[test]
@@ -482,18 +499,7 @@ fn import_mlflow_keeps_params_that_look_like_yaml_values_as_text() {
         std::fs::write(run_dir.join("params").join(k), v).unwrap();
     }
     std::fs::write(run_dir.join("tags/reviewed"), "True").unwrap();
-    let dir = empty_registry();
-    let (code, out, err) = run(
-        &[
-            "import",
-            "mlflow",
-            copy.path().join("mlruns").to_str().unwrap(),
-            "--actor",
-            "ops@example.com",
-        ],
-        dir.path(),
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    let dir = imported(&copy.path().join("mlruns"));
     let (code, out, err) = run(&["validate"], dir.path());
     assert_eq!(code, 0, "{out}{err}");
     let text = std::fs::read_to_string(
@@ -826,18 +832,7 @@ fn stored_numbers_are_rounded_to_six_significant_digits() {
         }
     }
     assert!(edited > 0);
-    let reg = empty_registry();
-    let (code, out, err) = run(
-        &[
-            "import",
-            "mlflow",
-            copy.path().join("mlruns").to_str().unwrap(),
-            "--actor",
-            "ops@example.com",
-        ],
-        reg.path(),
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    let reg = imported(&copy.path().join("mlruns"));
     let v3 = std::fs::read_to_string(
         reg.path()
             .join("registry/models/churn_model/versions/v3.yaml"),
