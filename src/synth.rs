@@ -22,47 +22,78 @@ fn digest(parts: &str) -> String {
     Sha256::of(parts.as_bytes()).hex()
 }
 
-/// The text of one synthetic version file.
-pub fn version_yaml(model: &str, v: u32) -> String {
+/// The text of one synthetic version file, written as `register` writes one.
+pub fn version_yaml(model: &str, v: u32) -> Result<String> {
+    use crate::registry::version_yaml::{
+        Bias, Dataset, Environment, FileRef, NewVersion, Training, render,
+    };
     // Each version beats the one before by more than the default min_improvement (0.02).
     let auc = (0.5 + 0.021 * (v as f64) + 0.001 * (model.len() % 7) as f64).min(0.999);
     let day = 1 + (v % 28);
     let month = 1 + (v / 28) % 12;
-    let mut s = String::with_capacity(1400);
-    let _ = write!(
-        s,
-        "version: {v}
-created_at: 2024-{month:02}-{day:02}T10:00:00Z
-created_by: alice@example.com
-artifact: {{uri: s3://models/{model}/v{v}/model.onnx, sha256: {art}, format: onnx}}
-training:
-  run_id: run_{run}
-  experiment: {model}_exp
-  git_commit: {commit}
-  code_version: v1.{v}.0
-  random_seed: {v}
-  dataset: {{uri: s3://data/{model}/snapshot_{v}.parquet, sha256: {ds}, snapshot: snap_{v}, rows: {rows}}}
-  raw_data: {model}_raw (2024-01-01 to 2024-01-14)
-  pipeline: ETL_{model}_{v}
-  environment: {{python: \"3.11.7\", image: \"registry.example.com/{model}:v{v}\", packages: {{xgboost: \"2.1.4\", scikit-learn: \"1.7.2\"}}}}
-hyperparameters: {{n_estimators: {trees}, max_depth: 4, learning_rate: 0.1}}
-metrics: {{roc_auc: {auc:.4}, precision: {prec:.4}, recall: {rec:.4}}}
-bias:
-  sex: {{demographic_parity: 0.04, equal_opportunity: 0.05, predictive_parity: 0.03}}
-  age_group: {{demographic_parity: 0.06, equal_opportunity: 0.07, predictive_parity: 0.02}}
-tags: {{team: synthetic}}
-archived_at: null
-",
-        art = digest(&format!("{model}/{v}/artifact")),
-        run = &digest(&format!("{model}/{v}/run"))[..10],
-        commit = &digest(&format!("{model}/{v}/commit"))[..40],
-        ds = digest(&format!("{model}/{v}/dataset")),
-        rows = 10_000 + v * 100,
-        trees = 50 + v,
-        prec = auc - 0.05,
-        rec = auc - 0.08,
-    );
-    s
+    let s = |x: &str| x.to_string();
+    let bias = |dp, eo, pp| Bias {
+        demographic_parity: dp,
+        equal_opportunity: eo,
+        predictive_parity: pp,
+        groups: None,
+    };
+    render(&NewVersion {
+        file: None,
+        comment: None,
+        version: v,
+        created_at: format!("2024-{month:02}-{day:02}T10:00:00Z"),
+        created_by: s("alice@example.com"),
+        artifact: FileRef {
+            uri: format!("s3://models/{model}/v{v}/model.onnx"),
+            sha256: digest(&format!("{model}/{v}/artifact")),
+        },
+        explainer: None,
+        training: Training {
+            run_id: Some(format!(
+                "run_{}",
+                &digest(&format!("{model}/{v}/run"))[..10]
+            )),
+            experiment: Some(format!("{model}_exp")),
+            git_commit: Some(digest(&format!("{model}/{v}/commit"))[..40].to_string()),
+            dirty: false,
+            code_version: Some(format!("v1.{v}.0")),
+            random_seed: Some(u64::from(v)),
+            dataset: Some(Dataset {
+                file: FileRef {
+                    uri: format!("s3://data/{model}/snapshot_{v}.parquet"),
+                    sha256: digest(&format!("{model}/{v}/dataset")),
+                },
+                snapshot: Some(format!("snap_{v}")),
+                rows: Some(10_000 + u64::from(v) * 100),
+            }),
+            raw_data: Some(format!("{model}_raw (2024-01-01 to 2024-01-14)")),
+            pipeline: Some(format!("ETL_{model}_{v}")),
+            environment: Environment {
+                python: Some(s("3.11.7")),
+                image: Some(format!("registry.example.com/{model}:v{v}")),
+                packages: [(s("xgboost"), s("2.1.4")), (s("scikit-learn"), s("1.7.2"))].into(),
+            },
+        },
+        hyperparameters: [
+            (s("n_estimators"), (50 + v).into()),
+            (s("max_depth"), 4.into()),
+            (s("learning_rate"), 0.1.into()),
+        ]
+        .into(),
+        metrics: [
+            (s("roc_auc"), auc),
+            (s("precision"), auc - 0.05),
+            (s("recall"), auc - 0.08),
+        ]
+        .into(),
+        bias: [
+            (s("sex"), bias(0.04, 0.05, 0.03)),
+            (s("age_group"), bias(0.06, 0.07, 0.02)),
+        ]
+        .into(),
+        tags: [(s("team"), s("synthetic"))].into(),
+    })
 }
 
 fn model_yaml(model: &str) -> String {
@@ -139,7 +170,10 @@ pub fn write(out: &Path, models: u32, versions: u32) -> Result<()> {
             .with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(dir.join("model.yaml"), model_yaml(&m))?;
         for v in 1..=versions {
-            std::fs::write(dir.join(format!("versions/v{v}.yaml")), version_yaml(&m, v))?;
+            std::fs::write(
+                dir.join(format!("versions/v{v}.yaml")),
+                version_yaml(&m, v)?,
+            )?;
             push(&mut audit, &mut log, Action::Register, &m, v, None);
         }
         let mut aliases = String::new();

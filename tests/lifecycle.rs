@@ -456,6 +456,78 @@ fn import_mlflow_file_store_and_sqlite_agree() {
     assert_eq!(snapshot(a.path()), before);
 }
 
+/// A new registry with the MLflow store at `mlruns` imported into it (which must succeed).
+fn imported(mlruns: &Path) -> tempfile::TempDir {
+    let reg = empty_registry();
+    let (code, out, err) = run(
+        &[
+            "import",
+            "mlflow",
+            mlruns.to_str().unwrap(),
+            "--actor",
+            "ops@example.com",
+        ],
+        reg.path(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    reg
+}
+
+/// MLflow keeps every param and tag as text: a param `TRUE`, `0x1F` or `.inf` stays that text
+/// after `import mlflow`, never the boolean, integer or float YAML would read in it unquoted.
+#[test]
+fn import_mlflow_keeps_params_that_look_like_yaml_values_as_text() {
+    use modelgate::yaml::{Resolved, parse};
+    let copy = tempfile::tempdir().unwrap();
+    crate::util::copy_tree(
+        &repo_root().join("tests/data/mlflow/filestore"),
+        copy.path(),
+    );
+    let run_dir = copy
+        .path()
+        .join("mlruns/719715685956562960/632524ccf327477da496acfedbc8dbe5");
+    let hostile = [
+        ("early_stopping", "TRUE"),
+        ("tree_method", "0x1F"),
+        ("gamma", ".inf"),
+        ("nthread", "~"),
+        ("objective", "- x"),
+        ("verbose", "yes"),
+        ("note", " padded: #1 "),
+    ];
+    for (k, v) in hostile {
+        std::fs::write(run_dir.join("params").join(k), v).unwrap();
+    }
+    std::fs::write(run_dir.join("tags/reviewed"), "True").unwrap();
+    let dir = imported(&copy.path().join("mlruns"));
+    let (code, out, err) = run(&["validate"], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(
+        dir.path()
+            .join("registry/models/churn_model/versions/v3.yaml"),
+    )
+    .unwrap();
+    assert!(text.contains("early_stopping: \"TRUE\""), "{text}");
+    let node = parse(&text).unwrap();
+    let params = node.get("hyperparameters").unwrap();
+    for (k, v) in hostile {
+        assert_eq!(
+            params.get(k).unwrap().resolve(),
+            Some(Resolved::Str(v)),
+            "param {k}: {text}"
+        );
+    }
+    // The numbers MLflow gave stay numbers.
+    assert_eq!(
+        params.get("n_estimators").unwrap().resolve(),
+        Some(Resolved::Int(300))
+    );
+    assert_eq!(
+        node.get("tags").unwrap().get("reviewed").unwrap().resolve(),
+        Some(Resolved::Str("True"))
+    );
+}
+
 #[test]
 fn import_mlflow_bad_stores_are_refused_whole() {
     let dir = empty_registry();
@@ -760,18 +832,7 @@ fn stored_numbers_are_rounded_to_six_significant_digits() {
         }
     }
     assert!(edited > 0);
-    let reg = empty_registry();
-    let (code, out, err) = run(
-        &[
-            "import",
-            "mlflow",
-            copy.path().join("mlruns").to_str().unwrap(),
-            "--actor",
-            "ops@example.com",
-        ],
-        reg.path(),
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    let reg = imported(&copy.path().join("mlruns"));
     let v3 = std::fs::read_to_string(
         reg.path()
             .join("registry/models/churn_model/versions/v3.yaml"),

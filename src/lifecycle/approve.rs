@@ -7,8 +7,8 @@ use super::{Files, append_audit};
 use crate::audit::{Action, Entry};
 use crate::registry::types::{Alias, ModelName, Timestamp};
 use crate::registry::{Registry, VersionEntry};
-use crate::scaffold::yaml_str;
 use crate::signing::approval::{NAMESPACE, message};
+use crate::yaml::write::string as yaml_str;
 use anyhow::{Context, Result, bail};
 use ssh_key::PrivateKey;
 

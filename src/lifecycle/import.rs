@@ -25,7 +25,8 @@ use super::{Files, append_audit};
 use crate::audit::{Action, Entry};
 use crate::registry::Registry;
 use crate::registry::types::{ModelName, Sha256, Timestamp};
-use crate::scaffold::yaml_str;
+use crate::registry::version_yaml::{self, FileRef, NewVersion, Training};
+use crate::yaml::write::string as yaml_str;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -1008,17 +1009,6 @@ pub fn plan(
                 }
             };
             let created = ts(v.created_ms);
-            let mut y = crate::registry::json_schema::with_modeline(
-                &format!("{dir}/versions/v{}.yaml", v.version),
-                "",
-            );
-            let _ = writeln!(
-                y,
-                "# Imported from MLflow: {} version {}.",
-                m.name, v.version
-            );
-            let _ = writeln!(y, "version: {}", v.version);
-            let _ = writeln!(y, "created_at: {}", created.raw);
             let by = v
                 .user
                 .clone()
@@ -1026,57 +1016,20 @@ pub fn plan(
                 .or_else(|| run.tags.get("mlflow.user").cloned())
                 .or_else(|| run.user.clone())
                 .unwrap_or_else(|| actor.to_string());
-            let _ = writeln!(y, "created_by: {}", yaml_str(&by));
-            let _ = writeln!(
-                y,
-                "artifact: {{uri: {}, sha256: {sha}, format: onnx}}",
-                yaml_str(&uri)
-            );
-            y.push_str("training:\n");
-            let _ = writeln!(y, "  run_id: {}", yaml_str(run_id));
-            if let Some(e) = &run.experiment {
-                let _ = writeln!(y, "  experiment: {}", yaml_str(e));
-            }
-            if let Some(c) = run.tags.get("mlflow.source.git.commit") {
-                if c.len() == 40 && c.chars().all(|x| x.is_ascii_hexdigit()) {
-                    let _ = writeln!(y, "  git_commit: {}", c.to_ascii_lowercase());
-                }
-            }
+            let git_commit = run
+                .tags
+                .get("mlflow.source.git.commit")
+                .filter(|c| c.len() == 40 && c.chars().all(|x| x.is_ascii_hexdigit()))
+                .map(|c| c.to_ascii_lowercase());
             let seed = ["random_seed", "seed", "random_state"]
                 .iter()
                 .find_map(|k| run.params.get(*k).and_then(|v| v.parse::<u64>().ok()));
-            if let Some(sd) = seed {
-                let _ = writeln!(y, "  random_seed: {sd}");
-            }
-            if !run.params.is_empty() {
-                let items: Vec<String> = run
-                    .params
-                    .iter()
-                    .map(|(k, x)| {
-                        let val = super::register::param_value(x);
-                        format!(
-                            "{}: {}",
-                            yaml_str(k),
-                            match &val {
-                                Value::String(s) => yaml_str(s),
-                                o => o.to_string(),
-                            }
-                        )
-                    })
-                    .collect();
-                let _ = writeln!(y, "hyperparameters: {{{}}}", items.join(", "));
-            }
-            let finite: Vec<(&String, &f64)> =
-                run.metrics.iter().filter(|(_, x)| x.is_finite()).collect();
-            if !finite.is_empty() {
-                let items: Vec<String> = finite
-                    .iter()
-                    .map(|(k, x)| {
-                        format!("{}: {}", yaml_str(k), crate::registry::number::yaml(**x))
-                    })
-                    .collect();
-                let _ = writeln!(y, "metrics: {{{}}}", items.join(", "));
-            }
+            let metrics: BTreeMap<String, f64> = run
+                .metrics
+                .iter()
+                .filter(|(_, x)| x.is_finite())
+                .map(|(k, x)| (k.clone(), *x))
+                .collect();
             let mut tags: BTreeMap<String, String> = run
                 .tags
                 .iter()
@@ -1091,21 +1044,38 @@ pub fn plan(
                 tags.insert("mlflow_run_name".into(), rn.clone());
             }
             tags.insert("imported_from".into(), "mlflow".into());
-            let items: Vec<String> = tags
-                .iter()
-                .map(|(k, x)| format!("{}: {}", yaml_str(k), yaml_str(x)))
-                .collect();
-            let _ = writeln!(y, "tags: {{{}}}", items.join(", "));
-            y.push_str("archived_at: null\n");
-            let node = crate::yaml::parse(&y).map_err(|e| {
-                anyhow::anyhow!(
-                    "internal error: the version file of {what} does not parse: {}",
-                    e.message
-                )
-            })?;
-            crate::yaml::de::from_node::<crate::registry::schema::VersionSpec>(&node).map_err(|e| {
-                anyhow::anyhow!("internal error: the version file of {what} does not match the schema: {e}\n{y}")
-            })?;
+            let n_metrics = metrics.len();
+            let y = version_yaml::render(&NewVersion {
+                file: Some(format!("{dir}/versions/v{}.yaml", v.version)),
+                comment: Some(format!(
+                    "Imported from MLflow: {} version {}.",
+                    m.name, v.version
+                )),
+                version: v.version,
+                created_at: created.raw,
+                created_by: by,
+                artifact: FileRef {
+                    uri,
+                    sha256: sha.clone(),
+                },
+                explainer: None,
+                training: Training {
+                    run_id: Some(run_id.clone()),
+                    experiment: run.experiment.clone(),
+                    git_commit,
+                    random_seed: seed,
+                    ..Default::default()
+                },
+                hyperparameters: run
+                    .params
+                    .iter()
+                    .map(|(k, x)| (k.clone(), super::register::param_value(x)))
+                    .collect(),
+                metrics,
+                bias: BTreeMap::new(),
+                tags,
+            })
+            .with_context(|| what.clone())?;
             let mut d = serde_json::Map::new();
             d.insert("source".into(), "mlflow".into());
             d.insert("mlflow_model".into(), m.name.clone().into());
@@ -1130,7 +1100,7 @@ pub fn plan(
             summary.push(format!(
                 "{what} → {name} v{}: run {run_id}, {} metrics, {} params, artifact sha256 {}…",
                 v.version,
-                finite.len(),
+                n_metrics,
                 run.params.len(),
                 &sha[..12]
             ));

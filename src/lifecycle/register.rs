@@ -8,14 +8,10 @@
 use super::{Files, append_audit};
 use crate::audit::{Action, Entry};
 use crate::registry::Registry;
-// A number as the registry stores it (rounded to the one documented precision).
-use crate::registry::number::yaml as num;
-use crate::registry::schema::VersionSpec;
 use crate::registry::types::{ModelName, Timestamp};
-use crate::scaffold::yaml_str;
+use crate::registry::version_yaml::{self, Dataset, Environment, FileRef, NewVersion, Training};
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// How to treat uncommitted changes in the code repository.
@@ -183,22 +179,6 @@ pub fn git_state(dir: &Path) -> Result<(String, bool)> {
         .map(|s| !s.is_empty())
         .unwrap_or(false);
     Ok((head.id().to_string(), dirty))
-}
-
-/// A YAML flow map of strings.
-fn flow_strings(m: &BTreeMap<String, String>) -> String {
-    let items: Vec<String> = m
-        .iter()
-        .map(|(k, v)| format!("{}: {}", yaml_str(k), yaml_str(v)))
-        .collect();
-    format!("{{{}}}", items.join(", "))
-}
-
-fn json_scalar(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => yaml_str(s),
-        other => other.to_string(),
-    }
 }
 
 /// Parses `k=v` into a hyperparameter value: integer, number, boolean, or string.
@@ -459,128 +439,53 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
         + 1;
     let version_file = format!("{}/versions/v{version}.yaml", model.dir);
 
-    let mut y = crate::registry::json_schema::with_modeline(&version_file, "");
-    let _ = writeln!(y, "version: {version}");
-    let _ = writeln!(y, "created_at: {}", req.at.raw);
-    let _ = writeln!(y, "created_by: {}", yaml_str(&req.actor));
-    let _ = writeln!(
-        y,
-        "artifact: {{uri: {}, sha256: {artifact_sha}, format: onnx}}",
-        yaml_str(&artifact_uri)
-    );
-    if let Some((uri, sha)) = &explainer {
-        let _ = writeln!(y, "explainer: {{uri: {}, sha256: {sha}}}", yaml_str(uri));
-    }
-    y.push_str("training:\n");
-    if let Some(r) = &req.run_id {
-        let _ = writeln!(y, "  run_id: {}", yaml_str(r));
-    }
-    if let Some(e) = &req.experiment {
-        let _ = writeln!(y, "  experiment: {}", yaml_str(e));
-    }
-    let _ = writeln!(y, "  git_commit: {commit}");
-    if dirty {
-        y.push_str("  dirty: true\n");
-    }
-    if let Some(c) = &req.code_version {
-        let _ = writeln!(y, "  code_version: {}", yaml_str(c));
-    }
-    if let Some(s) = req.seed {
-        let _ = writeln!(y, "  random_seed: {s}");
-    }
-    if let Some((uri, sha, rows)) = &dataset {
-        let mut d = format!("{{uri: {}, sha256: {sha}", yaml_str(uri));
-        if let Some(s) = &req.snapshot {
-            let _ = write!(d, ", snapshot: {}", yaml_str(s));
-        }
-        if let Some(r) = rows {
-            let _ = write!(d, ", rows: {r}");
-        }
-        d.push('}');
-        let _ = writeln!(y, "  dataset: {d}");
-    }
-    if let Some(r) = &req.raw_data {
-        let _ = writeln!(y, "  raw_data: {}", yaml_str(r));
-    }
-    if let Some(p) = &req.pipeline {
-        let _ = writeln!(y, "  pipeline: {}", yaml_str(p));
-    }
-    if req.python.is_some() || req.image.is_some() || !packages.is_empty() {
-        let mut parts = Vec::new();
-        if let Some(p) = &req.python {
-            parts.push(format!("python: {}", serde_json::to_string(p)?));
-        }
-        if let Some(i) = &req.image {
-            parts.push(format!("image: {}", serde_json::to_string(i)?));
-        }
-        if !packages.is_empty() {
-            let quoted: BTreeMap<String, String> = packages.clone();
-            let items: Vec<String> = quoted
-                .iter()
-                .map(|(k, v)| format!("{}: {}", yaml_str(k), serde_json::Value::from(v.as_str())))
-                .collect();
-            parts.push(format!("packages: {{{}}}", items.join(", ")));
-        }
-        let _ = writeln!(y, "  environment: {{{}}}", parts.join(", "));
-    }
-    if !req.params.is_empty() {
-        let items: Vec<String> = req
-            .params
-            .iter()
-            .map(|(k, v)| format!("{}: {}", yaml_str(k), json_scalar(v)))
-            .collect();
-        let _ = writeln!(y, "hyperparameters: {{{}}}", items.join(", "));
-    }
-    if !metrics.is_empty() {
-        let items: Vec<String> = metrics
-            .iter()
-            .map(|(k, v)| format!("{}: {}", yaml_str(k), num(*v)))
-            .collect();
-        let _ = writeln!(y, "metrics: {{{}}}", items.join(", "));
-    }
-    if !bias.is_empty() {
-        y.push_str("bias:\n");
-        for (a, r) in &bias {
-            let _ = writeln!(
-                y,
-                "  {}:\n    demographic_parity: {}\n    equal_opportunity: {}\n    predictive_parity: {}\n    groups:",
-                yaml_str(a),
-                num(r.demographic_parity_difference),
-                num(r.equal_opportunity_difference),
-                num(r.predictive_parity_difference)
-            );
-            // The groups' rates, stored as every number is (`validate` allows for the rounding).
-            let rate = num;
-            for g in &r.groups {
-                let _ = writeln!(
-                    y,
-                    "      {}: {{count: {}, selection_rate: {}, tpr: {}, fpr: {}, precision: {}}}",
-                    yaml_str(&g.group),
-                    g.count,
-                    rate(g.selection_rate),
-                    rate(g.tpr),
-                    rate(g.fpr),
-                    rate(g.precision)
-                );
-            }
-        }
-    }
-    if !req.tags.is_empty() {
-        let _ = writeln!(y, "tags: {}", flow_strings(&req.tags));
-    }
-    y.push_str("archived_at: null\n");
-
-    // The file must read back with the registry's own schema: never write what validate refuses.
-    let node = crate::yaml::parse(&y).map_err(|e| {
-        anyhow::anyhow!(
-            "internal error: the new version file does not parse: {}",
-            e.message
-        )
+    let y = version_yaml::render(&NewVersion {
+        file: Some(version_file.clone()),
+        comment: None,
+        version,
+        created_at: req.at.raw.clone(),
+        created_by: req.actor.clone(),
+        artifact: FileRef {
+            uri: artifact_uri,
+            sha256: artifact_sha.clone(),
+        },
+        explainer: explainer.map(|(uri, sha256)| FileRef { uri, sha256 }),
+        training: Training {
+            run_id: req.run_id.clone(),
+            experiment: req.experiment.clone(),
+            git_commit: Some(commit.clone()),
+            dirty,
+            code_version: req.code_version.clone(),
+            random_seed: req.seed,
+            dataset: dataset.map(|(uri, sha256, rows)| Dataset {
+                file: FileRef { uri, sha256 },
+                snapshot: req.snapshot.clone(),
+                rows,
+            }),
+            raw_data: req.raw_data.clone(),
+            pipeline: req.pipeline.clone(),
+            environment: Environment {
+                python: req.python.clone(),
+                image: req.image.clone(),
+                packages,
+            },
+        },
+        hyperparameters: req.params.clone(),
+        metrics,
+        bias: bias
+            .into_iter()
+            .map(|(a, r)| {
+                let b = version_yaml::Bias {
+                    demographic_parity: r.demographic_parity_difference,
+                    equal_opportunity: r.equal_opportunity_difference,
+                    predictive_parity: r.predictive_parity_difference,
+                    groups: Some(r.groups),
+                };
+                (a, b)
+            })
+            .collect(),
+        tags: req.tags.clone(),
     })?;
-    let parsed: VersionSpec = crate::yaml::de::from_node(&node).map_err(|e| {
-        anyhow::anyhow!("internal error: the new version file does not match the schema: {e}")
-    })?;
-    debug_assert_eq!(parsed.version.value, version);
 
     let mut details = serde_json::Map::new();
     details.insert("file".into(), version_file.clone().into());
@@ -643,7 +548,7 @@ mod tests {
         assert_eq!(param_value("0.1"), serde_json::json!(0.1));
         assert_eq!(param_value("true"), serde_json::json!(true));
         assert_eq!(param_value("gbtree"), serde_json::json!("gbtree"));
-        assert_eq!(num(1.0), "1.0");
-        assert_eq!(num(0.8281), "0.8281");
+        assert_eq!(crate::registry::number::yaml(1.0), "1.0");
+        assert_eq!(crate::registry::number::yaml(0.8281), "0.8281");
     }
 }

@@ -10,7 +10,7 @@ use crate::registry::number::{self, yaml as num};
 use crate::registry::schema::FeatureType;
 use crate::registry::types::{Alias, Timestamp};
 use crate::registry::{Model, Registry};
-use crate::scaffold::yaml_str;
+use crate::yaml::write::string as yaml_str;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use std::path::Path;

@@ -11,6 +11,7 @@ pub mod policy;
 pub mod schema;
 pub mod source;
 pub mod types;
+pub mod version_yaml;
 pub mod write;
 
 use crate::audit::{self, AUDIT_PATH};

@@ -30,15 +30,7 @@ pub fn difference(a: f64, b: f64) -> f64 {
 /// same value, always with a decimal point or exponent (`1.0`, `0.8909`, `1.18e-73`), and
 /// `.nan`, `.inf`, `-.inf` for the non-finite.
 pub fn yaml(x: f64) -> String {
-    if x.is_nan() {
-        return ".nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { ".inf" } else { "-.inf" }.into();
-    }
-    // Debug formatting: the shortest text that reads back, with an exponent when very small
-    // or large, and `1.0` rather than `1`.
-    format!("{:?}", stored(x))
+    crate::yaml::write::float(stored(x))
 }
 
 #[cfg(test)]

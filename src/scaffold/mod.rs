@@ -63,27 +63,9 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
     s
 }
 
-/// Quotes a string for YAML when it is not a safe plain scalar.
-pub fn yaml_str(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_alphanumeric() || " _-.@/+()".contains(c))
-        && !s.starts_with([' ', '-', '@'])
-        && !s.ends_with(' ')
-        && !matches!(
-            s,
-            "null" | "Null" | "NULL" | "~" | "true" | "false" | "True" | "False" | "yes" | "no"
-        )
-        && s.parse::<f64>().is_err();
-    if plain {
-        s.to_string()
-    } else {
-        serde_json::to_string(s).unwrap_or_default()
-    }
-}
-
 use crate::registry::json_schema::{SCHEMAS_DIR, schema_files, with_modeline};
 pub use crate::registry::write::{write_atomic, write_new_files};
+use crate::yaml::write::string as yaml_str;
 
 /// The files of a new registry: every YAML file starts with its schema's modeline, and the
 /// schemas are written to `schemas/`.
@@ -147,19 +129,6 @@ pub fn model_files(
             fill(card_template, &[("model", m)]),
         ),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yaml_strings() {
-        assert_eq!(yaml_str("team@example.com"), "team@example.com");
-        assert_eq!(yaml_str("yes"), "\"yes\"");
-        assert_eq!(yaml_str("a: b"), "\"a: b\"");
-        assert_eq!(yaml_str("1.5"), "\"1.5\"");
-    }
 }
 
 #[cfg(test)]

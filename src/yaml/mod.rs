@@ -11,6 +11,7 @@
 //! with the YAML 1.2 core schema.
 
 pub mod de;
+pub mod write;
 
 pub use de::{Spanned, from_node};
 
@@ -194,7 +195,9 @@ fn ellipsize(s: &str, max: usize) -> String {
     }
 }
 
-fn resolve_plain(s: &str) -> Resolved<'_> {
+/// What a plain scalar's text means under the YAML 1.2 core schema (the writer's
+/// [`write::plain_ok`] asks this too, so that reader and writer never disagree).
+pub fn resolve_plain(s: &str) -> Resolved<'_> {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
         "true" | "True" | "TRUE" => return Resolved::Bool(true),
