@@ -1,11 +1,12 @@
 //! A link checker for the built static site, in the manner of Zola's internal link check.
 //!
-//! [`check_site`] reads every `.html`/`.htm` file under the site root once. For each file it
-//! collects the links (`href` and `src` of the elements that load or link a resource) and the
-//! anchors (`id` on any element, `name` on `<a>`). It then checks every relative link against the
-//! set of files in the site and the anchors of the target page.
-//! [`check_files`] does the same for a list of pages only (for incremental rebuilds). It reads
-//! other pages only when a link points into them with a fragment.
+//! The build parses each page it writes with [`parse_page`], on the thread that rendered it,
+//! collecting the links (`href` and `src` of the elements that load or link a resource) and the
+//! anchors (`id` on any element, `name` on `<a>`). [`check_parsed`] then checks every relative
+//! link of those pages against the set of files in the site and the anchors of the target page;
+//! a page that was not parsed (an unchanged page of an incremental rebuild) is read only when a
+//! link points into it with a fragment. This is the one checking path: the build and the tests
+//! call it alike.
 //!
 //! The parser is a small HTML tokenizer, not a regular expression. It skips comments, doctype
 //! and CDATA sections, and the raw text of `<script>`, `<style>`, `<textarea>` and `<title>`. Text
@@ -30,59 +31,17 @@
 //!   segment is percent-decoded (so `%2e%2e` is `..`), `\` counts as `/`, and a path ending in
 //!   `/` or naming a directory means that directory's `index.html`.
 //!
-//! Speed: the tree is walked once. A map of every file (with its anchors, for pages) answers the
-//! existence and anchor questions of a link in one hash lookup, without a system call. Files are
-//! parsed once each, in parallel on all cores (`std::thread::scope`, work shared through an
-//! atomic counter), and so are the checks. On 2 busy cores, 25,000 pages (200 MB, 2 million
-//! links) take about 1.3 s. Output is sorted by file, line and link, so it is deterministic.
+//! Speed: a map of every file (with its anchors, for pages) answers the existence and anchor
+//! questions of a link in one hash lookup (Fx hash, from `rustc-hash`), without a system call;
+//! the pages are checked in parallel on rayon's pool. Output is sorted by file, line and link,
+//! so it is deterministic. A check that fails (a panic in a worker or in `load`) is an error,
+//! never an empty list of broken links.
 
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap as FastMap, FxHashSet as FastSet};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// The Fx hash (as in rustc): much faster than SipHash for the many short paths and ids looked
-/// up here. Not resistant to collision attacks, which do not matter for our own site.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FastSet<T> = HashSet<T, BuildHasherDefault<FxHasher>>;
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+use std::path::PathBuf;
 
 /// A link in the site that does not resolve.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -110,42 +69,18 @@ impl fmt::Display for BrokenLink {
     }
 }
 
-/// Checks every link in the HTML files under `root`.
-///
-/// Returns the broken links, sorted by file, line and link. Returns an error (naming the path)
-/// only if the tree cannot be read. Symbolic links to files are followed; symbolic links to
-/// directories are not walked, which avoids cycles. `<base href>` is not honoured: the site
-/// should not use it.
-pub fn check_site(root: &Path) -> Result<Vec<BrokenLink>, io::Error> {
-    let (files, dirs) = scan(root)?;
-    let pages: Vec<String> = files.iter().filter(|f| is_html(f)).cloned().collect();
-    check_pages(root, &files, &dirs, pages, true)
+/// The link check could not be completed: a worker or the page loader panicked. Its broken
+/// links are unknown, which is not the same as none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckFailed(pub String);
+
+impl fmt::Display for CheckFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the link check failed: {}", self.0)
+    }
 }
 
-/// Checks the links in some pages of the site only, for incremental rebuilds.
-///
-/// `pages` are paths relative to `root` (absolute paths under `root` are accepted too); files
-/// that are not `.html`/`.htm` are ignored, and a listed page that cannot be read is an error.
-/// Links are resolved against the whole tree, exactly as in [`check_site`]. Other pages are read
-/// only when a checked link points into them with a `#fragment`, each page once. Links *to* the
-/// listed pages from unlisted pages are not checked.
-pub fn check_files(root: &Path, pages: &[PathBuf]) -> Result<Vec<BrokenLink>, io::Error> {
-    let (files, dirs) = scan(root)?;
-    let mut rels: Vec<String> = pages
-        .iter()
-        .map(|p| {
-            let rel = p.strip_prefix(root).unwrap_or(p);
-            rel.components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .filter(|r| is_html(r))
-        .collect();
-    rels.sort();
-    rels.dedup();
-    check_pages(root, &files, &dirs, rels, false)
-}
+impl std::error::Error for CheckFailed {}
 
 /// The links and anchors of one page, parsed once (on the thread that rendered it), for
 /// [`check_parsed`].
@@ -170,11 +105,34 @@ pub fn normalize(link: &str) -> String {
     percent_decode(link.trim()).into_owned()
 }
 
+/// Runs `f`, turning a panic (in it or in a rayon worker it waits for) into [`CheckFailed`].
+fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, CheckFailed> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+        let why = e
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| e.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a worker panicked".into());
+        CheckFailed(why)
+    })
+}
+
 /// Checks the links of pages parsed with [`parse_page`], against `files` (every file of the
 /// site, `/`-separated and relative to its root). A link with a fragment into a page that is
 /// not among `pages` gets that page's anchors from `load` (e.g. read from disk); `None` there
 /// means no anchors.
+///
+/// Returns the broken links, sorted by file, line and link, or [`CheckFailed`] when the check
+/// could not be completed.
 pub fn check_parsed(
+    files: &[String],
+    pages: &[(String, Parsed)],
+    load: impl Fn(&str) -> Option<Parsed> + Sync,
+) -> Result<Vec<BrokenLink>, CheckFailed> {
+    guarded(|| check(files, pages, load))
+}
+
+fn check(
     files: &[String],
     pages: &[(String, Parsed)],
     load: impl Fn(&str) -> Option<Parsed> + Sync,
@@ -200,27 +158,28 @@ pub fn check_parsed(
         files: &first,
         dirs: &dirs,
     };
-    let idx: Vec<usize> = (0..pages.len()).collect();
     type Deferred<'p> = (usize, &'p (usize, String), String);
-    let per_file: Vec<(Vec<BrokenLink>, Vec<Deferred<'_>>)> = parallel_map(&idx, |&k| {
-        let (rel, x) = &pages[k];
-        let mut out = Vec::new();
-        let mut later = Vec::new();
-        for l @ (line, link) in &x.0.links {
-            match site.check(rel, link) {
-                Verdict::Fine => {}
-                Verdict::Broken(reason) => out.push(BrokenLink {
-                    file: PathBuf::from(rel),
-                    line: *line,
-                    link: link.clone(),
-                    reason,
-                }),
-                Verdict::NeedAnchors(t) => later.push((k, l, t)),
+    let per_file: Vec<(Vec<BrokenLink>, Vec<Deferred<'_>>)> = pages
+        .par_iter()
+        .enumerate()
+        .map(|(k, (rel, x))| {
+            let mut out = Vec::new();
+            let mut later = Vec::new();
+            for l @ (line, link) in &x.0.links {
+                match site.check(rel, link) {
+                    Verdict::Fine => {}
+                    Verdict::Broken(reason) => out.push(BrokenLink {
+                        file: PathBuf::from(rel),
+                        line: *line,
+                        link: link.clone(),
+                        reason,
+                    }),
+                    Verdict::NeedAnchors(t) => later.push((k, l, t)),
+                }
             }
-        }
-        Ok((out, later))
-    })
-    .unwrap_or_default();
+            (out, later)
+        })
+        .collect();
     let mut broken: Vec<BrokenLink> = Vec::new();
     let mut deferred: Vec<Deferred<'_>> = Vec::new();
     for (b, d) in per_file {
@@ -262,22 +221,6 @@ pub fn check_parsed(
     broken
 }
 
-/// Walks the tree: every file, sorted, and every directory (`""` is the root).
-fn scan(root: &Path) -> io::Result<(Vec<String>, FastSet<String>)> {
-    let mut files: Vec<String> = Vec::new();
-    let mut dirs: FastSet<String> = FastSet::default();
-    dirs.insert(String::new());
-    walk(root, "", &mut files, &mut dirs)?;
-    files.sort();
-    Ok((files, dirs))
-}
-
-fn read_page(root: &Path, rel: &str) -> io::Result<Page> {
-    let path = root.join(rel);
-    let bytes = std::fs::read(&path).map_err(|e| with_path(e, &path))?;
-    Ok(parse(&bytes))
-}
-
 /// Every file of the site, with the anchors of the pages that have been parsed.
 fn targets<'a>(
     files: &'a [String],
@@ -291,148 +234,9 @@ fn targets<'a>(
     map
 }
 
-/// Parses `pages` and checks their links. When `all` is false, the pages that these links point
-/// into with a fragment are parsed as well.
-fn check_pages(
-    root: &Path,
-    files: &[String],
-    dirs: &FastSet<String>,
-    pages: Vec<String>,
-    all: bool,
-) -> io::Result<Vec<BrokenLink>> {
-    let parsed: Vec<Page> = parallel_map(&pages, |rel| read_page(root, rel))?;
-
-    let more: Vec<String> = if all {
-        Vec::new()
-    } else {
-        let map = targets(files, pages.iter().zip(&parsed));
-        let site = Site { files: &map, dirs };
-        let mut more: Vec<String> = pages
-            .iter()
-            .zip(&parsed)
-            .flat_map(|(rel, page)| {
-                page.links
-                    .iter()
-                    .filter_map(|(_, link)| match site.check(rel, link) {
-                        Verdict::NeedAnchors(target) => Some(target),
-                        _ => None,
-                    })
-            })
-            .collect();
-        more.sort();
-        more.dedup();
-        more
-    };
-    let extra: Vec<Page> = parallel_map(&more, |rel| read_page(root, rel))?;
-
-    let map = targets(
-        files,
-        pages.iter().zip(&parsed).chain(more.iter().zip(&extra)),
-    );
-    let site = Site { files: &map, dirs };
-    let indices: Vec<usize> = (0..pages.len()).collect();
-    let per_file: Vec<Vec<BrokenLink>> = parallel_map(&indices, |&i| {
-        let rel = &pages[i];
-        let mut out = Vec::new();
-        for (line, link) in &parsed[i].links {
-            if let Verdict::Broken(reason) = site.check(rel, link) {
-                out.push(BrokenLink {
-                    file: PathBuf::from(rel),
-                    line: *line,
-                    link: link.clone(),
-                    reason,
-                });
-            }
-        }
-        Ok(out)
-    })?;
-    let mut broken: Vec<BrokenLink> = per_file.into_iter().flatten().collect();
-    broken.sort();
-    Ok(broken)
-}
-
-/// Adds the path to an I/O error's message, keeping its kind.
-fn with_path(e: io::Error, path: &Path) -> io::Error {
-    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-}
-
 fn is_html(rel: &str) -> bool {
     let lower = rel.to_ascii_lowercase();
     lower.ends_with(".html") || lower.ends_with(".htm")
-}
-
-/// Collects files and directories under `dir` as `/`-separated paths relative to the root.
-fn walk(
-    dir: &Path,
-    rel: &str,
-    files: &mut Vec<String>,
-    dirs: &mut FastSet<String>,
-) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir).map_err(|e| with_path(e, dir))? {
-        let entry = entry.map_err(|e| with_path(e, dir))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let child = if rel.is_empty() {
-            name
-        } else {
-            format!("{rel}/{name}")
-        };
-        let ft = entry.file_type().map_err(|e| with_path(e, &entry.path()))?;
-        if ft.is_dir() {
-            dirs.insert(child.clone());
-            walk(&entry.path(), &child, files, dirs)?;
-        } else if ft.is_file() {
-            files.push(child);
-        } else if ft.is_symlink() {
-            match std::fs::metadata(entry.path()) {
-                Ok(m) if m.is_file() => files.push(child),
-                Ok(m) if m.is_dir() => {
-                    dirs.insert(child);
-                }
-                _ => {} // Dangling link: links to it are reported as missing.
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Maps `f` over `items` on all available cores, keeping the order; returns the first error.
-fn parallel_map<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(&T) -> io::Result<R> + Sync,
-) -> io::Result<Vec<R>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len())
-        .max(1);
-    let next = AtomicUsize::new(0);
-    let chunks: Vec<io::Result<Vec<(usize, R)>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)?));
-                    }
-                    Ok(done)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(io::Error::other("link checker thread panicked")))
-            })
-            .collect()
-    });
-    let mut all: Vec<(usize, R)> = Vec::with_capacity(items.len());
-    for chunk in chunks {
-        all.extend(chunk?);
-    }
-    all.sort_by_key(|(i, _)| *i);
-    Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
 /// What is known about the site: its files and directories, and the anchors of its pages.
@@ -870,38 +674,51 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::fs;
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::path::Path;
 
-    /// A temporary site directory, removed on drop.
-    struct TempSite(PathBuf);
+    /// A site in memory: its files by site-relative path. Checked through [`check_parsed`],
+    /// exactly as the build checks the site it writes.
+    #[derive(Default)]
+    struct TempSite(RefCell<BTreeMap<String, String>>);
 
     impl TempSite {
-        fn new(name: &str) -> TempSite {
-            let dir = std::env::temp_dir().join(format!(
-                "mg-linkcheck-{}-{}-{}",
-                name,
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos())
-            ));
-            fs::create_dir_all(&dir).expect("temp dir");
-            TempSite(dir)
+        fn new(_name: &str) -> TempSite {
+            TempSite::default()
         }
         fn file(&self, rel: &str, body: &str) -> &Self {
-            let p = self.0.join(rel);
-            fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-            fs::write(p, body).expect("write");
+            self.0
+                .borrow_mut()
+                .insert(rel.to_string(), body.to_string());
             self
         }
-        fn check(&self) -> Vec<BrokenLink> {
-            check_site(&self.0).expect("check")
+        /// Checks the listed pages, as the build checks the pages it wrote: the other pages
+        /// are read only for their anchors.
+        fn check_only(&self, pages: &[&str]) -> Vec<BrokenLink> {
+            let site = self.0.borrow().clone();
+            let parse = |rel: &str| {
+                site.get(rel)
+                    .filter(|_| is_html(rel))
+                    .map(|b| parse_page(b.as_bytes()))
+            };
+            let files: Vec<String> = site.keys().cloned().collect();
+            let parsed: Vec<(String, Parsed)> = pages
+                .iter()
+                .filter_map(|p| Some((p.to_string(), parse(p)?)))
+                .collect();
+            check_parsed(&files, &parsed, parse).expect("check")
         }
-    }
-
-    impl Drop for TempSite {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
+        /// Checks every page.
+        fn check(&self) -> Vec<BrokenLink> {
+            let pages: Vec<String> = self
+                .0
+                .borrow()
+                .keys()
+                .filter(|k| is_html(k))
+                .cloned()
+                .collect();
+            self.check_only(&pages.iter().map(String::as_str).collect::<Vec<_>>())
         }
     }
 
@@ -1175,7 +992,7 @@ mod tests {
     }
 
     #[test]
-    fn check_files_checks_only_listed_pages() {
+    fn checking_some_pages_reads_the_others_only_for_anchors() {
         let site = TempSite::new("files");
         site.file(
             "a.html",
@@ -1184,12 +1001,7 @@ mod tests {
         .file("b.html", "<h1 id=\"there\">b</h1><a href=\"missing.html\">not listed</a>")
         .file("c.html", "<a href=\"nope.html\">not listed</a>")
         .file("style.css", "");
-        let pages = vec![
-            PathBuf::from("a.html"),
-            site.0.join("a.html"),
-            PathBuf::from("style.css"),
-        ];
-        let broken = check_files(&site.0, &pages).expect("check");
+        let broken = site.check_only(&["a.html"]);
         let got: Vec<(usize, &str)> = broken.iter().map(|b| (b.line, b.reason.as_str())).collect();
         assert_eq!(
             got,
@@ -1205,8 +1017,7 @@ mod tests {
             .filter(|b| b.file == Path::new("a.html"))
             .collect();
         assert_eq!(full, broken);
-        assert!(check_files(&site.0, &[PathBuf::from("gone.html")]).is_err());
-        assert!(check_files(&site.0, &[]).expect("empty").is_empty());
+        assert!(site.check_only(&[]).is_empty());
     }
 
     #[test]
@@ -1220,9 +1031,19 @@ mod tests {
     }
 
     #[test]
-    fn missing_root_is_an_error() {
-        let err = check_site(Path::new("/definitely/not/here/mg")).expect_err("missing root");
-        assert_eq!(err.kind(), io::ErrorKind::NotFound);
-        assert!(err.to_string().contains("/definitely/not/here/mg"), "{err}");
+    fn a_failing_check_reports_its_failure() {
+        let files: Vec<String> = ["a.html", "b.html"].map(String::from).to_vec();
+        let pages = vec![(
+            "a.html".to_string(),
+            parse_page(b"<a href=\"b.html#there\">b</a>"),
+        )];
+        let err = check_parsed(&files, &pages, |t| panic!("cannot read {t}"))
+            .expect_err("a check that failed is an error, not \"no broken links\"");
+        assert_eq!(err.to_string(), "the link check failed: cannot read b.html");
+        // The same check with a loader that works finds the missing anchor.
+        let broken =
+            check_parsed(&files, &pages, |_| Some(parse_page(b"<p>b</p>"))).expect("check");
+        assert_eq!(broken.len(), 1);
+        assert_eq!(broken[0].reason, "anchor #there not found in b.html");
     }
 }

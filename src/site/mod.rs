@@ -944,7 +944,7 @@ fn link_check(site: &Written, out: &Path) -> Result<()> {
         std::fs::read(out.join(t))
             .ok()
             .map(|b| linkcheck::parse_page(&b))
-    });
+    })?;
     if broken.is_empty() {
         return Ok(());
     }
