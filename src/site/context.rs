@@ -33,8 +33,9 @@ pub fn script_json(v: &Value) -> String {
 
 /// The pages of one model.
 pub struct ModelPages {
-    /// HTML pages: site-relative path, template, context.
-    pub html: Vec<(String, &'static str, Value)>,
+    /// Pages rendered with a template (the HTML pages and the README): site-relative path,
+    /// template, context.
+    pub templated: Vec<(String, &'static str, Value)>,
     /// Other files: site-relative path and bytes.
     pub other: Vec<(String, Vec<u8>)>,
     /// The model's row on the index (and in models.json).
@@ -955,18 +956,18 @@ impl<'a> Site<'a> {
         };
         let mut json_bytes = serde_json::to_vec(&model_json)?;
         json_bytes.push(b'\n');
-        let mut other = vec![(format!("{dir}/model.json"), json_bytes)];
-        other.push((
+        let other = vec![(format!("{dir}/model.json"), json_bytes)];
+        html.push((
             format!("{dir}/README.md"),
-            readme(
+            "model_readme.md",
+            serde_json::to_value(readme(
                 m,
                 spec,
                 focus,
                 &primary,
                 card_md.as_deref(),
                 card_gaps.as_deref().unwrap_or_default(),
-            )
-            .into_bytes(),
+            ))?,
         ));
         let card = match (&m.card, card_md, card_html) {
             (Some(file), Some(md), Some(html)) => Some(CardSource {
@@ -977,7 +978,7 @@ impl<'a> Site<'a> {
             _ => None,
         };
         Ok(ModelPages {
-            html,
+            templated: html,
             other,
             row,
             card,
@@ -1473,91 +1474,110 @@ fn figure(svg: &str, caption: &str) -> String {
     )
 }
 
-/// A Hugging Face–style README: YAML front matter with `model-index` metrics, then the card
-/// and the registry's facts, so the card can travel.
-fn readme(
-    m: &Model,
-    spec: &ModelSpec,
-    focus: Option<&VersionEntry>,
+/// The context of a Hugging Face–style README (template `model_readme.md`): YAML front matter
+/// with `model-index` metrics, then the card and the registry's facts, so the card can travel.
+#[derive(Serialize)]
+struct Readme<'a> {
+    name: &'a str,
+    /// The model's tags as `key:value`.
+    tags: Vec<String>,
+    focus: Option<ReadmeFocus<'a>>,
+    has_card: bool,
+    /// The card, trailing whitespace removed.
+    card: &'a str,
+    description: &'a str,
+    card_gaps: Vec<ReadmeGap<'a>>,
+    owner: &'a str,
+    aliases: Vec<ReadmeAlias>,
+}
+
+/// The version the README's metrics and artifact are of.
+#[derive(Serialize)]
+struct ReadmeFocus<'a> {
+    number: u32,
+    dataset: String,
+    /// The primary metric first, then the others by name.
+    metrics: Vec<ReadmeMetric>,
+    artifact: &'a str,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct ReadmeMetric {
+    name: String,
+    value: String,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct ReadmeGap<'a> {
+    line: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ReadmeAlias {
+    alias: String,
+    version: u32,
+}
+
+fn readme<'a>(
+    m: &'a Model,
+    spec: &'a ModelSpec,
+    focus: Option<&'a VersionEntry>,
     primary: &str,
-    card: Option<&str>,
-    card_gaps: &[gates::card::Gap],
-) -> String {
-    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let mut s = String::from("---\n");
-    s.push_str("library_name: onnx\n");
-    s.push_str("tags:\n  - modelgate\n  - onnx\n  - tabular-classification\n");
-    for (k, v) in &spec.tags {
-        s.push_str(&format!("  - {}\n", q(&format!("{k}:{v}"))));
-    }
-    s.push_str("pipeline_tag: tabular-classification\n");
-    s.push_str("model-index:\n");
-    s.push_str(&format!("  - name: {}\n    results:\n", q(m.name.as_str())));
-    if let Some(v) = focus {
-        s.push_str("      - task:\n          type: tabular-classification\n");
-        let ds = v
+    card: Option<&'a str>,
+    card_gaps: &'a [gates::card::Gap],
+) -> Readme<'a> {
+    let focus = focus.map(|v| {
+        let dataset = v
             .spec
             .training
             .as_ref()
             .and_then(|t| t.dataset.as_ref())
             .map(|d| d.snapshot.clone().unwrap_or_else(|| d.uri.value.clone()))
             .unwrap_or_else(|| "evaluation data".into());
-        s.push_str(&format!(
-            "        dataset:\n          name: {}\n          type: tabular\n        metrics:\n",
-            q(&ds)
-        ));
         let mut keys: Vec<&String> = v.spec.metrics.keys().collect();
         keys.sort_by_key(|k| (k.as_str() != primary, k.as_str()));
-        for k in keys {
-            s.push_str(&format!(
-                "          - type: {}\n            value: {}\n            name: {}\n",
-                q(k),
-                num(v.spec.metrics[k].value),
-                q(&format!("{k} (v{})", v.number))
-            ));
+        ReadmeFocus {
+            number: v.number,
+            dataset,
+            metrics: keys
+                .into_iter()
+                .map(|k| ReadmeMetric {
+                    name: k.clone(),
+                    value: num(v.spec.metrics[k].value),
+                    label: format!("{k} (v{})", v.number),
+                })
+                .collect(),
+            artifact: &v.spec.artifact.uri.value,
+            sha256: v.spec.artifact.sha256.value.hex(),
         }
+    });
+    Readme {
+        name: m.name.as_str(),
+        tags: spec.tags.iter().map(|(k, v)| format!("{k}:{v}")).collect(),
+        focus,
+        has_card: card.is_some(),
+        card: card.map(str::trim_end).unwrap_or_default(),
+        description: &spec.description,
+        card_gaps: card_gaps
+            .iter()
+            .map(|g| ReadmeGap {
+                line: g.line,
+                message: &g.message,
+            })
+            .collect(),
+        owner: &spec.owner,
+        aliases: m
+            .aliases
+            .iter()
+            .map(|(a, v)| ReadmeAlias {
+                alias: a.to_string(),
+                version: v.value,
+            })
+            .collect(),
     }
-    s.push_str("---\n\n");
-    match card {
-        Some(c) => {
-            s.push_str(c.trim_end());
-            s.push_str("\n\n");
-        }
-        None => s.push_str(&format!("# {}\n\n{}\n\n", m.name, spec.description)),
-    }
-    s.push_str("## Registry facts\n\n");
-    if !card_gaps.is_empty() {
-        s.push_str(&format!(
-            "- **The model card is incomplete**: {} {} of the template not written ({}).\n",
-            card_gaps.len(),
-            if card_gaps.len() == 1 {
-                "part"
-            } else {
-                "parts"
-            },
-            card_gaps
-                .iter()
-                .map(|g| format!("line {}: {}", g.line, g.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ));
-    }
-    s.push_str(&format!("- Owner: {}\n", spec.owner));
-    for (a, v) in &m.aliases {
-        s.push_str(&format!("- {a}: v{}\n", v.value));
-    }
-    if let Some(v) = focus {
-        s.push_str(&format!(
-            "- Artifact of v{}: `{}` (sha256 `{}`)\n",
-            v.number,
-            v.spec.artifact.uri.value,
-            v.spec.artifact.sha256.value.hex()
-        ));
-    }
-    s.push_str(
-        "\nGenerated by modelgate from the registry; the registry is the source of truth.\n",
-    );
-    s
 }
 
 #[cfg(test)]

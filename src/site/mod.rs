@@ -43,6 +43,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "bias_groups.html",
         include_str!("templates/bias_groups.html"),
     ),
+    ("sitemap.xml", include_str!("templates/sitemap.xml")),
+    ("model_readme.md", include_str!("templates/model_readme.md")),
 ];
 
 /// Static assets written as they are.
@@ -120,7 +122,8 @@ fn sha(bytes: &[u8]) -> String {
     crate::registry::types::Sha256::of(bytes).hex()
 }
 
-/// The templates: built-in, replaced or extended by `<root>/templates/*.html`.
+/// The templates: built-in, replaced or extended by `<root>/templates/*.html`; the built-in
+/// templates that are not HTML (`sitemap.xml`, `model_readme.md`) are replaced by name.
 pub fn templates(root: &Path) -> Result<(tera::Tera, Vec<(String, String)>)> {
     let mut all: BTreeMap<String, String> = TEMPLATES
         .iter()
@@ -131,7 +134,8 @@ pub fn templates(root: &Path) -> Result<(tera::Tera, Vec<(String, String)>)> {
         let mut names = Vec::new();
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".html") && e.path().is_file() {
+            let known = TEMPLATES.iter().any(|(n, _)| *n == name);
+            if (name.ends_with(".html") || known) && e.path().is_file() {
                 names.push(name);
             }
         }
@@ -494,7 +498,7 @@ fn render_models(input: &Input, ctx: &context::Site<'_>, out: &Path) -> Result<V
             let mut files = Vec::new();
             let mut card_source = pages.card;
             let mut card = None;
-            for (rel, template, value) in pages.html {
+            for (rel, template, value) in pages.templated {
                 let c = tera::Context::from_value(value)
                     .map_err(|e| anyhow::anyhow!("building the context of {rel}: {e}"))?;
                 let html = tera
@@ -765,7 +769,7 @@ fn render(input: &Input, ctx: &context::Site<'_>, out: &Path) -> Result<Renders>
                 return Ok(None);
             }
             let value = ctx.audit(&input.audit_text, &audit_pages)?;
-            render_page(input, "audit.html", value).map(Some)
+            render_page(input, "audit.html", &value).map(Some)
         },
     );
     Ok(Renders {
@@ -775,8 +779,8 @@ fn render(input: &Input, ctx: &context::Site<'_>, out: &Path) -> Result<Renders>
 }
 
 /// Renders one page with a template.
-fn render_page(input: &Input, template: &str, value: serde_json::Value) -> Result<String> {
-    let c = tera::Context::from_value(value)?;
+fn render_page(input: &Input, template: &str, value: &impl Serialize) -> Result<String> {
+    let c = tera::Context::from_serialize(value)?;
     input
         .tera
         .render(template, &c)
@@ -829,7 +833,7 @@ fn write(
     w.cache.index = index_key.clone();
     if index_key != old.index || !out.join("index.html").is_file() {
         let (value, json) = ctx.index(&rows)?;
-        let html = render_page(input, "index.html", value)?;
+        let html = render_page(input, "index.html", &value)?;
         w.add(emit(out, &old.files, "index.html".into(), html.as_bytes())?);
         w.add(emit(
             out,
@@ -846,26 +850,29 @@ fn write(
     }
     // The sitemap, when the site has a public URL.
     if let Some(base) = &opts.base_url {
-        let s = sitemap(base, w.cache.files.keys());
+        let s = sitemap(input, base, w.cache.files.keys())?;
         w.add(emit(out, &old.files, "sitemap.xml".into(), s.as_bytes())?);
     }
     Ok(w)
 }
 
 /// The sitemap of a site published at `base`: every page of `files`.
-fn sitemap<'a>(base: &str, files: impl Iterator<Item = &'a String>) -> String {
-    let base = base.trim_end_matches('/');
-    let mut s = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-    );
-    for f in files.filter(|f| f.ends_with(".html")) {
-        s.push_str(&format!(
-            "  <url><loc>{}</loc></url>\n",
-            context::escape_xml(&format!("{base}/{f}"))
-        ));
+fn sitemap<'a>(
+    input: &Input,
+    base: &str,
+    files: impl Iterator<Item = &'a String>,
+) -> Result<String> {
+    #[derive(Serialize)]
+    struct Sitemap {
+        /// Each page's URL, escaped for XML.
+        urls: Vec<String>,
     }
-    s.push_str("</urlset>\n");
-    s
+    let base = base.trim_end_matches('/');
+    let urls = files
+        .filter(|f| f.ends_with(".html"))
+        .map(|f| context::escape_xml(&format!("{base}/{f}")))
+        .collect();
+    render_page(input, "sitemap.xml", &Sitemap { urls })
 }
 
 impl Written {
