@@ -78,18 +78,49 @@ pub struct LineChart {
 /// positions, plus isolated points) and the highlight.
 pub fn line_chart(spec: &LineChart) -> String {
     let p = sanitize_id(&spec.id_prefix);
-    let n = spec
-        .series
-        .iter()
-        .map(|s| s.values.len())
-        .chain(std::iter::once(spec.x_labels.len()))
-        .max()
-        .unwrap_or(0);
-    let label = |i: usize| spec.x_labels.get(i).map(String::as_str).unwrap_or("");
-    let value = |s: &Series, i: usize| finite(s.values.get(i).copied().flatten());
+    let mut legend_svg = String::new();
+    let f = Frame::new(spec, &mut legend_svg);
+    let desc = if spec.desc.is_empty() {
+        line_desc(spec, &f.scale, f.n)
+    } else {
+        spec.desc.clone()
+    };
+    let mut out = String::with_capacity(8192);
+    open_svg(&mut out, &p, "line", WIDTH, f.height, &spec.title, &desc);
+    out.push_str(&legend_svg);
+    w!(
+        out,
+        "<defs><clipPath id=\"{p}-clip\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath></defs>\n",
+        c(f.left - 6.0),
+        c(f.top - 6.0),
+        c(f.plot_w() + 12.0),
+        c(PLOT_H + 12.0)
+    );
+    f.bands(&mut out);
+    f.y_axis(&mut out);
+    f.x_axis(&mut out);
+    f.ref_lines(&mut out);
+    w!(out, "<g clip-path=\"url(#{p}-clip)\">\n");
+    f.series(&mut out);
+    f.highlight(&mut out);
+    out.push_str("</svg>\n");
+    out
+}
 
-    // Y scale.
-    let scale = match spec.y_range {
+/// The height of a line chart's plot area.
+const PLOT_H: f64 = 230.0;
+/// The longest x label shown, in characters.
+const LABEL_CHARS: usize = 16;
+
+/// A series' value at `i`, when there is a finite one.
+fn value(s: &Series, i: usize) -> Option<f64> {
+    finite(s.values.get(i).copied().flatten())
+}
+
+/// The y scale: the fixed range, or one covering the data and reference lines, with headroom
+/// above the highlighted point for its label.
+fn line_scale(spec: &LineChart) -> Scale {
+    match spec.y_range {
         Some((a, b)) if a.is_finite() && b.is_finite() && (a - b).abs() > 1e-12 => {
             Scale::new(a, b, 5, false, spec.y_format)
         }
@@ -108,7 +139,6 @@ pub fn line_chart(spec: &LineChart) -> String {
                 .collect();
             let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
             let mut hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            // Headroom above the highlighted point for its label.
             let hv = spec
                 .highlight
                 .as_ref()
@@ -124,344 +154,393 @@ pub fn line_chart(spec: &LineChart) -> String {
                 Scale::new(lo, hi, 5, true, spec.y_format)
             }
         }
-    };
+    }
+}
 
-    // Layout.
-    let tick_w = scale
-        .ticks
-        .iter()
-        .map(|&t| text_w(&scale.fmt_tick(t), 11.0))
-        .fold(0.0, f64::max);
-    let left = if spec.y_title.is_empty() { 12.0 } else { 34.0 } + tick_w + 8.0;
-    let right = WIDTH - 20.0;
-    let plot_w = right - left;
+/// A line chart's layout: where the plot sits, and how x indices and y values map onto it.
+struct Frame<'s> {
+    spec: &'s LineChart,
+    scale: Scale,
+    /// The number of x positions.
+    n: usize,
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+    height: f64,
+    /// Padding at both ends of the x axis, so that the first and last labels can be centred.
+    pad: f64,
+    /// The widest x label.
+    label_w: f64,
+}
 
-    let mut legend_svg = String::new();
-    let legend_h = if spec.series.len() > 1 {
-        let items: Vec<(f64, String)> =
-            spec.series.iter().map(|s| (24.0, s.name.clone())).collect();
-        legend(&mut legend_svg, &items, left, 36.0, plot_w, |o, i, x, y| {
-            let color = PALETTE[i % PALETTE.len()];
-            let dash = DASHES[i % DASHES.len()];
-            w!(
-                o,
-                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{color}\" stroke-width=\"2\"{}/>\n",
-                c(x),
-                c(y),
-                c(x + 24.0),
-                c(y),
-                dash_attr(dash)
-            );
-            marker(o, i, x + 12.0, y, color, &spec.series[i].name);
-        })
-    } else {
-        0.0
-    };
-    let top = 36.0 + legend_h + if legend_h > 0.0 { 14.0 } else { 8.0 };
-    let plot_h = 230.0;
-    let bottom = top + plot_h;
-    let height = bottom + if spec.x_title.is_empty() { 34.0 } else { 54.0 };
-
-    // Category labels: truncated, thinned when crowded, and the plot is padded so that the
-    // first and last labels can be centred on their points.
-    let max_chars = 16;
-    let label_w = (0..n)
-        .map(|i| text_w(&truncate(label(i), max_chars).0, 11.0))
-        .fold(0.0, f64::max);
-    let pad = if n > 1 {
-        (label_w / 2.0 - 12.0).clamp(18.0, plot_w * 0.12)
-    } else {
-        0.0
-    };
-    let xs = |i: usize| -> f64 {
-        if n <= 1 {
-            left + plot_w / 2.0
+impl<'s> Frame<'s> {
+    /// Lays the chart out; the legend (when there is more than one series) goes to `legend_svg`.
+    fn new(spec: &'s LineChart, legend_svg: &mut String) -> Frame<'s> {
+        let n = spec
+            .series
+            .iter()
+            .map(|s| s.values.len())
+            .chain(std::iter::once(spec.x_labels.len()))
+            .max()
+            .unwrap_or(0);
+        let scale = line_scale(spec);
+        let tick_w = scale
+            .ticks
+            .iter()
+            .map(|&t| text_w(&scale.fmt_tick(t), 11.0))
+            .fold(0.0, f64::max);
+        let left = if spec.y_title.is_empty() { 12.0 } else { 34.0 } + tick_w + 8.0;
+        let right = WIDTH - 20.0;
+        let plot_w = right - left;
+        let legend_h = if spec.series.len() > 1 {
+            let items: Vec<(f64, String)> =
+                spec.series.iter().map(|s| (24.0, s.name.clone())).collect();
+            legend(legend_svg, &items, left, 36.0, plot_w, |o, i, x, y| {
+                let color = PALETTE[i % PALETTE.len()];
+                let dash = DASHES[i % DASHES.len()];
+                w!(
+                    o,
+                    "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{color}\" stroke-width=\"2\"{}/>\n",
+                    c(x),
+                    c(y),
+                    c(x + 24.0),
+                    c(y),
+                    dash_attr(dash)
+                );
+                marker(o, i, x + 12.0, y, color, &spec.series[i].name);
+            })
         } else {
-            left + pad + i as f64 * (plot_w - 2.0 * pad) / (n - 1) as f64
-        }
-    };
-    let ys = |v: f64| scale.map(v, bottom, top);
-
-    let desc = if spec.desc.is_empty() {
-        line_desc(spec, &scale, n)
-    } else {
-        spec.desc.clone()
-    };
-    let mut out = String::with_capacity(8192);
-    open_svg(&mut out, &p, "line", WIDTH, height, &spec.title, &desc);
-    out.push_str(&legend_svg);
-    w!(
-        out,
-        "<defs><clipPath id=\"{p}-clip\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath></defs>\n",
-        c(left - 6.0),
-        c(top - 6.0),
-        c(plot_w + 12.0),
-        c(plot_h + 12.0)
-    );
-
-    // Bands.
-    for b in &spec.bands {
-        if b.from.is_nan() || b.to.is_nan() {
-            continue;
-        }
-        let (lo, hi) = if b.from <= b.to {
-            (b.from, b.to)
-        } else {
-            (b.to, b.from)
+            0.0
         };
-        let (lo, hi) = (lo.max(scale.lo), hi.min(scale.hi));
-        if hi <= lo {
-            continue;
-        }
-        let (y0, y1) = (ys(hi), ys(lo));
-        let (fill, op) = b.kind.band();
-        w!(
-            out,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\" fill-opacity=\"{op}\"/>\n",
-            c(left),
-            c(y0),
-            c(plot_w),
-            c(y1 - y0)
-        );
-        if !b.label.is_empty() && y1 - y0 >= 15.0 {
-            let (t, _) = truncate(&b.label, 40);
-            w!(
-                out,
-                "<text x=\"{}\" y=\"{}\" font-size=\"11\" font-style=\"italic\" fill=\"{}\">{}</text>\n",
-                c(left + 6.0),
-                c(y0 + 12.0),
-                b.kind.text(),
-                esc(&t)
-            );
+        let top = 36.0 + legend_h + if legend_h > 0.0 { 14.0 } else { 8.0 };
+        let bottom = top + PLOT_H;
+        let height = bottom + if spec.x_title.is_empty() { 34.0 } else { 54.0 };
+        // Category labels: truncated, thinned when crowded, and the plot is padded so that the
+        // first and last labels can be centred on their points.
+        let label = |i: usize| spec.x_labels.get(i).map(String::as_str).unwrap_or("");
+        let label_w = (0..n)
+            .map(|i| text_w(&truncate(label(i), LABEL_CHARS).0, 11.0))
+            .fold(0.0, f64::max);
+        let pad = if n > 1 {
+            (label_w / 2.0 - 12.0).clamp(18.0, plot_w * 0.12)
+        } else {
+            0.0
+        };
+        Frame {
+            spec,
+            scale,
+            n,
+            left,
+            right,
+            top,
+            bottom,
+            height,
+            pad,
+            label_w,
         }
     }
 
-    // Grid and y axis.
-    out.push_str("<g font-size=\"11\">\n");
-    for &t in &scale.ticks {
-        let y = ys(t);
-        w!(
-            out,
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{GRID}\" stroke-width=\"1\"/>\n",
-            c(left),
-            c(y),
-            c(right),
-            c(y)
-        );
-        w!(
-            out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"central\" fill=\"{MUTED}\">{}</text>\n",
-            c(left - 8.0),
-            c(y),
-            esc(&scale.fmt_tick(t))
-        );
-    }
-    out.push_str("</g>\n");
-    if !spec.y_title.is_empty() {
-        let (t, _) = truncate(&spec.y_title, (plot_h / 7.2) as usize);
-        w!(
-            out,
-            "<text transform=\"translate(16 {}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"{MUTED}\">{}</text>\n",
-            c(top + plot_h / 2.0),
-            esc(&t)
-        );
+    fn plot_w(&self) -> f64 {
+        self.right - self.left
     }
 
-    // X axis.
-    w!(
-        out,
-        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{AXIS}\" stroke-width=\"1\"/>\n",
-        c(left),
-        c(bottom),
-        c(right),
-        c(bottom)
-    );
-    let shown = shown_labels(n, label_w, plot_w - 2.0 * pad);
-    out.push_str("<g font-size=\"11\">\n");
-    for (i, &show) in shown.iter().enumerate() {
-        let x = xs(i);
-        if show || n <= 60 {
-            w!(
-                out,
-                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{AXIS}\" stroke-width=\"1\"/>\n",
-                c(x),
-                c(bottom),
-                c(x),
-                c(bottom + if show { 5.0 } else { 3.0 })
-            );
-        }
-        if show {
-            let (t, cut) = truncate(label(i), max_chars);
-            let anchor = if n > 1 && i == 0 && pad + 20.0 < label_w / 2.0 {
-                "start"
-            } else if n > 1 && i == n - 1 && pad + 20.0 < label_w / 2.0 {
-                "end"
-            } else {
-                "middle"
-            };
-            let tip = if cut {
-                format!("<title>{}</title>", esc(label(i)))
-            } else {
-                String::new()
-            };
-            w!(
-                out,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\" fill=\"{MUTED}\">{}{tip}</text>\n",
-                c(x),
-                c(bottom + 18.0),
-                esc(&t)
-            );
-        }
-    }
-    out.push_str("</g>\n");
-    if !spec.x_title.is_empty() {
-        w!(
-            out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" fill=\"{MUTED}\">{}</text>\n",
-            c(left + plot_w / 2.0),
-            c(bottom + 42.0),
-            esc(&truncate(&spec.x_title, 80).0)
-        );
+    fn label(&self, i: usize) -> &'s str {
+        self.spec.x_labels.get(i).map(String::as_str).unwrap_or("")
     }
 
-    // Reference lines, labelled at the right; a label that would collide with the previous one
-    // goes below its line instead.
-    let mut hl: Vec<&HLine> = spec
-        .hlines
-        .iter()
-        .filter(|h| h.value.is_finite() && h.value >= scale.lo && h.value <= scale.hi)
-        .collect();
-    hl.sort_by(|a, b| b.value.total_cmp(&a.value));
-    let mut last_label_y = f64::NEG_INFINITY;
-    for h in hl {
-        let y = ys(h.value);
-        w!(
-            out,
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1.5\"{}/>\n",
-            c(left),
-            c(y),
-            c(right),
-            c(y),
-            h.kind.stroke(),
-            dash_attr(h.kind.dash())
-        );
-        let text = ref_label(&h.label, &scale.fmt_tick(h.value), &scale, h.value);
-        let mut ty = y - 5.0;
-        if ty - last_label_y < 13.0 || ty < top + 10.0 {
-            ty = y + 14.0;
+    fn xs(&self, i: usize) -> f64 {
+        if self.n <= 1 {
+            self.left + self.plot_w() / 2.0
+        } else {
+            self.left + self.pad + i as f64 * (self.plot_w() - 2.0 * self.pad) / (self.n - 1) as f64
         }
-        last_label_y = ty;
-        w!(
-            out,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"11\" font-weight=\"600\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>\n",
-            c(right - 4.0),
-            c(ty),
-            h.kind.text(),
-            esc(&text)
-        );
     }
 
-    // Series.
-    w!(out, "<g clip-path=\"url(#{p}-clip)\">\n");
-    for (si, s) in spec.series.iter().enumerate() {
-        let color = PALETTE[si % PALETTE.len()];
-        let mut d = String::new();
-        let mut prev = false;
-        for i in 0..n {
-            match value(s, i) {
-                Some(v) => {
-                    w!(
-                        d,
-                        "{}{} {}",
-                        if prev { "L" } else { "M" },
-                        c(xs(i)),
-                        c(ys(v))
-                    );
-                    prev = true;
-                }
-                None => prev = false,
+    fn ys(&self, v: f64) -> f64 {
+        self.scale.map(v, self.bottom, self.top)
+    }
+
+    /// The shaded bands, under everything else.
+    fn bands(&self, out: &mut String) {
+        for b in &self.spec.bands {
+            if b.from.is_nan() || b.to.is_nan() {
+                continue;
             }
-        }
-        if !d.is_empty() {
+            let (lo, hi) = if b.from <= b.to {
+                (b.from, b.to)
+            } else {
+                (b.to, b.from)
+            };
+            let (lo, hi) = (lo.max(self.scale.lo), hi.min(self.scale.hi));
+            if hi <= lo {
+                continue;
+            }
+            let (y0, y1) = (self.ys(hi), self.ys(lo));
+            let (fill, op) = b.kind.band();
             w!(
                 out,
-                "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\"{}/>\n",
-                dash_attr(DASHES[si % DASHES.len()])
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\" fill-opacity=\"{op}\"/>\n",
+                c(self.left),
+                c(y0),
+                c(self.plot_w()),
+                c(y1 - y0)
             );
-        }
-        for i in 0..n {
-            let Some(v) = value(s, i) else { continue };
-            let isolated = (i == 0 || value(s, i - 1).is_none()) && value(s, i + 1).is_none();
-            if n <= 60 || isolated {
-                let tip = format!("{}, {}: {}", s.name, label(i), scale.fmt_value(v));
-                marker(&mut out, si, xs(i), ys(v), color, &tip);
-            }
-        }
-    }
-    out.push_str("</g>\n");
-
-    // Highlight.
-    let hl_point = spec.highlight.as_ref().and_then(|(si, xi, text)| {
-        let v = spec.series.get(*si).and_then(|s| value(s, *xi))?;
-        (v >= scale.lo && v <= scale.hi).then_some((si, xi, text, v))
-    });
-    if let Some((si, xi, text, v)) = hl_point {
-        let (x, y) = (xs(*xi), ys(v));
-        let color = PALETTE[si % PALETTE.len()];
-        w!(
-            out,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"8\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>\n",
-            c(x),
-            c(y)
-        );
-        if !text.is_empty() {
-            let (t, _) = truncate(text, 32);
-            let tw = text_w(&t, 11.0) + 10.0;
-            let bx = (x - tw / 2.0).clamp(left, right - tw);
-            // Above every point under the label's span, or below them if there is no room.
-            let under: Vec<f64> = spec
-                .series
-                .iter()
-                .flat_map(|s| (0..n).filter_map(move |i| value(s, i).map(|v| (i, v))))
-                .filter(|&(i, _)| xs(i) >= bx - 6.0 && xs(i) <= bx + tw + 6.0)
-                .map(|(_, v)| ys(v))
-                .collect();
-            let above = under.iter().copied().fold(y, f64::min) - 14.0;
-            let below = under.iter().copied().fold(y, f64::max) + 24.0;
-            let (ty, ly) = if above - 12.0 >= top - 4.0 {
-                (above, above + 4.5)
-            } else {
-                (below, below - 12.5)
-            };
-            let ring = if ty < y { y - 8.0 } else { y + 8.0 };
-            if (ly - ring).abs() > 3.0 {
+            if !b.label.is_empty() && y1 - y0 >= 15.0 {
+                let (t, _) = truncate(&b.label, 40);
                 w!(
                     out,
-                    "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{color}\" stroke-width=\"1\"/>\n",
-                    c(x),
-                    c(ring),
-                    c(x),
-                    c(ly)
+                    "<text x=\"{}\" y=\"{}\" font-size=\"11\" font-style=\"italic\" fill=\"{}\">{}</text>\n",
+                    c(self.left + 6.0),
+                    c(y0 + 12.0),
+                    b.kind.text(),
+                    esc(&t)
                 );
             }
+        }
+    }
+
+    /// The grid and the y axis with its ticks and title.
+    fn y_axis(&self, out: &mut String) {
+        out.push_str("<g font-size=\"11\">\n");
+        for &t in &self.scale.ticks {
+            let y = self.ys(t);
             w!(
                 out,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"17\" rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\" stroke=\"{color}\" stroke-width=\"1\"/>\n",
-                c(bx),
-                c(ty - 12.5),
-                c(tw)
+                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{GRID}\" stroke-width=\"1\"/>\n",
+                c(self.left),
+                c(y),
+                c(self.right),
+                c(y)
             );
             w!(
                 out,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" font-weight=\"600\" fill=\"{INK}\">{}</text>\n",
-                c(bx + tw / 2.0),
-                c(ty),
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"central\" fill=\"{MUTED}\">{}</text>\n",
+                c(self.left - 8.0),
+                c(y),
+                esc(&self.scale.fmt_tick(t))
+            );
+        }
+        out.push_str("</g>\n");
+        if !self.spec.y_title.is_empty() {
+            let (t, _) = truncate(&self.spec.y_title, (PLOT_H / 7.2) as usize);
+            w!(
+                out,
+                "<text transform=\"translate(16 {}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\" fill=\"{MUTED}\">{}</text>\n",
+                c(self.top + PLOT_H / 2.0),
                 esc(&t)
             );
         }
     }
-    out.push_str("</svg>\n");
-    out
+
+    /// The x axis: ticks, labels (thinned when crowded) and title.
+    fn x_axis(&self, out: &mut String) {
+        w!(
+            out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{AXIS}\" stroke-width=\"1\"/>\n",
+            c(self.left),
+            c(self.bottom),
+            c(self.right),
+            c(self.bottom)
+        );
+        let shown = shown_labels(self.n, self.label_w, self.plot_w() - 2.0 * self.pad);
+        out.push_str("<g font-size=\"11\">\n");
+        for (i, &show) in shown.iter().enumerate() {
+            let x = self.xs(i);
+            if show || self.n <= 60 {
+                w!(
+                    out,
+                    "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{AXIS}\" stroke-width=\"1\"/>\n",
+                    c(x),
+                    c(self.bottom),
+                    c(x),
+                    c(self.bottom + if show { 5.0 } else { 3.0 })
+                );
+            }
+            if show {
+                let (t, cut) = truncate(self.label(i), LABEL_CHARS);
+                let anchor = if self.n > 1 && i == 0 && self.pad + 20.0 < self.label_w / 2.0 {
+                    "start"
+                } else if self.n > 1 && i == self.n - 1 && self.pad + 20.0 < self.label_w / 2.0 {
+                    "end"
+                } else {
+                    "middle"
+                };
+                let tip = if cut {
+                    format!("<title>{}</title>", esc(self.label(i)))
+                } else {
+                    String::new()
+                };
+                w!(
+                    out,
+                    "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\" fill=\"{MUTED}\">{}{tip}</text>\n",
+                    c(x),
+                    c(self.bottom + 18.0),
+                    esc(&t)
+                );
+            }
+        }
+        out.push_str("</g>\n");
+        if !self.spec.x_title.is_empty() {
+            w!(
+                out,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" fill=\"{MUTED}\">{}</text>\n",
+                c(self.left + self.plot_w() / 2.0),
+                c(self.bottom + 42.0),
+                esc(&truncate(&self.spec.x_title, 80).0)
+            );
+        }
+    }
+
+    /// Reference lines, labelled at the right; a label that would collide with the previous one
+    /// goes below its line instead.
+    fn ref_lines(&self, out: &mut String) {
+        let mut hl: Vec<&HLine> = self
+            .spec
+            .hlines
+            .iter()
+            .filter(|h| h.value.is_finite() && h.value >= self.scale.lo && h.value <= self.scale.hi)
+            .collect();
+        hl.sort_by(|a, b| b.value.total_cmp(&a.value));
+        let mut last_label_y = f64::NEG_INFINITY;
+        for h in hl {
+            let y = self.ys(h.value);
+            w!(
+                out,
+                "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"1.5\"{}/>\n",
+                c(self.left),
+                c(y),
+                c(self.right),
+                c(y),
+                h.kind.stroke(),
+                dash_attr(h.kind.dash())
+            );
+            let text = ref_label(
+                &h.label,
+                &self.scale.fmt_tick(h.value),
+                &self.scale,
+                h.value,
+            );
+            let mut ty = y - 5.0;
+            if ty - last_label_y < 13.0 || ty < self.top + 10.0 {
+                ty = y + 14.0;
+            }
+            last_label_y = ty;
+            w!(
+                out,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"11\" font-weight=\"600\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">{}</text>\n",
+                c(self.right - 4.0),
+                c(ty),
+                h.kind.text(),
+                esc(&text)
+            );
+        }
+    }
+
+    /// The lines and their markers (markers only when there are at most 60 x positions, plus
+    /// isolated points).
+    fn series(&self, out: &mut String) {
+        for (si, s) in self.spec.series.iter().enumerate() {
+            let color = PALETTE[si % PALETTE.len()];
+            let mut d = String::new();
+            let mut prev = false;
+            for i in 0..self.n {
+                match value(s, i) {
+                    Some(v) => {
+                        w!(
+                            d,
+                            "{}{} {}",
+                            if prev { "L" } else { "M" },
+                            c(self.xs(i)),
+                            c(self.ys(v))
+                        );
+                        prev = true;
+                    }
+                    None => prev = false,
+                }
+            }
+            if !d.is_empty() {
+                w!(
+                    out,
+                    "<path d=\"{d}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" stroke-linejoin=\"round\" stroke-linecap=\"round\"{}/>\n",
+                    dash_attr(DASHES[si % DASHES.len()])
+                );
+            }
+            for i in 0..self.n {
+                let Some(v) = value(s, i) else { continue };
+                let isolated = (i == 0 || value(s, i - 1).is_none()) && value(s, i + 1).is_none();
+                if self.n <= 60 || isolated {
+                    let tip = format!("{}, {}: {}", s.name, self.label(i), self.scale.fmt_value(v));
+                    marker(out, si, self.xs(i), self.ys(v), color, &tip);
+                }
+            }
+        }
+        out.push_str("</g>\n");
+    }
+
+    /// The highlighted point: a ring and a label, above the points under it or below them.
+    fn highlight(&self, out: &mut String) {
+        let hl_point = self.spec.highlight.as_ref().and_then(|(si, xi, text)| {
+            let v = self.spec.series.get(*si).and_then(|s| value(s, *xi))?;
+            (v >= self.scale.lo && v <= self.scale.hi).then_some((si, xi, text, v))
+        });
+        if let Some((si, xi, text, v)) = hl_point {
+            let (x, y) = (self.xs(*xi), self.ys(v));
+            let color = PALETTE[si % PALETTE.len()];
+            w!(
+                out,
+                "<circle cx=\"{}\" cy=\"{}\" r=\"8\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"/>\n",
+                c(x),
+                c(y)
+            );
+            if !text.is_empty() {
+                let (t, _) = truncate(text, 32);
+                let tw = text_w(&t, 11.0) + 10.0;
+                let bx = (x - tw / 2.0).clamp(self.left, self.right - tw);
+                // Above every point under the label's span, or below them if there is no room.
+                let under: Vec<f64> = self
+                    .spec
+                    .series
+                    .iter()
+                    .flat_map(|s| (0..self.n).filter_map(move |i| value(s, i).map(|v| (i, v))))
+                    .filter(|&(i, _)| self.xs(i) >= bx - 6.0 && self.xs(i) <= bx + tw + 6.0)
+                    .map(|(_, v)| self.ys(v))
+                    .collect();
+                let above = under.iter().copied().fold(y, f64::min) - 14.0;
+                let below = under.iter().copied().fold(y, f64::max) + 24.0;
+                let (ty, ly) = if above - 12.0 >= self.top - 4.0 {
+                    (above, above + 4.5)
+                } else {
+                    (below, below - 12.5)
+                };
+                let ring = if ty < y { y - 8.0 } else { y + 8.0 };
+                if (ly - ring).abs() > 3.0 {
+                    w!(
+                        out,
+                        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{color}\" stroke-width=\"1\"/>\n",
+                        c(x),
+                        c(ring),
+                        c(x),
+                        c(ly)
+                    );
+                }
+                w!(
+                    out,
+                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"17\" rx=\"3\" fill=\"#ffffff\" fill-opacity=\"0.9\" stroke=\"{color}\" stroke-width=\"1\"/>\n",
+                    c(bx),
+                    c(ty - 12.5),
+                    c(tw)
+                );
+                w!(
+                    out,
+                    "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" font-weight=\"600\" fill=\"{INK}\">{}</text>\n",
+                    c(bx + tw / 2.0),
+                    c(ty),
+                    esc(&t)
+                );
+            }
+        }
+    }
 }
 
 pub(super) fn dash_attr(dash: &str) -> String {
