@@ -131,6 +131,11 @@ fn example_site_pages_snapshot_and_are_deterministic() {
     );
     assert_eq!(code, 0, "{o}{e}");
     let sitemap = text(out2.path(), "sitemap.xml");
+    // Rendered from the sitemap.xml template: every page, sorted, one line each.
+    assert!(sitemap.starts_with(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n  <url><loc>https://acme.github.io/registry/audit.html</loc></url>\n  <url><loc>https://acme.github.io/registry/index.html</loc></url>\n"
+    ), "{sitemap}");
+    assert!(sitemap.ends_with("</loc></url>\n</urlset>\n"), "{sitemap}");
     assert!(
         sitemap
             .contains("<loc>https://acme.github.io/registry/models/heart_disease/index.html</loc>")

@@ -43,6 +43,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "bias_groups.html",
         include_str!("templates/bias_groups.html"),
     ),
+    ("sitemap.xml", include_str!("templates/sitemap.xml")),
+    ("model_readme.md", include_str!("templates/model_readme.md")),
 ];
 
 /// Static assets written as they are.
@@ -120,7 +122,8 @@ fn sha(bytes: &[u8]) -> String {
     crate::registry::types::Sha256::of(bytes).hex()
 }
 
-/// The templates: built-in, replaced or extended by `<root>/templates/*.html`.
+/// The templates: built-in, replaced or extended by `<root>/templates/*.html`; the built-in
+/// templates that are not HTML (`sitemap.xml`, `model_readme.md`) are replaced by name.
 pub fn templates(root: &Path) -> Result<(tera::Tera, Vec<(String, String)>)> {
     let mut all: BTreeMap<String, String> = TEMPLATES
         .iter()
@@ -131,7 +134,8 @@ pub fn templates(root: &Path) -> Result<(tera::Tera, Vec<(String, String)>)> {
         let mut names = Vec::new();
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".html") && e.path().is_file() {
+            let known = TEMPLATES.iter().any(|(n, _)| *n == name);
+            if (name.ends_with(".html") || known) && e.path().is_file() {
                 names.push(name);
             }
         }
@@ -476,15 +480,15 @@ fn to_card_lines(
 }
 
 /// Renders, writes and parses the pages of every loaded model, in parallel.
-fn render_models(
-    reg: &crate::registry::Registry,
-    ctx: &context::Site<'_>,
-    tera: &tera::Tera,
-    sources: &[(String, String)],
-    stamps: &BTreeMap<String, String>,
-    out: &Path,
-    old: &BTreeMap<String, String>,
-) -> Result<Vec<Rendered>> {
+fn render_models(input: &Input, ctx: &context::Site<'_>, out: &Path) -> Result<Vec<Rendered>> {
+    let Input {
+        reg,
+        tera,
+        sources,
+        stamps,
+        old,
+        ..
+    } = input;
     reg.models
         .values()
         .collect::<Vec<_>>()
@@ -494,7 +498,7 @@ fn render_models(
             let mut files = Vec::new();
             let mut card_source = pages.card;
             let mut card = None;
-            for (rel, template, value) in pages.html {
+            for (rel, template, value) in pages.templated {
                 let c = tera::Context::from_value(value)
                     .map_err(|e| anyhow::anyhow!("building the context of {rel}: {e}"))?;
                 let html = tera
@@ -505,10 +509,10 @@ fn render_models(
                         .take()
                         .and_then(|s| CardPlace::find(&rel, &html, s));
                 }
-                files.push(emit(out, old, rel, html.as_bytes())?);
+                files.push(emit(out, &old.files, rel, html.as_bytes())?);
             }
             for (rel, bytes) in pages.other {
-                files.push(emit(out, old, rel, &bytes)?);
+                files.push(emit(out, &old.files, rel, &bytes)?);
             }
             Ok(Rendered {
                 name: m.name.to_string(),
@@ -521,9 +525,46 @@ fn render_models(
         .collect()
 }
 
-/// Builds the site of the registry at `root`.
+/// Runs one step of the build and logs its time at debug level (as Zola's `log_time`).
+fn step<T>(what: &str, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let r = f();
+    log::debug!("site: {what:<10} {:>7.3} s", t.elapsed().as_secs_f64());
+    r
+}
+
+/// Builds the site of the registry at `root`: load → contexts → render → write → link check.
 pub fn build(root: &Path, opts: &Options) -> Result<Report> {
     let start = Instant::now();
+    let out = output_dir(root, opts)?;
+    let input = step("load", || Input::load(root, opts, &out))?;
+    let ctx = step("contexts", || context::Site::new(&input.reg, root, opts))?;
+    let rendered = step("render", || render(&input, &ctx, &out))?;
+    let site = step("write", || write(&input, &ctx, rendered, &out, opts))?;
+    step("linkcheck", || link_check(&site, &out))?;
+    crate::registry::write::write_atomic(&out.join(CACHE_FILE), &serde_json::to_vec(&site.cache)?)?;
+    let report = Report {
+        pages: site.cache.files.len(),
+        written: site.tally.written,
+        unchanged: site.tally.unchanged,
+        removed: site.removed,
+        models_rendered: site.models_rendered,
+        links_checked: site.tally.pages.len(),
+        seconds: start.elapsed().as_secs_f64(),
+        index: out.join("index.html"),
+    };
+    // Freeing the loaded registry and the parsed pages (a tenth of a second for a thousand
+    // models) need not hold up the caller. If no thread can be started, it happens here.
+    drop(ctx);
+    let _ = std::thread::Builder::new()
+        .name("site-free".into())
+        .spawn(move || drop((input, site)));
+    Ok(report)
+}
+
+/// The output folder, absolute and created, after checking the options and that `root` is a
+/// registry: nothing is written before these checks pass.
+fn output_dir(root: &Path, opts: &Options) -> Result<PathBuf> {
     let out = if opts.out.is_absolute() {
         opts.out.clone()
     } else {
@@ -543,16 +584,97 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         return Err(crate::registry::LoadError::NoRegistry(root.display().to_string()).into());
     }
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let (tera, sources) = templates(root)?;
+    Ok(out)
+}
 
-    // Global inputs: anything every page depends on.
+/// What the build reads: templates, the previous build's cache, the audit log, each model's
+/// stamp, and the registry (only the models whose stamp changed).
+struct Input {
+    tera: tera::Tera,
+    sources: Vec<(String, String)>,
+    /// The stamp of the inputs every page depends on.
+    global: String,
+    old: Cache,
+    audit_text: String,
+    audit_hash: String,
+    stamps: BTreeMap<String, String>,
+    reg: crate::registry::Registry,
+}
+
+impl Input {
+    fn load(root: &Path, opts: &Options, out: &Path) -> Result<Input> {
+        let (tera, sources) = templates(root)?;
+        let global = global_stamp(root, opts, &sources);
+        let old: Cache = if opts.force {
+            Cache::default()
+        } else {
+            std::fs::read(out.join(CACHE_FILE))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .filter(|c: &Cache| c.format == CACHE_FORMAT && c.global == global)
+                // A cache naming paths no build writes is not ours: build everything again.
+                .filter(Cache::plausible)
+                .unwrap_or_default()
+        };
+        let audit_text =
+            std::fs::read_to_string(root.join(crate::audit::AUDIT_PATH)).unwrap_or_default();
+        let audit_hash = sha(audit_text.as_bytes());
+        let models_dir = root.join(crate::registry::MODELS_DIR);
+        let mut names: Vec<String> = std::fs::read_dir(&models_dir)
+            .with_context(|| format!("reading {}", models_dir.display()))?
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| ModelName::new(n).is_ok())
+            .collect();
+        names.sort();
+        let compute_stamps = || model_stamps(root, &names, &global, &audit_text);
+        let load = |changed: &BTreeSet<ModelName>| {
+            crate::registry::load_only(Box::new(FsSource::new(root)?), changed)
+                .map(|l| l.registry)
+                .map_err(anyhow::Error::from)
+        };
+        // Load only what changed; on a first build that is everything, and the stamps are
+        // computed while it loads.
+        let (stamps, reg) = if old.models.is_empty() {
+            let all: BTreeSet<ModelName> = names
+                .iter()
+                .filter_map(|n| ModelName::new(n).ok())
+                .collect();
+            let (stamps, reg) = rayon::join(compute_stamps, || load(&all));
+            (stamps, reg?)
+        } else {
+            let stamps = compute_stamps();
+            let changed: BTreeSet<ModelName> = stamps
+                .iter()
+                .filter(|(n, s)| old.models.get(*n).map(|c| &c.stamp) != Some(*s))
+                .filter_map(|(n, _)| ModelName::new(n).ok())
+                .collect();
+            let reg = load(&changed)?;
+            (stamps, reg)
+        };
+        Ok(Input {
+            tera,
+            sources,
+            global,
+            old,
+            audit_text,
+            audit_hash,
+            stamps,
+            reg,
+        })
+    }
+}
+
+/// The stamp of the global inputs: anything every page depends on.
+fn global_stamp(root: &Path, opts: &Options, sources: &[(String, String)]) -> String {
     let mut g = format!(
         "modelgate {}\nbase_url {:?}\nstamp {}\n",
         env!("CARGO_PKG_VERSION"),
         opts.base_url,
         opts.stamp
     );
-    for (n, s) in &sources {
+    for (n, s) in sources {
         g.push_str(&format!("template {n} {}\n", sha(s.as_bytes())));
     }
     for (n, s) in ASSETS {
@@ -567,175 +689,223 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
         let bytes = std::fs::read(root.join(f)).unwrap_or_default();
         g.push_str(&format!("{f} {}\n", sha(&bytes)));
     }
-    let global = sha(g.as_bytes());
+    sha(g.as_bytes())
+}
 
-    let cache_path = out.join(CACHE_FILE);
-    let old: Cache = if opts.force {
-        Cache::default()
-    } else {
-        std::fs::read(&cache_path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .filter(|c: &Cache| c.format == CACHE_FORMAT && c.global == global)
-            // A cache naming paths no build writes is not ours: build everything again.
-            .filter(Cache::plausible)
-            .unwrap_or_default()
-    };
-
-    // The audit log, per model: the lines that name it.
-    let audit_text =
-        std::fs::read_to_string(root.join(crate::audit::AUDIT_PATH)).unwrap_or_default();
-    let audit_hash = sha(audit_text.as_bytes());
-
+/// Per-model stamps: what each model's pages depend on (its files, its card, its audit
+/// entries and the global stamp).
+fn model_stamps(
+    root: &Path,
+    names: &[String],
+    global: &str,
+    audit_text: &str,
+) -> BTreeMap<String, String> {
+    #[derive(Deserialize)]
+    struct ModelOf<'a> {
+        #[serde(borrow)]
+        model: Option<Cow<'a, str>>,
+    }
+    let mut per_model_audit: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for text in audit_text.lines() {
+        if let Ok(ModelOf { model: Some(m) }) = serde_json::from_str::<ModelOf>(text) {
+            let b = per_model_audit.entry(m.into_owned()).or_default();
+            b.extend_from_slice(text.as_bytes());
+            b.push(b'\n');
+        }
+    }
     let models_dir = root.join(crate::registry::MODELS_DIR);
-    let mut names: Vec<String> = std::fs::read_dir(&models_dir)
-        .with_context(|| format!("reading {}", models_dir.display()))?
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| ModelName::new(n).is_ok())
-        .collect();
-    names.sort();
+    names
+        .par_iter()
+        .map(|n| {
+            let mut lines = vec![global.to_string()];
+            stat_tree(&models_dir.join(n), n, &mut lines);
+            lines.push(format!(
+                "card {}",
+                file_stamp(
+                    &root
+                        .join(crate::registry::CARDS_DIR)
+                        .join(format!("{n}.md"))
+                )
+            ));
+            lines.push(sha(per_model_audit
+                .get(n)
+                .map(|v| v.as_slice())
+                .unwrap_or(b"")));
+            (n.clone(), sha(lines.join("\n").as_bytes()))
+        })
+        .collect()
+}
 
-    // Per-model stamps: what each model's pages depend on.
-    let compute_stamps = || -> BTreeMap<String, String> {
-        #[derive(Deserialize)]
-        struct ModelOf<'a> {
-            #[serde(borrow)]
-            model: Option<Cow<'a, str>>,
-        }
-        let mut per_model_audit: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        for text in audit_text.lines() {
-            if let Ok(ModelOf { model: Some(m) }) = serde_json::from_str::<ModelOf>(text) {
-                let b = per_model_audit.entry(m.into_owned()).or_default();
-                b.extend_from_slice(text.as_bytes());
-                b.push(b'\n');
-            }
-        }
-        names
-            .par_iter()
-            .map(|n| {
-                let mut lines = vec![global.clone()];
-                stat_tree(&models_dir.join(n), n, &mut lines);
-                lines.push(format!(
-                    "card {}",
-                    file_stamp(
-                        &root
-                            .join(crate::registry::CARDS_DIR)
-                            .join(format!("{n}.md"))
-                    )
-                ));
-                lines.push(sha(per_model_audit
-                    .get(n)
-                    .map(|v| v.as_slice())
-                    .unwrap_or(b"")));
-                (n.clone(), sha(lines.join("\n").as_bytes()))
-            })
-            .collect()
-    };
-    let load = |changed: &BTreeSet<ModelName>| {
-        crate::registry::load_only(Box::new(FsSource::new(root)?), changed)
-            .map(|l| l.registry)
-            .map_err(anyhow::Error::from)
-    };
+/// What the render step made: the changed models' pages (already written) and the audit page
+/// when it changed.
+struct Renders {
+    models: Vec<Rendered>,
+    audit: Option<String>,
+}
 
-    let timing = std::env::var_os("MODELGATE_SITE_TIMING").is_some();
-    let phase = |what: &str| {
-        if timing {
-            eprintln!("site: {what:<12} {:>7.3} s", start.elapsed().as_secs_f64());
-        }
-    };
-    // Load only what changed; on a first build that is everything, and the stamps are
-    // computed while it loads.
-    let (stamps, reg) = if old.models.is_empty() {
-        let all: BTreeSet<ModelName> = names
-            .iter()
-            .filter_map(|n| ModelName::new(n).ok())
-            .collect();
-        let (stamps, reg) = rayon::join(compute_stamps, || load(&all));
-        (stamps, reg?)
-    } else {
-        let stamps = compute_stamps();
-        phase("stamps");
-        let changed: BTreeSet<ModelName> = stamps
-            .iter()
-            .filter(|(n, s)| old.models.get(*n).map(|c| &c.stamp) != Some(*s))
-            .filter_map(|(n, _)| ModelName::new(n).ok())
-            .collect();
-        let reg = load(&changed)?;
-        (stamps, reg)
-    };
-    phase("load");
-    let ctx = context::Site::new(&reg, root, opts)?;
-
-    // Render (and write, and parse the links of) the changed models in parallel; the audit page
-    // is independent of them and renders alongside.
-    let audit_needed = audit_hash != old.audit || !out.join("audit.html").is_file();
+/// Renders (and writes, and parses the links of) the changed models in parallel; the audit
+/// page is independent of them and renders alongside.
+fn render(input: &Input, ctx: &context::Site<'_>, out: &Path) -> Result<Renders> {
+    let old = &input.old;
+    let audit_needed = input.audit_hash != old.audit || !out.join("audit.html").is_file();
     // The pages the audit page may link to: those of unchanged models (from the cache) and
     // those about to be rendered.
     let mut audit_pages: BTreeSet<String> = old
         .models
         .iter()
-        .filter(|(n, _)| stamps.contains_key(*n))
+        .filter(|(n, _)| input.stamps.contains_key(*n))
         .flat_map(|(_, c)| c.files.iter().cloned())
         .collect();
-    for (n, m) in &reg.models {
+    for (n, m) in &input.reg.models {
         audit_pages.insert(format!("models/{n}/index.html"));
         for v in m.versions.keys() {
             audit_pages.insert(format!("models/{n}/v{v}.html"));
         }
     }
-    let (rendered, audit_html) = rayon::join(
-        || -> Result<Vec<Rendered>> {
-            render_models(&reg, &ctx, &tera, &sources, &stamps, &out, &old.files)
-        },
+    let (models, audit) = rayon::join(
+        || render_models(input, ctx, out),
         || -> Result<Option<String>> {
             if !audit_needed {
                 return Ok(None);
             }
-            let value = ctx.audit(&audit_text, &audit_pages)?;
-            let c = tera::Context::from_value(value)?;
-            tera.render("audit.html", &c)
-                .map(Some)
-                .map_err(|e| template_error(&e, &sources, Some("audit.html")))
+            let value = ctx.audit(&input.audit_text, &audit_pages)?;
+            render_page(input, "audit.html", &value).map(Some)
         },
     );
-    let (rendered, audit_html) = (rendered?, audit_html?);
-    phase("render");
-    let mut new_cache = Cache {
-        format: CACHE_FORMAT,
-        global: global.clone(),
-        audit: audit_hash.clone(),
-        index: String::new(),
-        models: BTreeMap::new(),
-        files: BTreeMap::new(),
+    Ok(Renders {
+        models: models?,
+        audit: audit?,
+    })
+}
+
+/// Renders one page with a template.
+fn render_page(input: &Input, template: &str, value: &impl Serialize) -> Result<String> {
+    let c = tera::Context::from_serialize(value)?;
+    input
+        .tera
+        .render(template, &c)
+        .map_err(|e| template_error(&e, &input.sources, Some(template)))
+}
+
+/// The site as written: its new cache, what was written, and where model cards landed.
+struct Written {
+    cache: Cache,
+    tally: Tally,
+    removed: usize,
+    models_rendered: usize,
+    cards: Vec<CardPlace>,
+}
+
+/// Writes what the render step did not: the assets, the index and `models.json`, the audit
+/// page and the sitemap; carries unchanged models over from the cache and removes the pages
+/// of models and versions that are gone.
+fn write(
+    input: &Input,
+    ctx: &context::Site<'_>,
+    rendered: Renders,
+    out: &Path,
+    opts: &Options,
+) -> Result<Written> {
+    let old = &input.old;
+    let mut w = Written {
+        cache: Cache {
+            format: CACHE_FORMAT,
+            global: input.global.clone(),
+            audit: input.audit_hash.clone(),
+            ..Cache::default()
+        },
+        tally: Tally::default(),
+        removed: 0,
+        models_rendered: rendered.models.len(),
+        cards: Vec::new(),
     };
-    let mut tally = Tally::default();
-    let mut removed = 0usize;
     for (rel, body) in ASSETS {
-        tally.add(
-            emit(&out, &old.files, rel.to_string(), body.as_bytes())?,
-            &mut new_cache,
-        );
+        w.add(emit(out, &old.files, rel.to_string(), body.as_bytes())?);
     }
-    let models_rendered = rendered.len();
-    let mut cards: Vec<CardPlace> = Vec::new();
-    for mut r in rendered {
-        cards.extend(r.card.take());
+    for r in rendered.models {
+        w.add_model(r, old, out);
+    }
+    w.carry_unchanged(input, out);
+
+    // The index and models.json, from every model's row.
+    let rows: Vec<serde_json::Value> = w.cache.models.values().map(|c| c.row.clone()).collect();
+    let index_key = sha(serde_json::to_string(&rows)?.as_bytes());
+    w.cache.index = index_key.clone();
+    if index_key != old.index || !out.join("index.html").is_file() {
+        let (value, json) = ctx.index(&rows)?;
+        let html = render_page(input, "index.html", &value)?;
+        w.add(emit(out, &old.files, "index.html".into(), html.as_bytes())?);
+        w.add(emit(
+            out,
+            &old.files,
+            "models.json".into(),
+            json.as_bytes(),
+        )?);
+    } else {
+        w.keep(old, &["index.html", "models.json"]);
+    }
+    match &rendered.audit {
+        Some(html) => w.add(emit(out, &old.files, "audit.html".into(), html.as_bytes())?),
+        None => w.keep(old, &["audit.html"]),
+    }
+    // The sitemap, when the site has a public URL.
+    if let Some(base) = &opts.base_url {
+        let s = sitemap(input, base, w.cache.files.keys())?;
+        w.add(emit(out, &old.files, "sitemap.xml".into(), s.as_bytes())?);
+    }
+    Ok(w)
+}
+
+/// The sitemap of a site published at `base`: every page of `files`.
+fn sitemap<'a>(
+    input: &Input,
+    base: &str,
+    files: impl Iterator<Item = &'a String>,
+) -> Result<String> {
+    #[derive(Serialize)]
+    struct Sitemap {
+        /// Each page's URL, escaped for XML.
+        urls: Vec<String>,
+    }
+    let base = base.trim_end_matches('/');
+    let urls = files
+        .filter(|f| f.ends_with(".html"))
+        .map(|f| context::escape_xml(&format!("{base}/{f}")))
+        .collect();
+    render_page(input, "sitemap.xml", &Sitemap { urls })
+}
+
+impl Written {
+    fn add(&mut self, o: Out) {
+        self.tally.add(o, &mut self.cache);
+    }
+
+    /// Files left as they were: carried over from the old cache.
+    fn keep(&mut self, old: &Cache, files: &[&str]) {
+        for f in files {
+            if let Some(h) = old.files.get(*f) {
+                self.cache.files.insert(f.to_string(), h.clone());
+                self.tally.unchanged += 1;
+            }
+        }
+    }
+
+    /// A model rendered this time; the pages of its versions that no longer exist go.
+    fn add_model(&mut self, mut r: Rendered, old: &Cache, out: &Path) {
+        self.cards.extend(r.card.take());
         let list: Vec<String> = r.files.iter().map(|o| o.rel.clone()).collect();
         for o in r.files {
-            tally.add(o, &mut new_cache);
+            self.add(o);
         }
-        // Pages of versions that no longer exist.
         if let Some(prev) = old.models.get(&r.name) {
             for f in &prev.files {
-                if !list.contains(f) && remove_output(&out, f) {
-                    removed += 1;
+                if !list.contains(f) && remove_output(out, f) {
+                    self.removed += 1;
                 }
             }
         }
-        new_cache.models.insert(
-            r.name.clone(),
+        self.cache.models.insert(
+            r.name,
             CachedModel {
                 stamp: r.stamp,
                 row: r.row,
@@ -743,131 +913,53 @@ pub fn build(root: &Path, opts: &Options) -> Result<Report> {
             },
         );
     }
-    // Unchanged models: carried over from the cache.
-    for (name, cm) in &old.models {
-        if new_cache.models.contains_key(name) {
-            continue;
-        }
-        if stamps.contains_key(name) {
-            for f in &cm.files {
-                if let Some(h) = old.files.get(f) {
-                    new_cache.files.insert(f.clone(), h.clone());
-                    tally.unchanged += 1;
-                }
-            }
-            new_cache.models.insert(name.clone(), cm.clone());
-        } else {
-            // A model that is gone: remove its pages.
-            for f in &cm.files {
-                if remove_output(&out, f) {
-                    removed += 1;
-                }
-            }
-            remove_output_dir(&out, &format!("models/{name}"));
-        }
-    }
 
-    // The index and models.json, from every model's row.
-    let rows: Vec<serde_json::Value> = new_cache.models.values().map(|c| c.row.clone()).collect();
-    let index_key = sha(serde_json::to_string(&rows)?.as_bytes());
-    new_cache.index = index_key.clone();
-    if index_key != old.index || !out.join("index.html").is_file() {
-        let (value, json) = ctx.index(&rows)?;
-        let c = tera::Context::from_value(value)?;
-        let html = tera
-            .render("index.html", &c)
-            .map_err(|e| template_error(&e, &sources, Some("index.html")))?;
-        tally.add(
-            emit(&out, &old.files, "index.html".into(), html.as_bytes())?,
-            &mut new_cache,
-        );
-        tally.add(
-            emit(&out, &old.files, "models.json".into(), json.as_bytes())?,
-            &mut new_cache,
-        );
-    } else {
-        for f in ["index.html", "models.json"] {
-            if let Some(h) = old.files.get(f) {
-                new_cache.files.insert(f.into(), h.clone());
-                tally.unchanged += 1;
+    /// Unchanged models, carried over from the cache; the pages of models that are gone are
+    /// removed.
+    fn carry_unchanged(&mut self, input: &Input, out: &Path) {
+        for (name, cm) in &input.old.models {
+            if self.cache.models.contains_key(name) {
+                continue;
+            }
+            if input.stamps.contains_key(name) {
+                for f in &cm.files {
+                    if let Some(h) = input.old.files.get(f) {
+                        self.cache.files.insert(f.clone(), h.clone());
+                        self.tally.unchanged += 1;
+                    }
+                }
+                self.cache.models.insert(name.clone(), cm.clone());
+            } else {
+                for f in &cm.files {
+                    if remove_output(out, f) {
+                        self.removed += 1;
+                    }
+                }
+                remove_output_dir(out, &format!("models/{name}"));
             }
         }
     }
-    // The audit page.
-    match &audit_html {
-        Some(html) => tally.add(
-            emit(&out, &old.files, "audit.html".into(), html.as_bytes())?,
-            &mut new_cache,
-        ),
-        None => {
-            if let Some(h) = old.files.get("audit.html") {
-                new_cache.files.insert("audit.html".into(), h.clone());
-                tally.unchanged += 1;
-            }
-        }
-    }
-    // The sitemap, when the site has a public URL.
-    if let Some(base) = &opts.base_url {
-        let base = base.trim_end_matches('/');
-        let mut s = String::from(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
-        );
-        for f in new_cache.files.keys().filter(|f| f.ends_with(".html")) {
-            s.push_str(&format!(
-                "  <url><loc>{}</loc></url>\n",
-                context::escape_xml(&format!("{base}/{f}"))
-            ));
-        }
-        s.push_str("</urlset>\n");
-        tally.add(
-            emit(&out, &old.files, "sitemap.xml".into(), s.as_bytes())?,
-            &mut new_cache,
-        );
-    }
-    phase("index");
+}
 
-    // Check the links of every page written (all of them on a full build), against the whole
-    // site; a page linked into with a fragment that was not rewritten is read back for its
-    // anchors.
-    let files: Vec<String> = new_cache.files.keys().cloned().collect();
-    let broken = linkcheck::check_parsed(&files, &tally.pages, |t| {
+/// Checks the links of every page written (all of them on a full build), against the whole
+/// site; a page linked into with a fragment that was not rewritten is read back for its
+/// anchors. Broken links are an error, and the cache is removed so that the next build renders
+/// and checks everything again.
+fn link_check(site: &Written, out: &Path) -> Result<()> {
+    let files: Vec<String> = site.cache.files.keys().cloned().collect();
+    let broken = linkcheck::check_parsed(&files, &site.tally.pages, |t| {
         std::fs::read(out.join(t))
             .ok()
             .map(|b| linkcheck::parse_page(&b))
-    });
-    let broken = if broken.is_empty() {
-        broken
-    } else {
-        to_card_lines(broken, &cards)
-    };
-    phase("linkcheck");
-    let links_checked = tally.pages.len();
-    if !broken.is_empty() {
-        let mut msg = format!("{} broken links in the site:\n", broken.len());
-        for b in broken.iter().take(50) {
-            msg.push_str(&format!("  {b}\n"));
-        }
-        // Keep no cache: the next build renders and checks everything again.
-        let _ = std::fs::remove_file(&cache_path);
-        bail!(msg);
+    })?;
+    if broken.is_empty() {
+        return Ok(());
     }
-    crate::registry::write::write_atomic(&cache_path, &serde_json::to_vec(&new_cache)?)?;
-    phase("write");
-    let report = Report {
-        pages: new_cache.files.len(),
-        written: tally.written,
-        unchanged: tally.unchanged,
-        removed,
-        models_rendered,
-        links_checked,
-        seconds: start.elapsed().as_secs_f64(),
-        index: out.join("index.html"),
-    };
-    // Freeing the loaded registry and the parsed pages (a tenth of a second for a thousand
-    // models) need not hold up the caller. If no thread can be started, it happens here.
-    drop(ctx);
-    let _ = std::thread::Builder::new()
-        .name("site-free".into())
-        .spawn(move || drop((reg, tally, new_cache)));
-    Ok(report)
+    let broken = to_card_lines(broken, &site.cards);
+    let mut msg = format!("{} broken links in the site:\n", broken.len());
+    for b in broken.iter().take(50) {
+        msg.push_str(&format!("  {b}\n"));
+    }
+    let _ = std::fs::remove_file(out.join(CACHE_FILE));
+    bail!(msg)
 }

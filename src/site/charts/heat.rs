@@ -1,0 +1,386 @@
+//! Heat strips: one row of cells per feature, coloured by a drift score.
+
+use super::*;
+use std::fmt::Write as _;
+
+/// One cell of a [`HeatStrip`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct HeatCell {
+    /// The score, in `[0, 1]`. Values outside are clamped, and a non-finite score means no data.
+    pub score: f64,
+    /// Whether the cell counts as drifted. Drifted cells carry a dot.
+    pub drifted: bool,
+}
+
+/// A grid of scores: one row per feature, one column per monitoring run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HeatStrip {
+    /// The prefix of every id in the chart. Must be unique on the page.
+    pub id_prefix: String,
+    /// The title, drawn at the top and used as the accessible name.
+    pub title: String,
+    /// The accessible description. If empty, one is generated from the data.
+    pub desc: String,
+    /// The x axis title, for example `"Monitoring run (date)"`.
+    pub x_title: String,
+    /// The legend's title for the colour scale, for example `"Drift score"`. Defaults to
+    /// `"Score"` when empty.
+    pub score_title: String,
+    /// Row labels (feature names), from top to bottom.
+    pub rows: Vec<String>,
+    /// Column labels (run dates), from left to right.
+    pub cols: Vec<String>,
+    /// `cells[row][col]`. Missing entries (ragged or short vectors) and `None` mean no data.
+    pub cells: Vec<Vec<Option<HeatCell>>>,
+}
+
+/// Colour stops of the heat scale: a light-to-dark sequential ramp (reversed magma), which is
+/// ordered by lightness and so readable with any colour-vision deficiency and in greyscale.
+pub(super) const HEAT: [(f64, [u8; 3]); 6] = [
+    (0.0, [0xfc, 0xfd, 0xbf]),
+    (0.2, [0xfe, 0xc2, 0x87]),
+    (0.4, [0xfb, 0x87, 0x61]),
+    (0.6, [0xe5, 0x59, 0x64]),
+    (0.8, [0xb5, 0x36, 0x7a]),
+    (1.0, [0x51, 0x12, 0x7c]),
+];
+
+pub(super) fn heat_rgb(t: f64) -> [u8; 3] {
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    for w in HEAT.windows(2) {
+        let ((a, ca), (b, cb)) = (w[0], w[1]);
+        if t <= b {
+            let f = (t - a) / (b - a);
+            let mix = |i: usize| (ca[i] as f64 + (cb[i] as f64 - ca[i] as f64) * f).round() as u8;
+            return [mix(0), mix(1), mix(2)];
+        }
+    }
+    HEAT[HEAT.len() - 1].1
+}
+
+pub(super) fn hex(rgb: [u8; 3]) -> String {
+    format!("#{:02x}{:02x}{:02x}", rgb[0], rgb[1], rgb[2])
+}
+
+/// Whether black text or marks would have more contrast on `rgb` than white.
+pub(super) fn is_light(rgb: [u8; 3]) -> bool {
+    let lin = |v: u8| {
+        let s = v as f64 / 255.0;
+        if s <= 0.04045 {
+            s / 12.92
+        } else {
+            ((s + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2]);
+    // Contrast with black (l + 0.05) / 0.05 against white 1.05 / (l + 0.05).
+    (l + 0.05) * (l + 0.05) > 0.0525
+}
+
+/// Renders a heat strip (rows × columns of scores in `[0, 1]`) as an `<svg>` element.
+///
+/// Each cell is coloured by its score on a light-to-dark scale. Drifted cells carry a dot, and
+/// cells without data are grey and hatched, so colour is not the only cue. Every cell has a
+/// tooltip `"row, column: score (drifted)"`. A legend shows the scale, "no data" and "drifted".
+/// Cells get narrower as the number of columns grows (down to 4 units); the chart gets wider
+/// beyond that.
+pub fn heat_strip(spec: &HeatStrip) -> String {
+    let p = sanitize_id(&spec.id_prefix);
+    let nr = spec.rows.len();
+    let nc = spec.cols.len();
+    let cell = |r: usize, col: usize| -> Option<HeatCell> {
+        spec.cells
+            .get(r)
+            .and_then(|row| row.get(col).copied().flatten())
+            .filter(|cl| cl.score.is_finite())
+            .map(|cl| HeatCell {
+                score: cl.score.clamp(0.0, 1.0),
+                drifted: cl.drifted,
+            })
+    };
+
+    let row_chars = 24;
+    let label_w = spec
+        .rows
+        .iter()
+        .map(|r| text_w(&truncate(r, row_chars).0, 12.0))
+        .fold(40.0, f64::max);
+    let left = 16.0 + label_w + 10.0;
+    // Column labels are centred under their cells; the right margin leaves room for the last.
+    let col_chars = 12;
+    let col_w = spec
+        .cols
+        .iter()
+        .map(|s| text_w(&truncate(s, col_chars).0, 11.0))
+        .fold(0.0, f64::max);
+    let right_margin = (col_w / 2.0).max(20.0);
+    let avail = WIDTH - right_margin - left;
+    let cell_w = if nc == 0 {
+        avail
+    } else {
+        (avail / nc as f64).clamp(4.0, 36.0)
+    };
+    let cell_h = 20.0;
+    let grid_w = cell_w * nc as f64;
+    let width = (left + grid_w + right_margin).max(WIDTH);
+    let top = 44.0;
+    let bottom = top + cell_h * nr as f64;
+    let col_label_y = bottom + 16.0;
+    let x_title_y = col_label_y + 22.0;
+    let legend_y = if spec.x_title.is_empty() {
+        col_label_y + 16.0
+    } else {
+        x_title_y + 14.0
+    };
+    let height = legend_y + 46.0;
+
+    let desc = if spec.desc.is_empty() {
+        let mut drifted: Vec<String> = Vec::new();
+        let mut missing = 0usize;
+        for r in 0..nr {
+            for col in 0..nc {
+                match cell(r, col) {
+                    Some(cl) if cl.drifted => {
+                        drifted.push(format!("{} on {}", spec.rows[r], spec.cols[col]))
+                    }
+                    Some(_) => {}
+                    None => missing += 1,
+                }
+            }
+        }
+        let mut d = format!(
+            "Heat map of {} for {} features over {} runs{}. {} drifted cells",
+            if spec.score_title.is_empty() {
+                "scores"
+            } else {
+                &spec.score_title
+            },
+            nr,
+            nc,
+            match (spec.cols.first(), spec.cols.last()) {
+                (Some(a), Some(b)) if nc > 1 => format!(" from {a} to {b}"),
+                _ => String::new(),
+            },
+            drifted.len()
+        );
+        if !drifted.is_empty() {
+            let shown: Vec<&str> = drifted.iter().take(20).map(String::as_str).collect();
+            w!(d, ": {}", shown.join(", "));
+            if drifted.len() > 20 {
+                w!(d, " and {} more", drifted.len() - 20);
+            }
+        }
+        w!(d, ". {missing} cells without data.");
+        d
+    } else {
+        spec.desc.clone()
+    };
+
+    let mut out = String::with_capacity(16384 + nr * nc * 120);
+    open_svg(&mut out, &p, "heat", width, height, &spec.title, &desc);
+    w!(
+        out,
+        "<defs><pattern id=\"{p}-nodata\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">\
+         <rect width=\"6\" height=\"6\" fill=\"#eceef1\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#b7bdc5\" stroke-width=\"2\"/></pattern>\
+         <linearGradient id=\"{p}-grad\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">"
+    );
+    for (t, rgb) in HEAT {
+        w!(
+            out,
+            "<stop offset=\"{}\" stop-color=\"{}\"/>",
+            fixed(t, 1),
+            hex(rgb)
+        );
+    }
+    out.push_str("</linearGradient></defs>\n");
+
+    // Row labels.
+    out.push_str("<g font-size=\"12\">\n");
+    for (r, name) in spec.rows.iter().enumerate() {
+        let (t, cut) = truncate(name, row_chars);
+        let tip = if cut {
+            format!("<title>{}</title>", esc(name))
+        } else {
+            String::new()
+        };
+        w!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"central\">{}{tip}</text>\n",
+            c(left - 8.0),
+            c(top + cell_h * (r as f64 + 0.5)),
+            esc(&t)
+        );
+    }
+    out.push_str("</g>\n");
+
+    // Cells.
+    let dot_r = (cell_w.min(cell_h) * 0.2).clamp(1.5, 3.5);
+    out.push_str("<g stroke=\"#ffffff\" stroke-width=\"1\">\n");
+    for r in 0..nr {
+        for col in 0..nc {
+            let x = left + cell_w * col as f64;
+            let y = top + cell_h * r as f64;
+            let row_name = &spec.rows[r];
+            let col_name = &spec.cols[col];
+            match cell(r, col) {
+                Some(cl) => {
+                    let rgb = heat_rgb(cl.score);
+                    let tip = format!(
+                        "{row_name}, {col_name}: {}{}",
+                        fixed(cl.score, 3),
+                        if cl.drifted { " (drifted)" } else { "" }
+                    );
+                    w!(
+                        out,
+                        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}</title></rect>\n",
+                        c(x),
+                        c(y),
+                        c(cell_w),
+                        c(cell_h),
+                        hex(rgb),
+                        esc(&tip)
+                    );
+                    if cl.drifted {
+                        let mark = if is_light(rgb) { INK } else { "#ffffff" };
+                        w!(
+                            out,
+                            "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{mark}\" stroke=\"none\" pointer-events=\"none\"/>\n",
+                            c(x + cell_w / 2.0),
+                            c(y + cell_h / 2.0),
+                            c(dot_r)
+                        );
+                    }
+                }
+                None => {
+                    w!(
+                        out,
+                        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#{p}-nodata)\"><title>{}</title></rect>\n",
+                        c(x),
+                        c(y),
+                        c(cell_w),
+                        c(cell_h),
+                        esc(&format!("{row_name}, {col_name}: no data"))
+                    );
+                }
+            }
+        }
+    }
+    out.push_str("</g>\n");
+
+    // Column labels.
+    let shown = shown_labels(nc, col_w, grid_w.max(1.0));
+    out.push_str("<g font-size=\"11\">\n");
+    for (col, &show) in shown.iter().enumerate() {
+        if !show {
+            continue;
+        }
+        let x = left + cell_w * (col as f64 + 0.5);
+        let (t, cut) = truncate(&spec.cols[col], col_chars);
+        let anchor = if x + col_w / 2.0 > width - 4.0 {
+            "end"
+        } else if x - col_w / 2.0 < 4.0 {
+            "start"
+        } else {
+            "middle"
+        };
+        let tip = if cut {
+            format!("<title>{}</title>", esc(&spec.cols[col]))
+        } else {
+            String::new()
+        };
+        w!(
+            out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{AXIS}\" stroke-width=\"1\"/>\n",
+            c(x),
+            c(bottom),
+            c(x),
+            c(bottom + 4.0)
+        );
+        w!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\" fill=\"{MUTED}\">{}{tip}</text>\n",
+            c(x),
+            c(col_label_y),
+            esc(&t)
+        );
+    }
+    out.push_str("</g>\n");
+    if !spec.x_title.is_empty() {
+        w!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" fill=\"{MUTED}\">{}</text>\n",
+            c(left + grid_w / 2.0),
+            c(x_title_y),
+            esc(&truncate(&spec.x_title, 80).0)
+        );
+    }
+
+    // Legend: colour scale, no data, drifted.
+    let score_title = if spec.score_title.is_empty() {
+        "Score"
+    } else {
+        &spec.score_title
+    };
+    let (st, _) = truncate(score_title, 24);
+    let lx = 16.0;
+    let ly = legend_y;
+    w!(
+        out,
+        "<g font-size=\"11\" fill=\"{MUTED}\">\n<text x=\"{}\" y=\"{}\" dominant-baseline=\"central\" fill=\"{INK}\">{}</text>\n",
+        c(lx),
+        c(ly + 7.0),
+        esc(&st)
+    );
+    let gx = lx + text_w(&st, 11.0) + 10.0;
+    let gw = 140.0;
+    w!(
+        out,
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"14\" fill=\"url(#{p}-grad)\" stroke=\"{AXIS}\" stroke-width=\"0.5\"/>\n",
+        c(gx),
+        c(ly),
+        c(gw)
+    );
+    for (t, s) in [(0.0, "0"), (0.5, "0.5"), (1.0, "1")] {
+        let x = gx + gw * t;
+        w!(
+            out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{AXIS}\" stroke-width=\"1\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{s}</text>\n",
+            c(x),
+            c(ly + 14.0),
+            c(x),
+            c(ly + 18.0),
+            c(x),
+            c(ly + 30.0)
+        );
+    }
+    let nx = gx + gw + 24.0;
+    w!(
+        out,
+        "<rect x=\"{}\" y=\"{}\" width=\"18\" height=\"14\" fill=\"url(#{p}-nodata)\"/><text x=\"{}\" y=\"{}\" dominant-baseline=\"central\" fill=\"{INK}\">no data</text>\n",
+        c(nx),
+        c(ly),
+        c(nx + 24.0),
+        c(ly + 7.0)
+    );
+    let dx = nx + 24.0 + text_w("no data", 11.0) + 22.0;
+    let mid = hex(heat_rgb(0.7));
+    w!(
+        out,
+        "<rect x=\"{}\" y=\"{}\" width=\"18\" height=\"14\" fill=\"{mid}\"/><circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"#ffffff\"/><text x=\"{}\" y=\"{}\" dominant-baseline=\"central\" fill=\"{INK}\">drifted</text>\n</g>\n",
+        c(dx),
+        c(ly),
+        c(dx + 9.0),
+        c(ly + 7.0),
+        c(dx + 24.0),
+        c(ly + 7.0)
+    );
+    out.push_str("</svg>\n");
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lineage graph
