@@ -176,13 +176,13 @@ impl Command {
         match self {
             Command::Init(a) => out(a.format),
             Command::New(a) => out(a.format),
-            Command::Validate(a) => is(a.format),
+            Command::Validate(a) => is(a.report.format),
             Command::Demo(_) => false,
             Command::Register(a) => out(a.format),
             Command::Promote(a) => out(a.format),
             Command::Approve(a) => out(a.format),
             Command::Approval(a) => out(a.format),
-            Command::Check(a) => is(a.format),
+            Command::Check(a) => is(a.report.format),
             Command::Drift(a) => is(a.format),
             Command::Bias(a) => is(a.format),
             Command::Evaluate(a) => is(a.format),
@@ -343,22 +343,21 @@ pub struct ValidateArgs {
     /// instead of the working tree.
     #[arg(long, value_name = "REV")]
     pub rev: Option<String>,
+    /// How the report is shown.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// What `validate` and `check` share: the report's format (with `github`, the Markdown report
+/// is also appended to `$GITHUB_STEP_SUMMARY`) and whether local files are hashed.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Skip hashing local artifacts and datasets.
     #[arg(long)]
     pub no_digests: bool,
-    /// Post the Markdown report as one comment on the pull request, edited on later runs
-    /// (needs GITHUB_TOKEN; without one, prints what it would send).
-    #[arg(long)]
-    pub comment: bool,
-    /// The pull request (default: from GITHUB_EVENT_PATH or GITHUB_REF).
-    #[arg(long, value_name = "N", requires = "comment")]
-    pub pr: Option<u64>,
-    /// The GitHub repository (default: GITHUB_REPOSITORY).
-    #[arg(long, value_name = "OWNER/NAME")]
-    pub repo: Option<String>,
 }
 
 /// `modelgate demo`.
@@ -425,12 +424,9 @@ pub struct CheckArgs {
     /// The pull request's head.
     #[arg(long, value_name = "REV", default_value = "HEAD")]
     pub head: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Skip hashing local artifacts and datasets of the head.
-    #[arg(long)]
-    pub no_digests: bool,
+    /// How the report is shown.
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Judge as at this time (RFC 3339) instead of now, to replay history: signatures the pull
     /// request adds must be valid then.
     #[arg(long, value_name = "TIMESTAMP")]

@@ -2,7 +2,7 @@
 
 use super::{Ctx, EXIT_ERROR, EXIT_FAIL, EXIT_OK};
 use crate::cli::CheckArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use modelgate::check::{self, Verdict, report};
 use modelgate::diag::render::Format;
 use std::io::Write;
@@ -18,12 +18,12 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
         None => None,
     };
     let opts = check::Options {
-        digests: !args.no_digests,
+        digests: !args.report.no_digests,
         at,
     };
     let outcome = match check::check(&root, &args.base, &args.head, &opts) {
         Ok(o) => o,
-        Err(e) if args.format == Format::Json => {
+        Err(e) if args.report.format == Format::Json => {
             println!("{}", super::error_json(&anyhow::anyhow!("{e}")));
             eprintln!("error: {e}");
             return Ok(EXIT_ERROR);
@@ -53,22 +53,15 @@ pub fn run(ctx: &Ctx, args: &CheckArgs) -> Result<u8> {
             }
         }
     }
-    let text = match args.format {
+    let text = match args.report.format {
         Format::Text => report::text(&outcome, ctx.color),
         Format::Json => report::json(&outcome),
         Format::Markdown => report::markdown(&outcome),
         Format::Github => report::github(&outcome),
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    if args.format == Format::Github {
-        if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .context("opening $GITHUB_STEP_SUMMARY")?;
-            f.write_all(report::markdown(&outcome).as_bytes())?;
-        }
+    if args.report.format == Format::Github {
+        super::append_job_summary(&report::markdown(&outcome))?;
     }
     if args.comment {
         let gh = modelgate::github::GitHub::from_env(args.repo.as_deref(), false)?;

@@ -110,6 +110,27 @@ pub fn error_json(err: &anyhow::Error) -> String {
     serde_json::to_string_pretty(&doc).unwrap_or_default()
 }
 
+/// With `--format github` in GitHub Actions, appends a Markdown report to the job summary
+/// (`$GITHUB_STEP_SUMMARY`); elsewhere does nothing.
+pub fn append_job_summary(markdown: &str) -> Result<()> {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else {
+        return Ok(());
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| {
+            format!(
+                "opening $GITHUB_STEP_SUMMARY ({})",
+                Path::new(&path).display()
+            )
+        })?;
+    f.write_all(markdown.as_bytes())?;
+    Ok(())
+}
+
 /// Settings every command shares.
 pub struct Ctx {
     /// `--root`, if given.

@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<u8> {
     let outcome = match validate_source(
         src,
         Options {
-            digests: !args.no_digests,
+            digests: !args.report.no_digests,
             ..Options::default()
         },
     ) {
@@ -89,24 +89,11 @@ pub fn run(ctx: &Ctx, args: &ValidateArgs) -> Result<u8> {
             return Ok(EXIT_ERROR);
         }
     };
-    let text = render(&outcome, args.format, ctx.color);
+    let text = render(&outcome, args.report.format, ctx.color);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
-    if args.format == Format::Github {
-        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            let md = render::markdown(&outcome.report, "modelgate validate");
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&summary)
-                .with_context(|| {
-                    format!(
-                        "opening $GITHUB_STEP_SUMMARY ({})",
-                        Path::new(&summary).display()
-                    )
-                })?;
-            f.write_all(md.as_bytes())?;
-        }
+    if args.report.format == Format::Github {
+        super::append_job_summary(&render::markdown(&outcome.report, "modelgate validate"))?;
     }
     Ok(if outcome.report.has_errors() {
         EXIT_FAIL
