@@ -103,6 +103,16 @@ impl Scale {
         }
     }
 
+    /// The scale of a caller's fixed range, when it is usable: finite and not empty.
+    pub(super) fn fixed_range(range: Option<(f64, f64)>, format: ValueFormat) -> Option<Scale> {
+        match range {
+            Some((a, b)) if a.is_finite() && b.is_finite() && (a - b).abs() > 1e-12 => {
+                Some(Scale::new(a, b, 5, false, format))
+            }
+            _ => None,
+        }
+    }
+
     /// Maps a value to `[a, b]` (pixel coordinates).
     pub(super) fn map(&self, v: f64, a: f64, b: f64) -> f64 {
         let t = (v - self.lo) / (self.hi - self.lo);
@@ -146,6 +156,14 @@ pub(super) fn shown_labels(n: usize, label_w: f64, avail: f64) -> Vec<bool> {
     let fit = ((avail / (label_w + 10.0)).floor() as usize).max(1);
     let k = n.div_ceil(fit).max(1);
     (0..n).map(|i| (n - 1 - i) % k == 0).collect()
+}
+
+/// The smallest and the largest of `vals` (∞ and −∞ when there are none).
+pub(super) fn extent(vals: &[f64]) -> (f64, f64) {
+    (
+        vals.iter().copied().fold(f64::INFINITY, f64::min),
+        vals.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    )
 }
 
 pub(super) fn finite(v: Option<f64>) -> Option<f64> {

@@ -196,3 +196,31 @@ pub(super) fn truncate(s: &str, max: usize) -> (String, bool) {
         (t, true)
     }
 }
+
+/// The width of the widest of `labels`, each truncated to `chars` characters, at font `size`;
+/// at least `floor`.
+pub(super) fn widest<'a>(
+    labels: impl IntoIterator<Item = &'a str>,
+    chars: usize,
+    size: f64,
+    floor: f64,
+) -> f64 {
+    labels
+        .into_iter()
+        .map(|l| text_w(&truncate(l, chars).0, size))
+        .fold(floor, f64::max)
+}
+
+/// `s`, or `fallback` when `s` is empty.
+pub(super) fn nonempty<'a>(s: &'a str, fallback: &'a str) -> &'a str {
+    if s.is_empty() { fallback } else { s }
+}
+
+/// The tooltip of a truncated label: its full text, when it was `cut`.
+pub(super) fn cut_tip(full: &str, cut: bool) -> String {
+    if cut {
+        format!("<title>{}</title>", esc(full))
+    } else {
+        String::new()
+    }
+}

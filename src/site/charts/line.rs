@@ -86,7 +86,15 @@ pub fn line_chart(spec: &LineChart) -> String {
         spec.desc.clone()
     };
     let mut out = String::with_capacity(8192);
-    open_svg(&mut out, &p, "line", WIDTH, f.height, &spec.title, &desc);
+    open_svg(
+        &mut out,
+        &p,
+        "line",
+        (WIDTH, f.height),
+        &spec.title,
+        &desc,
+        "img",
+    );
     out.push_str(&legend_svg);
     w!(
         out,
@@ -120,41 +128,35 @@ fn value(s: &Series, i: usize) -> Option<f64> {
 /// The y scale: the fixed range, or one covering the data and reference lines, with headroom
 /// above the highlighted point for its label.
 fn line_scale(spec: &LineChart) -> Scale {
-    match spec.y_range {
-        Some((a, b)) if a.is_finite() && b.is_finite() && (a - b).abs() > 1e-12 => {
-            Scale::new(a, b, 5, false, spec.y_format)
-        }
-        _ => {
-            let vals: Vec<f64> = spec
-                .series
-                .iter()
-                .flat_map(|s| s.values.iter().copied())
-                .filter_map(finite)
-                .chain(
-                    spec.hlines
-                        .iter()
-                        .map(|h| h.value)
-                        .filter(|v| v.is_finite()),
-                )
-                .collect();
-            let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
-            let mut hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let hv = spec
-                .highlight
-                .as_ref()
-                .and_then(|(si, xi, _)| spec.series.get(*si).and_then(|s| value(s, *xi)));
-            if let Some(v) = hv {
-                if hi > lo {
-                    hi = hi.max(v + (hi - lo) * 0.15);
-                }
-            }
-            if vals.is_empty() {
-                Scale::new(0.0, 1.0, 5, true, spec.y_format)
-            } else {
-                Scale::new(lo, hi, 5, true, spec.y_format)
+    Scale::fixed_range(spec.y_range, spec.y_format).unwrap_or_else(|| {
+        let vals: Vec<f64> = spec
+            .series
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .filter_map(finite)
+            .chain(
+                spec.hlines
+                    .iter()
+                    .map(|h| h.value)
+                    .filter(|v| v.is_finite()),
+            )
+            .collect();
+        let (lo, mut hi) = extent(&vals);
+        let hv = spec
+            .highlight
+            .as_ref()
+            .and_then(|(si, xi, _)| spec.series.get(*si).and_then(|s| value(s, *xi)));
+        if let Some(v) = hv {
+            if hi > lo {
+                hi = hi.max(v + (hi - lo) * 0.15);
             }
         }
-    }
+        if vals.is_empty() {
+            Scale::new(0.0, 1.0, 5, true, spec.y_format)
+        } else {
+            Scale::new(lo, hi, 5, true, spec.y_format)
+        }
+    })
 }
 
 /// A line chart's layout: where the plot sits, and how x indices and y values map onto it.
@@ -219,9 +221,7 @@ impl<'s> Frame<'s> {
         // Category labels: truncated, thinned when crowded, and the plot is padded so that the
         // first and last labels can be centred on their points.
         let label = |i: usize| spec.x_labels.get(i).map(String::as_str).unwrap_or("");
-        let label_w = (0..n)
-            .map(|i| text_w(&truncate(label(i), LABEL_CHARS).0, 11.0))
-            .fold(0.0, f64::max);
+        let label_w = widest((0..n).map(label), LABEL_CHARS, 11.0, 0.0);
         let pad = if n > 1 {
             (label_w / 2.0 - 12.0).clamp(18.0, plot_w * 0.12)
         } else {
@@ -366,11 +366,7 @@ impl<'s> Frame<'s> {
                 } else {
                     "middle"
                 };
-                let tip = if cut {
-                    format!("<title>{}</title>", esc(self.label(i)))
-                } else {
-                    String::new()
-                };
+                let tip = cut_tip(self.label(i), cut);
                 w!(
                     out,
                     "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\" fill=\"{MUTED}\">{}{tip}</text>\n",

@@ -1,7 +1,7 @@
 //! Lineage graphs: a model version's inputs and outputs as a left-to-right DAG.
 
 use super::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 /// A node of a [`Lineage`] graph.
@@ -85,6 +85,7 @@ pub fn safe_href(href: &str) -> Option<&str> {
     }
 }
 
+/// A node's box, placed: the node's index, its top-left corner and its size.
 pub(super) struct Placed {
     pub(super) node: usize,
     pub(super) x: f64,
@@ -103,245 +104,33 @@ pub(super) struct Placed {
 /// `<a href>`; the root then has `role="group"` so the links stay reachable.
 pub fn lineage_graph(spec: &Lineage) -> String {
     let p = sanitize_id(&spec.id_prefix);
-
-    // Unique nodes and valid edges.
-    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut nodes: Vec<&Node> = Vec::new();
-    for n in &spec.nodes {
-        if !index.contains_key(n.id.as_str()) {
-            index.insert(&n.id, nodes.len());
-            nodes.push(n);
-        }
-    }
-    let nn = nodes.len();
-    let mut edges: Vec<(usize, usize)> = Vec::new();
-    let mut seen: std::collections::BTreeSet<(usize, usize)> = std::collections::BTreeSet::new();
-    for (a, b) in &spec.edges {
-        if let (Some(&i), Some(&j)) = (index.get(a.as_str()), index.get(b.as_str())) {
-            if i != j && seen.insert((i, j)) {
-                edges.push((i, j));
-            }
-        }
-    }
-
-    // Topological order (Kahn, lowest index first); nodes on cycles are appended in input
-    // order, and edges that point backwards in this order are ignored for layering.
-    let mut indeg = vec![0usize; nn];
-    let mut succ: Vec<Vec<usize>> = vec![Vec::new(); nn];
-    let mut pred: Vec<Vec<usize>> = vec![Vec::new(); nn];
-    for &(a, b) in &edges {
-        indeg[b] += 1;
-        succ[a].push(b);
-        pred[b].push(a);
-    }
-    let mut order: Vec<usize> = Vec::with_capacity(nn);
-    let mut ready: std::collections::BTreeSet<usize> = (0..nn).filter(|&i| indeg[i] == 0).collect();
-    let mut done = vec![false; nn];
-    while let Some(i) = ready.pop_first() {
-        order.push(i);
-        done[i] = true;
-        for &j in &succ[i] {
-            indeg[j] -= 1;
-            if indeg[j] == 0 {
-                ready.insert(j);
-            }
-        }
-    }
-    order.extend((0..nn).filter(|&i| !done[i]));
-    let mut pos = vec![0usize; nn];
-    for (k, &i) in order.iter().enumerate() {
-        pos[i] = k;
-    }
-    let forward = |a: usize, b: usize| pos[a] < pos[b];
-
-    // Longest-path layers.
-    let mut layer = vec![0usize; nn];
-    for &i in &order {
-        layer[i] = pred[i]
-            .iter()
-            .filter(|&&a| forward(a, i))
-            .map(|&a| layer[a] + 1)
-            .max()
-            .unwrap_or(0);
-    }
-    // Pull sources right, next to their nearest consumer.
-    for &i in order.iter().rev() {
-        let has_pred = pred[i].iter().any(|&a| forward(a, i));
-        let nearest = succ[i]
-            .iter()
-            .filter(|&&b| forward(i, b))
-            .map(|&b| layer[b])
-            .min();
-        if let (false, Some(m)) = (has_pred, nearest) {
-            layer[i] = m.saturating_sub(1).max(layer[i]);
-        }
-    }
-    let n_layers = layer.iter().copied().max().map_or(0, |m| m + 1);
-    let mut cols: Vec<Vec<usize>> = vec![Vec::new(); n_layers];
-    for i in 0..nn {
-        cols[layer[i]].push(i);
-    }
-
-    // Barycentre sweeps.
-    let mut rank = vec![0.0f64; nn];
-    let set_rank = |cols: &Vec<Vec<usize>>, rank: &mut Vec<f64>| {
-        for col in cols {
-            let len = col.len().max(1) as f64;
-            for (k, &i) in col.iter().enumerate() {
-                rank[i] = (k as f64 + 0.5) / len;
-            }
-        }
-    };
-    set_rank(&cols, &mut rank);
-    for sweep in 0..4 {
-        let down = sweep % 2 == 0;
-        let range: Vec<usize> = if down {
-            (1..n_layers).collect()
-        } else {
-            (0..n_layers.saturating_sub(1)).rev().collect()
-        };
-        for l in range {
-            let mut keyed: Vec<(f64, usize, usize)> = cols[l]
-                .iter()
-                .enumerate()
-                .map(|(k, &i)| {
-                    let nb = if down { &pred[i] } else { &succ[i] };
-                    let r: Vec<f64> = nb.iter().map(|&j| rank[j]).collect();
-                    let key = if r.is_empty() {
-                        rank[i]
-                    } else {
-                        r.iter().sum::<f64>() / r.len() as f64
-                    };
-                    (key, k, i)
-                })
-                .collect();
-            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            cols[l] = keyed.into_iter().map(|k| k.2).collect();
-            let len = cols[l].len().max(1) as f64;
-            for (k, &i) in cols[l].iter().enumerate() {
-                rank[i] = (k as f64 + 0.5) / len;
-            }
-        }
-    }
-
-    // Sizes.
-    let labels: Vec<Vec<String>> = nodes.iter().map(|n| wrap2(&n.label, LABEL_CHARS)).collect();
-    let captions: Vec<String> = nodes.iter().map(|n| kind_caption(&n.kind)).collect();
-    let details: Vec<Option<String>> = nodes
-        .iter()
-        .map(|n| n.detail.as_ref().map(|d| truncate(d, DETAIL_CHARS).0))
-        .collect();
-    let size = |i: usize| -> (f64, f64) {
-        let n = nodes[i];
-        let mut w = labels[i]
-            .iter()
-            .map(|l| text_w(l, 12.0) * 1.05)
-            .fold(0.0, f64::max);
-        w = w.max(text_w(&captions[i], 9.5) * 1.1);
-        if let Some(d) = &details[i] {
-            w = w.max(text_w(d, 10.5));
-        }
-        let h = 38.0
-            + 15.0 * labels[i].len().saturating_sub(1) as f64
-            + if n.detail.is_some() { 14.0 } else { 0.0 };
-        ((w + 20.0).max(72.0), h)
-    };
-    let sizes: Vec<(f64, f64)> = (0..nn).map(size).collect();
-    let col_gap = 48.0;
-    let row_gap = 14.0;
-    let col_w: Vec<f64> = cols
-        .iter()
-        .map(|col| col.iter().map(|&i| sizes[i].0).fold(0.0, f64::max))
-        .collect();
-    let col_h: Vec<f64> = cols
-        .iter()
-        .map(|col| {
-            col.iter().map(|&i| sizes[i].1).sum::<f64>()
-                + row_gap * col.len().saturating_sub(1) as f64
-        })
-        .collect();
-    let graph_w: f64 = col_w.iter().sum::<f64>() + col_gap * n_layers.saturating_sub(1) as f64;
-    let graph_h = col_h.iter().copied().fold(0.0, f64::max);
-
-    // Legend of kinds present: known kinds in canonical order, then others by appearance.
-    let mut kinds: Vec<String> = KINDS
-        .iter()
-        .filter(|k| nodes.iter().any(|n| n.kind == k.0))
-        .map(|k| k.0.to_string())
-        .collect();
-    for n in &nodes {
-        if !kinds.contains(&n.kind) {
-            kinds.push(n.kind.clone());
-        }
-    }
-    let width = (graph_w + 32.0).max(480.0);
+    let g = Graph::new(spec);
+    let nn = g.nodes.len();
+    let cols = g.columns();
+    let texts: Vec<NodeText> = g.nodes.iter().map(|n| NodeText::of(n)).collect();
+    let grid = Grid::new(&cols, &texts);
+    let width = (grid.w + 32.0).max(480.0);
     let mut legend_svg = String::new();
-    let legend_h = if nodes.is_empty() {
-        0.0
-    } else {
-        let items: Vec<(f64, String)> = kinds.iter().map(|k| (14.0, kind_name(k))).collect();
-        legend(
-            &mut legend_svg,
-            &items,
-            16.0,
-            34.0,
-            width - 32.0,
-            |o, i, x, y| {
-                let (fill, stroke) = kind_colors(&kinds[i]);
-                put!(
-                    o,
-                    "<rect x=\"",
-                    c(x),
-                    "\" y=\"",
-                    c(y - 6.0),
-                    "\" width=\"14\" height=\"12\" rx=\"3\" fill=\"",
-                    fill,
-                    "\" stroke=\"",
-                    stroke,
-                    "\" stroke-width=\"1.5\"/>\n",
-                );
-            },
-        )
-    };
+    let legend_h = kinds_legend(&mut legend_svg, &g.nodes, width);
     let top = 34.0 + legend_h + 14.0;
-    let height = top + graph_h.max(20.0) + 16.0;
-    let x0 = ((width - graph_w) / 2.0).max(16.0);
+    let height = top + grid.h.max(20.0) + 16.0;
+    let placed = grid.place(&cols, &texts, ((width - grid.w) / 2.0).max(16.0), top);
 
-    let mut placed: Vec<Option<Placed>> = (0..nn).map(|_| None).collect();
-    let mut x = x0;
-    for (l, col) in cols.iter().enumerate() {
-        let mut y = top + (graph_h - col_h[l]) / 2.0;
-        for &i in col {
-            let (w, h) = sizes[i];
-            placed[i] = Some(Placed {
-                node: i,
-                x: x + (col_w[l] - w) / 2.0,
-                y,
-                w,
-                h,
-            });
-            y += h + row_gap;
-        }
-        x += col_w[l] + col_gap;
-    }
-    let placed: Vec<Placed> = placed.into_iter().flatten().collect();
-    let at = |i: usize| placed.iter().find(|pl| pl.node == i);
-
-    let any_link = nodes
+    let any_link = g
+        .nodes
         .iter()
         .any(|n| n.href.as_deref().and_then(safe_href).is_some());
     let desc = if spec.desc.is_empty() {
-        lineage_desc(&nodes, &edges)
+        lineage_desc(&g.nodes, &g.edges)
     } else {
         spec.desc.clone()
     };
     let mut out = String::with_capacity(4096 + nn * 600);
-    open_svg_role(
+    open_svg(
         &mut out,
         &p,
         "lineage",
-        width,
-        height,
+        (width, height),
         &spec.title,
         &desc,
         if any_link { "group" } else { "img" },
@@ -351,13 +140,301 @@ pub fn lineage_graph(spec: &Lineage) -> String {
         "<defs><marker id=\"{p}-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"#6e7781\"/></marker></defs>\n"
     );
     out.push_str(&legend_svg);
+    edges_svg(&mut out, &p, &g.edges, &placed);
+    for pl in &placed {
+        node_svg(&mut out, g.nodes[pl.node], &texts[pl.node], pl);
+    }
+    out.push_str("</svg>\n");
+    out
+}
 
-    // Edges under nodes.
+/// The graph as drawn: unique nodes, valid edges between their indices, and each node's
+/// successors and predecessors.
+struct Graph<'s> {
+    nodes: Vec<&'s Node>,
+    edges: Vec<(usize, usize)>,
+    succ: Vec<Vec<usize>>,
+    pred: Vec<Vec<usize>>,
+}
+
+impl<'s> Graph<'s> {
+    /// Skips nodes with a duplicate id, and edges to unknown ids, self-loops and duplicates.
+    fn new(spec: &'s Lineage) -> Graph<'s> {
+        let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut nodes: Vec<&Node> = Vec::new();
+        for n in &spec.nodes {
+            if !index.contains_key(n.id.as_str()) {
+                index.insert(&n.id, nodes.len());
+                nodes.push(n);
+            }
+        }
+        let nn = nodes.len();
+        let mut edges: Vec<(usize, usize)> = Vec::new();
+        let mut seen: BTreeSet<(usize, usize)> = BTreeSet::new();
+        for (a, b) in &spec.edges {
+            if let (Some(&i), Some(&j)) = (index.get(a.as_str()), index.get(b.as_str())) {
+                if i != j && seen.insert((i, j)) {
+                    edges.push((i, j));
+                }
+            }
+        }
+        let mut succ: Vec<Vec<usize>> = vec![Vec::new(); nn];
+        let mut pred: Vec<Vec<usize>> = vec![Vec::new(); nn];
+        for &(a, b) in &edges {
+            succ[a].push(b);
+            pred[b].push(a);
+        }
+        Graph {
+            nodes,
+            edges,
+            succ,
+            pred,
+        }
+    }
+
+    /// Each node's place in a topological order (Kahn, lowest index first); nodes on cycles
+    /// come last, in input order. Edges that point backwards in this order are ignored for
+    /// layering.
+    fn topo_positions(&self) -> (Vec<usize>, Vec<usize>) {
+        let nn = self.nodes.len();
+        let mut indeg = vec![0usize; nn];
+        for &(_, b) in &self.edges {
+            indeg[b] += 1;
+        }
+        let mut order: Vec<usize> = Vec::with_capacity(nn);
+        let mut ready: BTreeSet<usize> = (0..nn).filter(|&i| indeg[i] == 0).collect();
+        let mut done = vec![false; nn];
+        while let Some(i) = ready.pop_first() {
+            order.push(i);
+            done[i] = true;
+            for &j in &self.succ[i] {
+                indeg[j] -= 1;
+                if indeg[j] == 0 {
+                    ready.insert(j);
+                }
+            }
+        }
+        order.extend((0..nn).filter(|&i| !done[i]));
+        let mut pos = vec![0usize; nn];
+        for (k, &i) in order.iter().enumerate() {
+            pos[i] = k;
+        }
+        (order, pos)
+    }
+
+    /// The columns, left to right: longest-path layers, sources pulled right next to their
+    /// nearest consumer, ordered by barycentre sweeps.
+    fn columns(&self) -> Vec<Vec<usize>> {
+        let nn = self.nodes.len();
+        let (order, pos) = self.topo_positions();
+        let forward = |a: usize, b: usize| pos[a] < pos[b];
+        let mut layer = vec![0usize; nn];
+        for &i in &order {
+            layer[i] = self.pred[i]
+                .iter()
+                .filter(|&&a| forward(a, i))
+                .map(|&a| layer[a] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        for &i in order.iter().rev() {
+            let has_pred = self.pred[i].iter().any(|&a| forward(a, i));
+            let nearest = self.succ[i]
+                .iter()
+                .filter(|&&b| forward(i, b))
+                .map(|&b| layer[b])
+                .min();
+            if let (false, Some(m)) = (has_pred, nearest) {
+                layer[i] = m.saturating_sub(1).max(layer[i]);
+            }
+        }
+        let n_layers = layer.iter().copied().max().map_or(0, |m| m + 1);
+        let mut cols: Vec<Vec<usize>> = vec![Vec::new(); n_layers];
+        for i in 0..nn {
+            cols[layer[i]].push(i);
+        }
+        self.sweep(&mut cols);
+        cols
+    }
+
+    /// Orders the nodes within columns by four barycentre sweeps, down and up in turn.
+    fn sweep(&self, cols: &mut [Vec<usize>]) {
+        let n_layers = cols.len();
+        let mut rank = vec![0.0f64; self.nodes.len()];
+        for col in cols.iter() {
+            rank_column(col, &mut rank);
+        }
+        for sweep in 0..4 {
+            let down = sweep % 2 == 0;
+            let range: Vec<usize> = if down {
+                (1..n_layers).collect()
+            } else {
+                (0..n_layers.saturating_sub(1)).rev().collect()
+            };
+            for l in range {
+                let mut keyed: Vec<(f64, usize, usize)> = cols[l]
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &i)| {
+                        let nb = if down { &self.pred[i] } else { &self.succ[i] };
+                        let r: Vec<f64> = nb.iter().map(|&j| rank[j]).collect();
+                        let key = if r.is_empty() {
+                            rank[i]
+                        } else {
+                            r.iter().sum::<f64>() / r.len() as f64
+                        };
+                        (key, k, i)
+                    })
+                    .collect();
+                keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                cols[l] = keyed.into_iter().map(|k| k.2).collect();
+                rank_column(&cols[l], &mut rank);
+            }
+        }
+    }
+}
+
+/// Ranks the nodes of a column by their place in it, in `(0, 1)`.
+fn rank_column(col: &[usize], rank: &mut [f64]) {
+    let len = col.len().max(1) as f64;
+    for (k, &i) in col.iter().enumerate() {
+        rank[i] = (k as f64 + 0.5) / len;
+    }
+}
+
+/// A node's text as drawn: its label in one or two lines, its kind caption and its detail, and
+/// the size of its box.
+struct NodeText {
+    labels: Vec<String>,
+    caption: String,
+    detail: Option<String>,
+    size: (f64, f64),
+}
+
+impl NodeText {
+    fn of(n: &Node) -> NodeText {
+        let labels = wrap2(&n.label, LABEL_CHARS);
+        let caption = kind_caption(&n.kind);
+        let detail = n.detail.as_ref().map(|d| truncate(d, DETAIL_CHARS).0);
+        let mut w = labels
+            .iter()
+            .map(|l| text_w(l, 12.0) * 1.05)
+            .fold(0.0, f64::max);
+        w = w.max(text_w(&caption, 9.5) * 1.1);
+        if let Some(d) = &detail {
+            w = w.max(text_w(d, 10.5));
+        }
+        let h = 38.0
+            + 15.0 * labels.len().saturating_sub(1) as f64
+            + if n.detail.is_some() { 14.0 } else { 0.0 };
+        NodeText {
+            labels,
+            caption,
+            detail,
+            size: ((w + 20.0).max(72.0), h),
+        }
+    }
+}
+
+/// The gaps between columns and between the boxes of a column.
+const COL_GAP: f64 = 48.0;
+const ROW_GAP: f64 = 14.0;
+
+/// The columns' sizes: each column as wide as its widest box and as tall as its boxes; the
+/// whole graph's width and height.
+struct Grid {
+    col_w: Vec<f64>,
+    col_h: Vec<f64>,
+    w: f64,
+    h: f64,
+}
+
+impl Grid {
+    fn new(cols: &[Vec<usize>], texts: &[NodeText]) -> Grid {
+        let col_w: Vec<f64> = cols
+            .iter()
+            .map(|col| col.iter().map(|&i| texts[i].size.0).fold(0.0, f64::max))
+            .collect();
+        let col_h: Vec<f64> = cols
+            .iter()
+            .map(|col| {
+                col.iter().map(|&i| texts[i].size.1).sum::<f64>()
+                    + ROW_GAP * col.len().saturating_sub(1) as f64
+            })
+            .collect();
+        let w: f64 = col_w.iter().sum::<f64>() + COL_GAP * cols.len().saturating_sub(1) as f64;
+        let h = col_h.iter().copied().fold(0.0, f64::max);
+        Grid { col_w, col_h, w, h }
+    }
+
+    /// Places the boxes from `(x0, top)`: columns left to right, each centred vertically, each
+    /// box centred in its column; in the order of the nodes.
+    fn place(&self, cols: &[Vec<usize>], texts: &[NodeText], x0: f64, top: f64) -> Vec<Placed> {
+        let mut placed = Vec::new();
+        let mut x = x0;
+        for (l, col) in cols.iter().enumerate() {
+            let mut y = top + (self.h - self.col_h[l]) / 2.0;
+            for &i in col {
+                let (w, h) = texts[i].size;
+                placed.push(Placed {
+                    node: i,
+                    x: x + (self.col_w[l] - w) / 2.0,
+                    y,
+                    w,
+                    h,
+                });
+                y += h + ROW_GAP;
+            }
+            x += self.col_w[l] + COL_GAP;
+        }
+        // Drawn in the nodes' order.
+        placed.sort_by_key(|pl| pl.node);
+        placed
+    }
+}
+
+/// The legend of the kinds present (known kinds in canonical order, then others by
+/// appearance), into `out`; returns its height.
+fn kinds_legend(out: &mut String, nodes: &[&Node], width: f64) -> f64 {
+    if nodes.is_empty() {
+        return 0.0;
+    }
+    let mut kinds: Vec<String> = KINDS
+        .iter()
+        .filter(|k| nodes.iter().any(|n| n.kind == k.0))
+        .map(|k| k.0.to_string())
+        .collect();
+    for n in nodes {
+        if !kinds.contains(&n.kind) {
+            kinds.push(n.kind.clone());
+        }
+    }
+    let items: Vec<(f64, String)> = kinds.iter().map(|k| (14.0, kind_name(k))).collect();
+    legend(out, &items, 16.0, 34.0, width - 32.0, |o, i, x, y| {
+        let (fill, stroke) = kind_colors(&kinds[i]);
+        put!(
+            o,
+            "<rect x=\"",
+            c(x),
+            "\" y=\"",
+            c(y - 6.0),
+            "\" width=\"14\" height=\"12\" rx=\"3\" fill=\"",
+            fill,
+            "\" stroke=\"",
+            stroke,
+            "\" stroke-width=\"1.5\"/>\n",
+        );
+    })
+}
+
+/// The edges, as curves with arrows, under the nodes.
+fn edges_svg(out: &mut String, p: &str, edges: &[(usize, usize)], placed: &[Placed]) {
+    let at = |i: usize| placed.iter().find(|pl| pl.node == i);
     w!(
         out,
         "<g fill=\"none\" stroke=\"#8c959f\" stroke-width=\"1.4\">\n"
     );
-    for &(a, b) in &edges {
+    for &(a, b) in edges {
         let (Some(pa), Some(pb)) = (at(a), at(b)) else {
             continue;
         };
@@ -365,7 +442,7 @@ pub fn lineage_graph(spec: &Lineage) -> String {
         let (x2, y2) = (pb.x - 1.5, pb.y + pb.h / 2.0);
         let dx = if x2 > x1 { (x2 - x1) / 2.0 } else { 48.0 };
         put!(
-            &mut out,
+            out,
             "<path d=\"M",
             c(x1),
             " ",
@@ -383,97 +460,89 @@ pub fn lineage_graph(spec: &Lineage) -> String {
             " ",
             c(y2),
             "\" marker-end=\"url(#",
-            p.as_str(),
+            p,
             "-arrow)\"/>\n",
         );
     }
     out.push_str("</g>\n");
+}
 
-    // Nodes.
-    for pl in &placed {
-        let n = nodes[pl.node];
-        let (fill, stroke) = kind_colors(&n.kind);
-        let mut tip = format!("{}: {}", kind_name(&n.kind), n.label);
-        if let Some(d) = &n.detail {
-            w!(tip, " ({d})");
-        }
-        let href = n.href.as_deref().and_then(safe_href);
-        if let Some(h) = href {
-            w!(out, "<a href=\"{}\">\n", esc(h));
-        }
-        put!(&mut out, "<g><title>", esc(&tip), "</title>\n");
-        put!(
-            &mut out,
-            "<rect x=\"",
-            c(pl.x),
-            "\" y=\"",
-            c(pl.y),
-            "\" width=\"",
-            c(pl.w),
-            "\" height=\"",
-            c(pl.h),
-            "\" rx=\"7\" fill=\"",
-            fill,
-            "\" stroke=\"",
-            stroke,
-            "\" stroke-width=\"1.5\"/>\n",
-        );
-        let cx = pl.x + pl.w / 2.0;
-        put!(
-            &mut out,
-            "<text x=\"",
-            c(cx),
-            "\" y=\"",
-            c(pl.y + 13.0),
-            "\" text-anchor=\"middle\" font-size=\"9.5\" letter-spacing=\"0.5\" fill=\"",
-            MUTED,
-            "\">",
-            esc(&captions[pl.node]),
-            "</text>\n",
-        );
-        let mut ty = pl.y + 29.0;
-        for line in &labels[pl.node] {
-            put!(
-                &mut out,
-                "<text x=\"",
-                c(cx),
-                "\" y=\"",
-                c(ty),
-                "\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"600\"",
-                if href.is_some() {
-                    " text-decoration=\"underline\""
-                } else {
-                    ""
-                },
-                ">",
-                esc(line),
-                "</text>\n",
-            );
-            ty += 15.0;
-        }
-        if let Some(d) = &details[pl.node] {
-            put!(
-                &mut out,
-                "<text x=\"",
-                c(cx),
-                "\" y=\"",
-                c(ty),
-                "\" text-anchor=\"middle\" font-size=\"10.5\" font-family=\"",
-                MONO_ATTR,
-                "\" fill=\"",
-                MUTED,
-                "\">",
-                esc(d),
-                "</text>\n",
-            );
-        }
-        out.push_str("</g>\n");
-        if href.is_some() {
-            out.push_str("</a>\n");
-        }
+/// A line of text centred on `cx`: `attrs` are written as they are after `text-anchor`.
+fn centred_text(out: &mut String, cx: f64, y: f64, attrs: &[&str], text: &str) {
+    put!(
+        out,
+        "<text x=\"",
+        c(cx),
+        "\" y=\"",
+        c(y),
+        "\" text-anchor=\"middle\""
+    );
+    for a in attrs {
+        out.push_str(a);
     }
-    out.push_str("</svg>\n");
-    out
+    put!(out, ">", esc(text), "</text>\n");
+}
+
+/// One node: its box with kind, label and detail, a tooltip, and a link when it has a safe one.
+fn node_svg(out: &mut String, n: &Node, t: &NodeText, pl: &Placed) {
+    let (fill, stroke) = kind_colors(&n.kind);
+    let mut tip = format!("{}: {}", kind_name(&n.kind), n.label);
+    if let Some(d) = &n.detail {
+        w!(tip, " ({d})");
+    }
+    let href = n.href.as_deref().and_then(safe_href);
+    if let Some(h) = href {
+        w!(out, "<a href=\"{}\">\n", esc(h));
+    }
+    put!(out, "<g><title>", esc(&tip), "</title>\n");
+    put!(
+        out,
+        "<rect x=\"",
+        c(pl.x),
+        "\" y=\"",
+        c(pl.y),
+        "\" width=\"",
+        c(pl.w),
+        "\" height=\"",
+        c(pl.h),
+        "\" rx=\"7\" fill=\"",
+        fill,
+        "\" stroke=\"",
+        stroke,
+        "\" stroke-width=\"1.5\"/>\n",
+    );
+    let cx = pl.x + pl.w / 2.0;
+    let muted = [
+        " font-size=\"9.5\" letter-spacing=\"0.5\" fill=\"",
+        MUTED,
+        "\"",
+    ];
+    centred_text(out, cx, pl.y + 13.0, &muted, &t.caption);
+    let underline = if href.is_some() {
+        " text-decoration=\"underline\""
+    } else {
+        ""
+    };
+    let mut ty = pl.y + 29.0;
+    for line in &t.labels {
+        let attrs = [" font-size=\"12\" font-weight=\"600\"", underline];
+        centred_text(out, cx, ty, &attrs, line);
+        ty += 15.0;
+    }
+    if let Some(d) = &t.detail {
+        let attrs = [
+            " font-size=\"10.5\" font-family=\"",
+            MONO_ATTR,
+            "\" fill=\"",
+            MUTED,
+            "\"",
+        ];
+        centred_text(out, cx, ty, &attrs, d);
+    }
+    out.push_str("</g>\n");
+    if href.is_some() {
+        out.push_str("</a>\n");
+    }
 }
 
 /// Label characters per line in a lineage node, and characters of its detail line.

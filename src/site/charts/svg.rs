@@ -3,26 +3,13 @@
 use super::*;
 use std::fmt::Write as _;
 
-/// Opens the root `<svg>` element with title and description.
+/// Opens the root `<svg>` element of `size` (width, height) with title and description; `role`
+/// is `img`, or `group` when the chart holds links.
 pub(super) fn open_svg(
     out: &mut String,
     p: &str,
     class: &str,
-    w: f64,
-    h: f64,
-    title: &str,
-    desc: &str,
-) {
-    open_svg_role(out, p, class, w, h, title, desc, "img");
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(super) fn open_svg_role(
-    out: &mut String,
-    p: &str,
-    class: &str,
-    w: f64,
-    h: f64,
+    (w, h): (f64, f64),
     title: &str,
     desc: &str,
     role: &str,
