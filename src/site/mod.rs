@@ -107,11 +107,22 @@ struct Cache {
     files: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct CachedModel {
     stamp: String,
-    row: serde_json::Value,
+    /// The model's row; `None` when the cache's row does not read as one (a cache modelgate did
+    /// not write): the model is then rendered again.
+    #[serde(deserialize_with = "row_or_none")]
+    row: Option<context::ModelRow>,
     files: Vec<String>,
+}
+
+/// A cached model's row, or `None` when it is not one.
+fn row_or_none<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<context::ModelRow>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
 }
 
 /// 2: page hashes are XXH3-128 (a tenth of a full build's hashing time with SHA-256).
@@ -406,7 +417,7 @@ impl Tally {
 struct Rendered {
     name: String,
     stamp: String,
-    row: serde_json::Value,
+    row: context::ModelRow,
     files: Vec<Out>,
     card: Option<CardPlace>,
 }
@@ -647,7 +658,14 @@ impl Input {
             let stamps = compute_stamps();
             let changed: BTreeSet<ModelName> = stamps
                 .iter()
-                .filter(|(n, s)| old.models.get(*n).map(|c| &c.stamp) != Some(*s))
+                // A model whose cached row does not read is rendered again.
+                .filter(|(n, s)| {
+                    old.models
+                        .get(*n)
+                        .filter(|c| c.row.is_some())
+                        .map(|c| &c.stamp)
+                        != Some(*s)
+                })
                 .filter_map(|(n, _)| ModelName::new(n).ok())
                 .collect();
             let reg = load(&changed)?;
@@ -828,7 +846,12 @@ fn write(
     w.carry_unchanged(input, out);
 
     // The index and models.json, from every model's row.
-    let rows: Vec<serde_json::Value> = w.cache.models.values().map(|c| c.row.clone()).collect();
+    let rows: Vec<context::ModelRow> = w
+        .cache
+        .models
+        .values()
+        .filter_map(|c| c.row.clone())
+        .collect();
     let index_key = sha(serde_json::to_string(&rows)?.as_bytes());
     w.cache.index = index_key.clone();
     if index_key != old.index || !out.join("index.html").is_file() {
@@ -908,7 +931,7 @@ impl Written {
             r.name,
             CachedModel {
                 stamp: r.stamp,
-                row: r.row,
+                row: Some(r.row),
                 files: list,
             },
         );

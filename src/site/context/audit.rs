@@ -2,6 +2,31 @@
 
 use super::*;
 
+/// The audit page's context (template `audit.html`).
+#[derive(Serialize)]
+struct AuditPage<'a> {
+    #[serde(flatten)]
+    base: Base,
+    /// The entries, newest first.
+    entries: Vec<AuditRow<'a>>,
+    /// Whether the hash chain verifies.
+    chain_ok: bool,
+    chain_problems: Vec<String>,
+    /// The digest of the last line.
+    head: String,
+}
+
+/// An audit entry with links to its model's and version's pages, when they exist.
+#[derive(Serialize)]
+struct AuditRow<'e> {
+    #[serde(flatten)]
+    entry: EntryRow<'e>,
+    model: &'e Option<String>,
+    model_url: Option<String>,
+    version: Option<u32>,
+    version_url: Option<String>,
+}
+
 impl<'a> Site<'a> {
     /// The audit page's context. `pages` are the site's files, to link only to pages that exist.
     pub fn audit(&self, text: &str, pages: &BTreeSet<String>) -> Result<Value> {
@@ -9,7 +34,7 @@ impl<'a> Site<'a> {
         let log = crate::audit::Log::parse(text, &mut diags);
         diags.extend(log.verify(text));
         let head = log.lines.last().map(|l| l.digest.hex()).unwrap_or_default();
-        let mut entries: Vec<Value> = log
+        let mut entries: Vec<AuditRow> = log
             .entries()
             .map(|e| {
                 let model_url = e
@@ -23,31 +48,23 @@ impl<'a> Site<'a> {
                     }
                     _ => None,
                 };
-                json!({
-                    "seq": e.seq,
-                    "at": e.at.raw,
-                    "action": serde_json::to_value(e.action).unwrap_or(Value::Null),
-                    "model": e.model,
-                    "model_url": model_url,
-                    "version": e.version,
-                    "version_url": version_url,
-                    "alias": e.alias,
-                    "actor": e.actor,
-                    "details": if e.details.is_empty() { String::new() } else { Value::Object(e.details.clone()).to_string() },
-                    "fields": detail_fields(&e.details),
-                })
+                AuditRow {
+                    entry: EntryRow::of(e),
+                    model: &e.model,
+                    model_url,
+                    version: e.version,
+                    version_url,
+                }
             })
             .collect();
         entries.reverse();
-        let mut ctx = self.base("", "audit.html");
-        ctx.insert("entries".into(), entries.into());
-        ctx.insert("chain_ok".into(), diags.is_empty().into());
-        ctx.insert(
-            "chain_problems".into(),
-            json!(diags.iter().map(|d| d.message.clone()).collect::<Vec<_>>()),
-        );
-        ctx.insert("head".into(), head.into());
         let _ = &self.root;
-        Ok(Value::Object(ctx))
+        Ok(serde_json::to_value(AuditPage {
+            base: self.base("", "audit.html"),
+            entries,
+            chain_ok: diags.is_empty(),
+            chain_problems: diags.iter().map(|d| d.message.clone()).collect(),
+            head,
+        })?)
     }
 }

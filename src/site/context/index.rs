@@ -2,41 +2,90 @@
 
 use super::*;
 
+/// The index page's context (template `index.html`).
+#[derive(Serialize)]
+struct IndexPage<'r> {
+    #[serde(flatten)]
+    base: Base,
+    totals: Totals,
+    models: &'r [ModelRow],
+    /// The search index ([`SearchEntry`] per model), as JSON for a `<script>` element.
+    search_index: String,
+}
+
+/// The counts at the top of the index.
+#[derive(Serialize)]
+struct Totals {
+    versions: u64,
+    champions: usize,
+    challengers: usize,
+    /// Models whose latest run found an issue or worse.
+    drifting: usize,
+    /// Models whose champion's bias blocks.
+    bias_block: usize,
+}
+
+/// A model as the index's search reads it. Fields in alphabetical order: the page has always
+/// listed them so.
+#[derive(Serialize)]
+struct SearchEntry<'r> {
+    bias: &'r str,
+    challenger: Option<u32>,
+    champion: Option<u32>,
+    description: &'r str,
+    drift: &'r str,
+    metrics: &'r BTreeMap<String, Option<f64>>,
+    name: &'r str,
+    owner: &'r str,
+    tags: &'r BTreeMap<String, String>,
+    task: crate::registry::schema::Task,
+    url: &'r str,
+}
+
+/// `models.json`.
+#[derive(Serialize)]
+struct ModelsJson<'r> {
+    modelgate: &'static str,
+    models: &'r [ModelRow],
+}
+
 impl<'a> Site<'a> {
     /// The index's context and models.json, from every model's row.
-    pub fn index(&self, rows: &[Value]) -> Result<(Value, String)> {
-        let mut ctx = self.base("", "index.html");
-        let count = |f: &dyn Fn(&Value) -> bool| rows.iter().filter(|r| f(r)).count();
-        ctx.insert(
-            "totals".into(),
-            json!({
-                "versions": rows.iter().filter_map(|r| r["versions"].as_u64()).sum::<u64>(),
-                "champions": count(&|r| !r["champion"].is_null()),
-                "challengers": count(&|r| !r["challenger"].is_null()),
-                "drifting": count(&|r| drift_rank(r["drift"].as_str().unwrap_or("")) >= 2),
-                "bias_block": count(&|r| r["bias"] == "block"),
-            }),
-        );
-        ctx.insert("models".into(), Value::Array(rows.to_vec()));
-        let search: Vec<Value> = rows
+    pub fn index(&self, rows: &[ModelRow]) -> Result<(Value, String)> {
+        let count = |f: &dyn Fn(&ModelRow) -> bool| rows.iter().filter(|r| f(r)).count();
+        let totals = Totals {
+            versions: rows.iter().map(|r| r.versions as u64).sum(),
+            champions: count(&|r| r.champion.is_some()),
+            challengers: count(&|r| r.challenger.is_some()),
+            drifting: count(&|r| drift_rank(&r.drift) >= 2),
+            bias_block: count(&|r| r.bias == "block"),
+        };
+        let search: Vec<SearchEntry> = rows
             .iter()
-            .map(|r| {
-                json!({
-                    "name": r["name"], "description": r["description"], "owner": r["owner"],
-                    "task": r["task"], "tags": r["tags"], "metrics": r["metrics"],
-                    "champion": r["champion"], "challenger": r["challenger"],
-                    "drift": r["drift"], "bias": r["bias"], "url": r["url"],
-                })
+            .map(|r| SearchEntry {
+                bias: &r.bias,
+                challenger: r.challenger,
+                champion: r.champion,
+                description: &r.description,
+                drift: &r.drift,
+                metrics: &r.metrics,
+                name: &r.name,
+                owner: &r.owner,
+                tags: &r.tags,
+                task: r.task,
+                url: &r.url,
             })
             .collect();
-        ctx.insert(
-            "search_index".into(),
-            script_json(&Value::Array(search.clone())).into(),
-        );
-        let json = serde_json::to_string_pretty(&json!({
-            "modelgate": env!("CARGO_PKG_VERSION"),
-            "models": rows,
-        }))? + "\n";
-        Ok((Value::Object(ctx), json))
+        let page = IndexPage {
+            base: self.base("", "index.html"),
+            totals,
+            models: rows,
+            search_index: script_json(&search),
+        };
+        let json = serde_json::to_string_pretty(&ModelsJson {
+            modelgate: env!("CARGO_PKG_VERSION"),
+            models: rows,
+        })? + "\n";
+        Ok((serde_json::to_value(page)?, json))
     }
 }

@@ -1,5 +1,6 @@
-//! What each page shows: the registry's facts gathered into template contexts (JSON values),
-//! the charts drawn, the machine-readable files written.
+//! What each page shows: the registry's facts gathered into typed template contexts (each
+//! field named as the template's variable), the charts drawn, the machine-readable files
+//! written.
 
 use super::Options;
 use super::charts::{
@@ -12,8 +13,8 @@ use crate::registry::schema::{GateConfig, ModelSpec};
 use crate::registry::types::Alias;
 use crate::registry::{Model, Registry, VersionEntry};
 use anyhow::Result;
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -28,7 +29,7 @@ pub fn escape_xml(s: &str) -> String {
 }
 
 /// JSON safe to embed in a `<script type="application/json">` element.
-pub fn script_json(v: &Value) -> String {
+pub fn script_json(v: &impl Serialize) -> String {
     serde_json::to_string(v)
         .unwrap_or_else(|_| "null".into())
         .replace('<', "\\u003c")
@@ -44,9 +45,69 @@ pub struct ModelPages {
     /// Other files: site-relative path and bytes.
     pub other: Vec<(String, Vec<u8>)>,
     /// The model's row on the index (and in models.json).
-    pub row: Value,
+    pub row: ModelRow,
     /// The card rendered into the model page, to map a broken link back to its line.
     pub card: Option<CardSource>,
+}
+
+/// A model's row on the index, in `models.json` and (as `m`) on its page. Fields in
+/// alphabetical order: `models.json`, `model.json` and the build cache have always listed them
+/// sorted.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelRow {
+    /// The champion's bias verdict: `none`, `pass`, `warn` or `block`.
+    pub bias: String,
+    /// The verdict's sort order.
+    pub bias_rank: u8,
+    /// The verdict in words, with the largest disparity.
+    pub bias_text: String,
+    /// The model card: `missing`, `complete` or `incomplete`.
+    pub card: String,
+    /// How many things the card lacks.
+    pub card_gaps: usize,
+    /// The challenger's version.
+    pub challenger: Option<u32>,
+    /// The challenger's page.
+    pub challenger_url: Option<String>,
+    /// The champion's version.
+    pub champion: Option<u32>,
+    /// The champion's page.
+    pub champion_url: Option<String>,
+    /// The date of the last change (audit entry, else the newest version).
+    pub changed: String,
+    /// The model's description.
+    pub description: String,
+    /// The latest monitoring run's severity (`ok` for none; `none` when not monitored).
+    pub drift: String,
+    /// The latest run's date.
+    pub drift_date: Option<String>,
+    /// The severity's sort order.
+    pub drift_rank: u8,
+    /// The severity with the share of drifted columns.
+    pub drift_status: String,
+    /// The status with the run's date.
+    pub drift_text: String,
+    /// The primary metric of the champion (else the newest version), as printed.
+    pub metric_text: Option<String>,
+    /// Its value.
+    pub metric_value: Option<f64>,
+    /// The champion's (else the newest version's) metrics; `None` for a value that is not a
+    /// finite number (written as `null`, as before).
+    pub metrics: BTreeMap<String, Option<f64>>,
+    /// The model's name.
+    pub name: String,
+    /// The model's owner.
+    pub owner: String,
+    /// The primary metric's name.
+    pub primary_metric: String,
+    /// The model's tags.
+    pub tags: BTreeMap<String, String>,
+    /// What the model predicts.
+    pub task: crate::registry::schema::Task,
+    /// The model's page.
+    pub url: String,
+    /// How many versions it has.
+    pub versions: usize,
 }
 
 /// A model card as the model page shows it.
@@ -160,26 +221,15 @@ impl<'a> Site<'a> {
         })
     }
 
-    fn base(&self, root: &str, page: &str) -> serde_json::Map<String, Value> {
-        let mut m = serde_json::Map::new();
-        m.insert("root".into(), root.into());
-        m.insert("site_title".into(), "Model registry".into());
-        m.insert("modelgate_version".into(), env!("CARGO_PKG_VERSION").into());
-        m.insert(
-            "built_at".into(),
-            self.built_at
-                .clone()
-                .map(Value::from)
-                .unwrap_or(Value::Null),
-        );
-        m.insert(
-            "canonical".into(),
-            self.base_url
-                .as_ref()
-                .map(|b| Value::from(format!("{b}/{page}")))
-                .unwrap_or(Value::Null),
-        );
-        m
+    /// What every page's context has; `root` is the way from the page to the site's root.
+    fn base(&self, root: &'static str, page: &str) -> Base {
+        Base {
+            root,
+            site_title: "Model registry",
+            modelgate_version: env!("CARGO_PKG_VERSION"),
+            built_at: self.built_at.clone(),
+            canonical: self.base_url.as_ref().map(|b| format!("{b}/{page}")),
+        }
     }
 
     fn gates_of(&self, m: &Model, alias: Alias) -> GateConfig {
@@ -333,8 +383,33 @@ impl<'a> Site<'a> {
         self.reg.policy.as_ref().map(|p| &p.roles).unwrap_or(&NONE)
     }
 
-    fn approvals_of(&self, m: &Model, v: &VersionEntry) -> Vec<Value> {
-        let roles = self.roles();
+    /// The approvals gate's inputs for moving `alias` to `v`, as the site replays history:
+    /// each approval judged as when it was made.
+    fn approval_inputs<'x>(
+        &'x self,
+        m: &'x Model,
+        alias: Alias,
+        v: &'x VersionEntry,
+    ) -> gates::approvals::Inputs<'x> {
+        gates::approvals::Inputs {
+            model: m.name.as_str(),
+            alias,
+            candidate: v,
+            approvals: &m.approvals,
+            signers: self.reg.signers.as_ref(),
+            roles: self.roles(),
+            alias_at: (m.aliases_file.as_deref().unwrap_or(""), None),
+            // The site shows history: each approval as judged when it was made.
+            inputs: None,
+            now: None,
+            not_before: None,
+            distinct_principals: false,
+            head_rules: None,
+        }
+    }
+
+    /// The approvals of `v`, each judged, by alias and role.
+    fn approvals_of<'x>(&self, m: &'x Model, v: &VersionEntry) -> Vec<ApprovalRow<'x>> {
         let mut out = Vec::new();
         for a in m
             .approvals
@@ -343,36 +418,18 @@ impl<'a> Site<'a> {
         {
             let s = &a.approval.statement;
             let alias: Alias = s.alias.value;
-            let inp = gates::approvals::Inputs {
-                model: m.name.as_str(),
-                alias,
-                candidate: v,
-                approvals: &m.approvals,
-                signers: self.reg.signers.as_ref(),
-                roles,
-                alias_at: (m.aliases_file.as_deref().unwrap_or(""), None),
-                // The site shows history: each approval as judged when it was made.
-                inputs: None,
-                now: None,
-                not_before: None,
-                distinct_principals: false,
-                head_rules: None,
-            };
-            let problem = gates::approvals::judge(&inp, a);
-            out.push(json!({
-                "alias": s.alias.value.to_string(),
-                "role": s.role.value,
-                "principal": s.principal.value,
-                "approved_at": s.approved_at.value.raw,
-                "verified": problem.is_none(),
-                "problem": problem.unwrap_or_default(),
-                "file": a.file,
-            }));
+            let problem = gates::approvals::judge(&self.approval_inputs(m, alias, v), a);
+            out.push(ApprovalRow {
+                alias: s.alias.value.to_string(),
+                role: &s.role.value,
+                principal: &s.principal.value,
+                approved_at: &s.approved_at.value.raw,
+                verified: problem.is_none(),
+                problem: problem.unwrap_or_default(),
+                file: &a.file,
+            });
         }
-        out.sort_by(|a, b| {
-            (a["alias"].as_str(), a["role"].as_str())
-                .cmp(&(b["alias"].as_str(), b["role"].as_str()))
-        });
+        out.sort_by(|a, b| (a.alias.as_str(), a.role).cmp(&(b.alias.as_str(), b.role)));
         out
     }
 
@@ -395,7 +452,8 @@ impl<'a> Site<'a> {
             .unwrap_or((0.10, 0.15))
     }
 
-    fn bias_rows(&self, m: &Model, v: &VersionEntry) -> Vec<Value> {
+    /// The bias numbers of `v`, one row per protected attribute, with its groups.
+    fn bias_rows<'v>(&self, m: &Model, v: &'v VersionEntry) -> Vec<BiasRow<'v>> {
         let (warn, block) = self.bias_thresholds(m);
         let f = |x: Option<f64>| x.map(num).unwrap_or_else(|| "—".into());
         v.spec
@@ -403,35 +461,124 @@ impl<'a> Site<'a> {
             .iter()
             .map(|(attr, b)| {
                 let b = &b.value;
-                let worst = [b.demographic_parity, b.equal_opportunity, b.predictive_parity]
-                    .into_iter()
-                    .flatten()
-                    .fold(f64::NEG_INFINITY, f64::max);
-                let groups: Vec<Value> = b
+                let worst = [
+                    b.demographic_parity,
+                    b.equal_opportunity,
+                    b.predictive_parity,
+                ]
+                .into_iter()
+                .flatten()
+                .fold(f64::NEG_INFINITY, f64::max);
+                let groups = b
                     .groups
                     .iter()
                     .flat_map(|g| g.iter())
-                    .map(|(g, r)| {
-                        json!({
-                            "group": g,
-                            "count": r.count.map(|n| n.to_string()).unwrap_or_else(|| "—".into()),
-                            "sr": f(r.selection_rate),
-                            "tpr": f(r.tpr),
-                            "fpr": f(r.fpr),
-                            "precision": f(r.precision),
-                        })
+                    .map(|(g, r)| BiasGroupRow {
+                        group: g,
+                        count: r.count.map(|n| n.to_string()).unwrap_or_else(|| "—".into()),
+                        sr: f(r.selection_rate),
+                        tpr: f(r.tpr),
+                        fpr: f(r.fpr),
+                        precision: f(r.precision),
                     })
                     .collect();
-                json!({
-                    "attribute": attr,
-                    "dp": f(b.demographic_parity),
-                    "eo": f(b.equal_opportunity),
-                    "pp": f(b.predictive_parity),
-                    "verdict": if worst.is_finite() { crate::monitor::bias::verdict(worst, warn, block) } else { "none" },
-                    "groups": groups,
-                })
+                BiasRow {
+                    attribute: attr,
+                    dp: f(b.demographic_parity),
+                    eo: f(b.equal_opportunity),
+                    pp: f(b.predictive_parity),
+                    verdict: if worst.is_finite() {
+                        crate::monitor::bias::verdict(worst, warn, block)
+                    } else {
+                        "none"
+                    },
+                    groups,
+                }
             })
             .collect()
+    }
+}
+
+/// What every page's context has.
+#[derive(Serialize)]
+struct Base {
+    /// The way from the page to the site's root: `""` or `"../../"`.
+    root: &'static str,
+    site_title: &'static str,
+    modelgate_version: &'static str,
+    /// The build time, with `--stamp`.
+    built_at: Option<String>,
+    /// The page's public URL, with `--base-url`.
+    canonical: Option<String>,
+}
+
+/// An approval of a version, judged. Fields in alphabetical order: `model.json` lists them so.
+#[derive(Serialize)]
+struct ApprovalRow<'a> {
+    alias: String,
+    approved_at: &'a str,
+    file: &'a str,
+    principal: &'a str,
+    /// Why it does not count; empty when it does.
+    problem: String,
+    role: &'a str,
+    verified: bool,
+}
+
+/// A version's bias numbers on one protected attribute, as printed.
+#[derive(Serialize)]
+struct BiasRow<'a> {
+    attribute: &'a str,
+    /// Demographic parity, equal opportunity and predictive parity differences.
+    dp: String,
+    eo: String,
+    pp: String,
+    /// `none`, `pass`, `warn` or `block`.
+    verdict: &'static str,
+    groups: Vec<BiasGroupRow<'a>>,
+}
+
+/// One group's rates, as printed (`—` when not given).
+#[derive(Serialize)]
+struct BiasGroupRow<'a> {
+    group: &'a str,
+    count: String,
+    /// Selection rate.
+    sr: String,
+    tpr: String,
+    fpr: String,
+    precision: String,
+}
+
+/// An audit entry as the version page's history and the audit page show it.
+#[derive(Serialize)]
+struct EntryRow<'e> {
+    seq: u64,
+    at: &'e str,
+    action: Action,
+    alias: &'e Option<String>,
+    actor: &'e str,
+    /// The details as one line of JSON (empty when there are none).
+    details: String,
+    /// The details as readable fields ([`detail_fields`]).
+    fields: Vec<[String; 2]>,
+}
+
+impl<'e> EntryRow<'e> {
+    fn of(e: &'e Entry) -> EntryRow<'e> {
+        EntryRow {
+            seq: e.seq,
+            at: &e.at.raw,
+            action: e.action,
+            alias: &e.alias,
+            actor: &e.actor,
+            details: if e.details.is_empty() {
+                String::new()
+            } else {
+                Value::Object(e.details.clone()).to_string()
+            },
+            fields: detail_fields(&e.details),
+        }
     }
 }
 
