@@ -49,23 +49,12 @@ pub struct BarChart {
 /// than one distinct bar label. Bars start at 0, values are printed at the bar ends, missing
 /// values are drawn as "n/a", and thresholds are vertical lines labelled above the plot.
 pub fn bar_chart(spec: &BarChart) -> String {
-    let p = sanitize_id(&spec.id_prefix);
     let mut legend_svg = String::new();
     let f = BarFrame::new(spec, &mut legend_svg);
-    let desc = if spec.desc.is_empty() {
-        bar_desc(spec, &f.scale)
-    } else {
-        spec.desc.clone()
-    };
-    let mut out = String::with_capacity(8192);
-    open_svg(
-        &mut out,
-        &p,
-        "bar",
+    let (_, mut out) = Head::new("bar", &spec.id_prefix, &spec.title, &spec.desc).open(
         (WIDTH, f.height),
-        &spec.title,
-        &desc,
-        "img",
+        8192,
+        || bar_desc(spec, &f.scale),
     );
     out.push_str(&legend_svg);
     f.x_axis(&mut out);

@@ -89,22 +89,11 @@ pub(super) fn is_light(rgb: [u8; 3]) -> bool {
 /// Cells get narrower as the number of columns grows (down to 4 units); the chart gets wider
 /// beyond that.
 pub fn heat_strip(spec: &HeatStrip) -> String {
-    let p = sanitize_id(&spec.id_prefix);
     let f = HeatFrame::new(spec);
-    let desc = if spec.desc.is_empty() {
-        f.desc()
-    } else {
-        spec.desc.clone()
-    };
-    let mut out = String::with_capacity(16384 + f.nr * f.nc * 120);
-    open_svg(
-        &mut out,
-        &p,
-        "heat",
+    let (p, mut out) = Head::new("heat", &spec.id_prefix, &spec.title, &spec.desc).open(
         (f.width, f.height),
-        &spec.title,
-        &desc,
-        "img",
+        16384 + f.nr * f.nc * 120,
+        || f.desc(),
     );
     heat_defs(&mut out, &p);
     f.row_labels(&mut out);

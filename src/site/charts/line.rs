@@ -77,23 +77,12 @@ pub struct LineChart {
 /// then grid, reference lines, lines with markers (markers only when there are at most 60 x
 /// positions, plus isolated points) and the highlight.
 pub fn line_chart(spec: &LineChart) -> String {
-    let p = sanitize_id(&spec.id_prefix);
     let mut legend_svg = String::new();
     let f = Frame::new(spec, &mut legend_svg);
-    let desc = if spec.desc.is_empty() {
-        line_desc(spec, &f.scale, f.n)
-    } else {
-        spec.desc.clone()
-    };
-    let mut out = String::with_capacity(8192);
-    open_svg(
-        &mut out,
-        &p,
-        "line",
+    let (p, mut out) = Head::new("line", &spec.id_prefix, &spec.title, &spec.desc).open(
         (WIDTH, f.height),
-        &spec.title,
-        &desc,
-        "img",
+        8192,
+        || line_desc(spec, &f.scale, f.n),
     );
     out.push_str(&legend_svg);
     w!(

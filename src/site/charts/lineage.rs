@@ -103,7 +103,6 @@ pub(super) struct Placed {
 /// by kind, with a legend of the kinds present. Nodes with a [`safe_href`] link are wrapped in
 /// `<a href>`; the root then has `role="group"` so the links stay reachable.
 pub fn lineage_graph(spec: &Lineage) -> String {
-    let p = sanitize_id(&spec.id_prefix);
     let g = Graph::new(spec);
     let nn = g.nodes.len();
     let cols = g.columns();
@@ -120,21 +119,11 @@ pub fn lineage_graph(spec: &Lineage) -> String {
         .nodes
         .iter()
         .any(|n| n.href.as_deref().and_then(safe_href).is_some());
-    let desc = if spec.desc.is_empty() {
-        lineage_desc(&g.nodes, &g.edges)
-    } else {
-        spec.desc.clone()
-    };
-    let mut out = String::with_capacity(4096 + nn * 600);
-    open_svg(
-        &mut out,
-        &p,
-        "lineage",
-        (width, height),
-        &spec.title,
-        &desc,
-        if any_link { "group" } else { "img" },
-    );
+    let (p, mut out) = Head::new("lineage", &spec.id_prefix, &spec.title, &spec.desc)
+        .role(if any_link { "group" } else { "img" })
+        .open((width, height), 4096 + nn * 600, || {
+            lineage_desc(&g.nodes, &g.edges)
+        });
     w!(
         out,
         "<defs><marker id=\"{p}-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" markerUnits=\"userSpaceOnUse\" orient=\"auto-start-reverse\"><path d=\"M0 0L10 5L0 10z\" fill=\"#6e7781\"/></marker></defs>\n"

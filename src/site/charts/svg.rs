@@ -3,42 +3,77 @@
 use super::*;
 use std::fmt::Write as _;
 
-/// Opens the root `<svg>` element of `size` (width, height) with title and description; `role`
-/// is `img`, or `group` when the chart holds links.
-pub(super) fn open_svg(
-    out: &mut String,
-    p: &str,
-    class: &str,
-    (w, h): (f64, f64),
-    title: &str,
-    desc: &str,
-    role: &str,
-) {
-    w!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mg-chart mg-chart-{class}\" \
-         viewBox=\"0 0 {} {}\" width=\"100%\" role=\"{role}\" \
-         aria-labelledby=\"{p}-title {p}-desc\" font-family=\"{}\" font-size=\"12\" \
-         fill=\"{INK}\">\n",
-        c(w),
-        c(h),
-        FONT_ATTR
-    );
-    w!(out, "<title id=\"{p}-title\">{}</title>\n", esc(title));
-    w!(out, "<desc id=\"{p}-desc\">{}</desc>\n", esc(desc));
-    w!(
-        out,
-        "<rect width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n",
-        c(w),
-        c(h)
-    );
-    if !title.is_empty() {
-        let (t, _) = truncate(title, ((w - 32.0) / (0.6 * 15.0)) as usize);
+/// What opens a chart: its kind (the class `mg-chart-<kind>`), the caller's id prefix, title and
+/// description, and its role (`img`, or `group` when the chart holds links).
+pub(super) struct Head<'a> {
+    kind: &'a str,
+    id_prefix: &'a str,
+    title: &'a str,
+    desc: &'a str,
+    role: &'a str,
+}
+
+impl<'a> Head<'a> {
+    /// A chart that is one image.
+    pub(super) fn new(kind: &'a str, id_prefix: &'a str, title: &'a str, desc: &'a str) -> Self {
+        Head {
+            kind,
+            id_prefix,
+            title,
+            desc,
+            role: "img",
+        }
+    }
+
+    /// The same with another role.
+    pub(super) fn role(self, role: &'a str) -> Self {
+        Head { role, ..self }
+    }
+
+    /// Opens the root `<svg>` element of `size` (width, height), with the title and the
+    /// description (the caller's, else `generated()`), into a new output of `capacity`. Returns
+    /// the prefix of the chart's ids (sanitized) and the output.
+    pub(super) fn open(
+        &self,
+        (w, h): (f64, f64),
+        capacity: usize,
+        generated: impl FnOnce() -> String,
+    ) -> (String, String) {
+        let p = sanitize_id(self.id_prefix);
+        let desc = if self.desc.is_empty() {
+            generated()
+        } else {
+            self.desc.to_string()
+        };
+        let (class, role, title) = (self.kind, self.role, self.title);
+        let mut out = String::with_capacity(capacity);
         w!(
             out,
-            "<text x=\"16\" y=\"24\" font-size=\"15\" font-weight=\"600\">{}</text>\n",
-            esc(&t)
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mg-chart mg-chart-{class}\" \
+             viewBox=\"0 0 {} {}\" width=\"100%\" role=\"{role}\" \
+             aria-labelledby=\"{p}-title {p}-desc\" font-family=\"{}\" font-size=\"12\" \
+             fill=\"{INK}\">\n",
+            c(w),
+            c(h),
+            FONT_ATTR
         );
+        w!(out, "<title id=\"{p}-title\">{}</title>\n", esc(title));
+        w!(out, "<desc id=\"{p}-desc\">{}</desc>\n", esc(&desc));
+        w!(
+            out,
+            "<rect width=\"{}\" height=\"{}\" fill=\"#ffffff\"/>\n",
+            c(w),
+            c(h)
+        );
+        if !title.is_empty() {
+            let (t, _) = truncate(title, ((w - 32.0) / (0.6 * 15.0)) as usize);
+            w!(
+                out,
+                "<text x=\"16\" y=\"24\" font-size=\"15\" font-weight=\"600\">{}</text>\n",
+                esc(&t)
+            );
+        }
+        (p, out)
     }
 }
 

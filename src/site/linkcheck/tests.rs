@@ -53,6 +53,11 @@ fn links(html: &str) -> Vec<(usize, String)> {
     parse(html.as_bytes()).links
 }
 
+/// Each broken link's line and reason.
+fn lines_and_reasons(broken: &[BrokenLink]) -> Vec<(usize, &str)> {
+    broken.iter().map(|b| (b.line, b.reason.as_str())).collect()
+}
+
 #[test]
 fn missing_file_is_reported() {
     let site = TempSite::new("missing");
@@ -129,9 +134,8 @@ fn traversal_and_absolute_paths() {
     .file("index.html", "root")
     .file("abs.html", "exists but absolute");
     let broken = site.check();
-    let reasons: Vec<(usize, &str)> = broken.iter().map(|b| (b.line, b.reason.as_str())).collect();
     assert_eq!(
-        reasons,
+        lines_and_reasons(&broken),
         vec![
             (1, "points outside the site root"),
             (
@@ -172,9 +176,8 @@ fn directory_links_mean_index_html() {
     )
     .file("empty/readme.txt", "no index");
     let broken = site.check();
-    let got: Vec<(usize, &str)> = broken.iter().map(|b| (b.line, b.reason.as_str())).collect();
     assert_eq!(
-        got,
+        lines_and_reasons(&broken),
         vec![
             (4, "directory empty/ has no index.html"),
             (7, "dir/index.html is a file, not a directory"),
@@ -328,9 +331,8 @@ fn checking_some_pages_reads_the_others_only_for_anchors() {
     .file("c.html", "<a href=\"nope.html\">not listed</a>")
     .file("style.css", "");
     let broken = site.check_only(&["a.html"]);
-    let got: Vec<(usize, &str)> = broken.iter().map(|b| (b.line, b.reason.as_str())).collect();
     assert_eq!(
-        got,
+        lines_and_reasons(&broken),
         vec![
             (2, "anchor #gone not found in b.html"),
             (3, "target not found: x.html"),
