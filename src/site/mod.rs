@@ -986,3 +986,25 @@ fn link_check(site: &Written, out: &Path) -> Result<()> {
     let _ = std::fs::remove_file(out.join(CACHE_FILE));
     bail!(msg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_row_that_is_not_a_row_is_none_and_a_row_reads_back_unchanged() {
+        let cache: Cache = serde_json::from_str(
+            r#"{"format":3,"global":"g","audit":"a","index":"i","files":{},
+               "models":{"ghost":{"stamp":"x","row":{},"files":[]}}}"#,
+        )
+        .unwrap();
+        assert!(cache.models["ghost"].row.is_none());
+        assert!(cache.plausible());
+
+        let row = r#"{"bias":"none","bias_rank":0,"bias_text":"no version","card":"missing","card_gaps":0,"challenger":null,"challenger_url":null,"champion":null,"champion_url":null,"changed":"","description":"d","drift":"none","drift_date":null,"drift_rank":0,"drift_status":"not monitored","drift_text":"not monitored","metric_text":null,"metric_value":null,"metrics":{},"name":"m","owner":"o","primary_metric":"roc_auc","tags":{},"task":"regression","url":"models/m/index.html","versions":0}"#;
+        let text = format!(r#"{{"stamp":"s","row":{row},"files":["models/m/index.html"]}}"#);
+        let cm: CachedModel = serde_json::from_str(&text).unwrap();
+        assert!(cm.row.is_some());
+        assert_eq!(serde_json::to_string(&cm).unwrap(), text);
+    }
+}

@@ -89,3 +89,32 @@ impl<'a> Site<'a> {
         Ok((serde_json::to_value(page)?, json))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{keys_sorted, sample_row};
+    use super::*;
+
+    #[test]
+    fn the_search_index_and_models_json_keep_their_sorted_keys() {
+        let r = sample_row();
+        let rows = [r.clone()];
+        assert!(keys_sorted(&ModelsJson {
+            modelgate: "0",
+            models: &rows,
+        }));
+        assert!(keys_sorted(&SearchEntry {
+            bias: &r.bias,
+            challenger: r.challenger,
+            champion: r.champion,
+            description: &r.description,
+            drift: &r.drift,
+            metrics: &r.metrics,
+            name: &r.name,
+            owner: &r.owner,
+            tags: &r.tags,
+            task: r.task,
+            url: &r.url,
+        }));
+    }
+}

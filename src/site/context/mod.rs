@@ -660,6 +660,72 @@ fn figure(svg: &str, caption: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Whether `t` serialized straight gives the bytes of its JSON tree, whose keys are sorted:
+    /// what a context written to a file (`models.json`, `model.json`, the search index, the
+    /// build cache) has always looked like.
+    pub(super) fn keys_sorted(t: &impl Serialize) -> bool {
+        let straight = serde_json::to_string(t).unwrap();
+        let tree = serde_json::to_string(&serde_json::to_value(t).unwrap()).unwrap();
+        straight == tree
+    }
+
+    /// A row with every optional field set.
+    pub(super) fn sample_row() -> ModelRow {
+        ModelRow {
+            bias: "warn".into(),
+            bias_rank: 2,
+            bias_text: "warn (max 0.12 on sex)".into(),
+            card: "incomplete".into(),
+            card_gaps: 1,
+            challenger: Some(4),
+            challenger_url: Some("models/churn/v4.html".into()),
+            champion: Some(3),
+            champion_url: Some("models/churn/v3.html".into()),
+            changed: "2024-06-30".into(),
+            description: "Churn".into(),
+            drift: "alert".into(),
+            drift_date: Some("2024-06-30".into()),
+            drift_rank: 3,
+            drift_status: "alert (40% of columns)".into(),
+            drift_text: "alert (40% of columns) on 2024-06-30".into(),
+            metric_text: Some("0.87".into()),
+            metric_value: Some(0.87),
+            metrics: [("roc_auc".to_string(), Some(0.87)), ("f1".into(), None)].into(),
+            name: "churn".into(),
+            owner: "ml-team".into(),
+            primary_metric: "roc_auc".into(),
+            tags: [("team".to_string(), "growth".to_string())].into(),
+            task: crate::registry::schema::Task::BinaryClassification,
+            url: "models/churn/index.html".into(),
+            versions: 4,
+        }
+    }
+
+    #[test]
+    fn rows_written_to_files_keep_their_sorted_keys() {
+        assert!(keys_sorted(&sample_row()));
+        assert!(keys_sorted(&ApprovalRow {
+            alias: "champion".into(),
+            approved_at: "2024-06-01T10:00:00Z",
+            file: "registry/models/churn/approvals/v3-champion-risk.yaml",
+            principal: "alice@example.com",
+            problem: String::new(),
+            role: "risk",
+            verified: true,
+        }));
+    }
+
+    #[test]
+    fn a_row_reads_back_as_it_was_written() {
+        let row = sample_row();
+        let text = serde_json::to_string(&row).unwrap();
+        let back: ModelRow = serde_json::from_str(&text).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), text);
+        // A metric that is not a finite number is written as null and read back as none.
+        assert!(text.contains("\"f1\":null"));
+        assert_eq!(back.metrics["f1"], None);
+    }
+
     #[test]
     fn audit_details_read_as_fields_not_json() {
         let d: serde_json::Map<String, Value> = serde_json::from_str(

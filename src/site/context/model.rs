@@ -860,3 +860,34 @@ fn readme<'a>(
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::keys_sorted;
+    use super::*;
+
+    #[test]
+    fn monitoring_runs_in_model_json_keep_their_sorted_keys() {
+        let runs = [DriftRun {
+            date: "2024-06-30".into(),
+            version: Some(3),
+            share: Some(0.4),
+            severity: "alert".into(),
+            columns: vec![
+                ("age".into(), 0.01, 0.05, "ks".into(), true),
+                ("income".into(), 0.2, 0.05, "ks".into(), false),
+            ],
+            prediction: Some(false),
+            concept: None,
+        }];
+        let rows = drift_rows(&runs);
+        assert!(keys_sorted(&rows));
+        let v = serde_json::to_value(&rows).unwrap();
+        assert_eq!(v[0]["drifted"], "1 of 2: age");
+        assert_eq!(v[0]["share"], "40%");
+        assert_eq!(
+            (&v[0]["prediction"], &v[0]["concept"]),
+            (&"stable".into(), &"—".into())
+        );
+    }
+}
