@@ -40,7 +40,7 @@ pub fn script_json(v: &impl Serialize) -> String {
 /// The pages of one model.
 pub struct ModelPages {
     /// Pages rendered with a template (the HTML pages and the README): site-relative path,
-    /// template, context.
+    /// template, context (a typed context as the JSON tree tera reads).
     pub templated: Vec<(String, &'static str, Value)>,
     /// Other files: site-relative path and bytes.
     pub other: Vec<(String, Vec<u8>)>,
@@ -92,7 +92,7 @@ pub struct ModelRow {
     /// Its value.
     pub metric_value: Option<f64>,
     /// The champion's (else the newest version's) metrics; `None` for a value that is not a
-    /// finite number (written as `null`, as before).
+    /// finite number (written as `null`).
     pub metrics: BTreeMap<String, Option<f64>>,
     /// The model's name.
     pub name: String,
