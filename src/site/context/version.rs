@@ -47,6 +47,8 @@ struct Promotion<'e> {
 }
 
 impl<'a> Site<'a> {
+    /// The context of `v`'s page: its facts, lineage, numbers, promotions (gates judged again),
+    /// approvals and audit history; `entries` are the model's audit entries.
     pub(super) fn version_context<'p>(
         &self,
         m: &'p Model,
