@@ -204,8 +204,8 @@ pub struct Monitoring {
     pub reference: Spanned<String>,
     /// The current data (a path or glob) the drift job compares with the reference.
     pub current: Spanned<String>,
-    /// The scored inference log (a path or glob): `batch --log` writes into its folder and
-    /// `bias --model` reads it. Without it, both use `current`.
+    /// The scored inference log (a path or glob): `batch --log` and `serve` write into its
+    /// folder, `bias --model` reads it and `lineage` searches it. Without it, all use `current`.
     #[serde(default)]
     pub predictions: Option<Spanned<String>>,
     /// The timestamp column the window is taken on.

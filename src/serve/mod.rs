@@ -2,4 +2,5 @@
 //! prediction log the monitoring jobs read (`predlog`) and live drift (`live`). No HTTP here:
 //! the server plugs these in.
 
+pub mod predlog;
 pub mod split;
