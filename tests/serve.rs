@@ -317,3 +317,107 @@ fn old_files_are_finished_and_drops_are_counted() {
         .sum();
     assert_eq!(on_disk as u64, accepted);
 }
+
+/// Live drift over served rows gives the share the drift job (`drift --model`) gives on the
+/// same rows read back from the served log: none for rows like the reference's, and the same
+/// drifted features, share and severity for a window where glucose and hba1c shifted and
+/// everyone reports low physical activity.
+#[test]
+fn live_drift_share_matches_the_drift_job() {
+    let dir = registry_reading_the_served_log();
+    let root = dir.path();
+    let reg = load(root);
+    let m = reg
+        .models
+        .get(&ModelName::new("diabetes").unwrap())
+        .unwrap();
+    let spec = m.spec.as_ref().unwrap();
+    let columns = predlog::input_columns(spec);
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
+    let inference = rows_of(&root.join("examples/diabetes/inference/2024-06-10.parquet"));
+    for shifted in [false, true] {
+        let log_dir = predlog::default_dir(root, MODEL_FILE, spec).unwrap();
+        let _ = std::fs::remove_dir_all(&log_dir);
+        let log =
+            PredictionLog::open("diabetes", columns.clone(), LogOptions::new(&log_dir)).unwrap();
+        let mut live = modelgate::serve::live::LiveDrift::for_model(&reg, root, m, 10_000).unwrap();
+        assert_eq!(live.columns(), names[..8].to_vec());
+        for (i, row) in inference.iter().enumerate() {
+            let mut row = row.clone();
+            if shifted {
+                row.insert(
+                    "glucose".into(),
+                    Value::from(row["glucose"].as_f64().unwrap() + 40.0),
+                );
+                row.insert(
+                    "hba1c".into(),
+                    Value::from(row["hba1c"].as_f64().unwrap() + 2.0),
+                );
+                row.insert("physical_activity".into(), Value::from("low"));
+            }
+            let inputs: Vec<Value> = names.iter().map(|c| row[c].clone()).collect();
+            live.observe(&inputs[..8]);
+            let score = row["score"].as_f64().unwrap();
+            assert!(log.append(served(
+                inputs,
+                score,
+                format!("{i}"),
+                Alias::Champion,
+                2,
+                false
+            )));
+        }
+        log.close().unwrap();
+        let (code, out, err) = run(
+            &[
+                "drift",
+                "--model",
+                "diabetes",
+                "--dry-run",
+                "--format",
+                "json",
+                "--fail-on",
+                "never",
+            ],
+            root,
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        let job: Value = serde_json::from_str(&out).unwrap();
+        let job = &job[0]["data"];
+        let report = live.report().unwrap().unwrap();
+        assert_eq!(job["rows"]["current"], inference.len(), "{out}");
+        assert_eq!(report.rows.current, inference.len() as u64);
+        let drifted = |cols: Vec<(String, bool)>| -> Vec<String> {
+            cols.into_iter().filter(|c| c.1).map(|c| c.0).collect()
+        };
+        let job_drifted = drifted(
+            job["columns"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    (
+                        c["column"].as_str().unwrap().to_string(),
+                        c["drifted"] == true,
+                    )
+                })
+                .collect(),
+        );
+        let live_drifted = drifted(
+            report
+                .columns
+                .iter()
+                .map(|c| (c.column.clone(), c.drifted))
+                .collect(),
+        );
+        assert_eq!(live_drifted, job_drifted, "shifted: {shifted}");
+        assert_eq!(report.drift_share, job["drift_share"].as_f64().unwrap());
+        assert_eq!(report.severity, job["severity"].as_str().unwrap());
+        if shifted {
+            assert_eq!(job_drifted, ["glucose", "hba1c", "physical_activity"]);
+            assert_eq!(report.drift_share, 0.375);
+        } else {
+            assert_eq!(report.drift_share, 0.0);
+        }
+    }
+}
