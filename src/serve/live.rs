@@ -135,22 +135,19 @@ impl LiveDrift {
     /// Counts one served row: the value of each feature in [`LiveDrift::columns`] order, as
     /// the request gave it (a missing value is `Null`). The oldest row leaves a full window.
     pub fn observe(&mut self, values: &[serde_json::Value]) {
-        let slots: Vec<Slot> = self
-            .profile
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(j, c)| slot(c, values.get(j).unwrap_or(&serde_json::Value::Null)))
-            .collect();
-        if self.ring.len() == self.window {
-            if let Some(old) = self.ring.pop_front() {
-                for (c, s) in self.profile.columns.iter_mut().zip(&old) {
-                    c.count_slot(s, false);
-                }
-            }
-        }
+        // The row leaving a full window is uncounted, and its buffer reused.
+        let mut slots = match self.ring.len() == self.window {
+            true => self.ring.pop_front().unwrap_or_default(),
+            false => Vec::with_capacity(self.profile.columns.len()),
+        };
         for (c, s) in self.profile.columns.iter_mut().zip(&slots) {
-            c.count_slot(s, true);
+            c.count_slot(s, false);
+        }
+        slots.clear();
+        for (j, c) in self.profile.columns.iter_mut().enumerate() {
+            let s = slot(c, values.get(j).unwrap_or(&serde_json::Value::Null));
+            c.count_slot(&s, true);
+            slots.push(s);
         }
         self.ring.push_back(slots);
         self.profile.rows.current = self.ring.len() as u64;

@@ -21,7 +21,7 @@
 //! channel of `capacity` rows to one writer thread, which writes them in batches of
 //! `batch_rows`. When the channel is full the row is **dropped and counted**
 //! ([`LogStats::dropped`]); a request is never slowed by the disk. Memory is bounded by
-//! `capacity + batch_rows` rows.
+//! `capacity + 2 × batch_rows` rows (the channel, and a batch each of served and shadow rows).
 
 use crate::batch::Feature;
 use crate::registry::schema::ModelSpec;
@@ -521,12 +521,14 @@ fn frame(model: &str, columns: &[InputColumn], rows: &[Served]) -> Result<DataFr
     let n = rows.len();
     let mut cols: Vec<Column> = Vec::with_capacity(columns.len() + 10);
     for (j, c) in columns.iter().enumerate() {
-        let cell = |r: &Served| r.inputs.get(j).cloned().unwrap_or(serde_json::Value::Null);
+        fn cell(r: &Served, j: usize) -> Option<&serde_json::Value> {
+            r.inputs.get(j).filter(|v| !v.is_null())
+        }
         let col = if c.numerical {
-            let v: Vec<Option<f64>> = rows.iter().map(|r| number(&cell(r))).collect();
+            let v: Vec<Option<f64>> = rows.iter().map(|r| cell(r, j).and_then(number)).collect();
             Series::new(c.name.as_str().into(), v)
         } else {
-            let v: Vec<Option<String>> = rows.iter().map(|r| text(&cell(r))).collect();
+            let v: Vec<Option<String>> = rows.iter().map(|r| cell(r, j).and_then(text)).collect();
             Series::new(c.name.as_str().into(), v)
         };
         cols.push(col.into_column());
