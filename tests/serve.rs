@@ -421,3 +421,52 @@ fn live_drift_share_matches_the_drift_job() {
         }
     }
 }
+
+/// A log folder that disappears under the server: the rows are counted as failed, `flush`
+/// says which file could not be written, nothing panics, and the log writes again once the
+/// folder is back.
+#[test]
+fn write_failures_are_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_dir = dir.path().join("served");
+    let cols = vec![predlog::InputColumn {
+        name: "c".into(),
+        numerical: false,
+    }];
+    let log = PredictionLog::open("m", cols, LogOptions::new(&log_dir)).unwrap();
+    std::fs::remove_dir_all(&log_dir).unwrap();
+    for i in 0..3 {
+        assert!(log.append(served(
+            vec![Value::from("a")],
+            0.2,
+            format!("{i}"),
+            Alias::Champion,
+            1,
+            false
+        )));
+    }
+    let err = log.flush().unwrap_err().to_string();
+    assert!(err.contains("3 rows could not be written"), "{err}");
+    assert!(err.contains(&log_dir.display().to_string()), "{err}");
+    let stats = log.stats();
+    assert_eq!((stats.failed, stats.written), (3, 0));
+    assert!(stats.last_error.is_some());
+    std::fs::create_dir_all(&log_dir).unwrap();
+    assert!(log.append(served(
+        vec![Value::from(7)],
+        0.9,
+        "ok".into(),
+        Alias::Challenger,
+        2,
+        false
+    )));
+    log.flush().unwrap();
+    let files = parquet_files(&log_dir);
+    assert_eq!(files.len(), 1);
+    let rows = rows_of(&files[0]);
+    assert_eq!(
+        (rows[0]["c"].as_str(), rows[0]["alias"].as_str()),
+        (Some("7"), Some("challenger"))
+    );
+    assert_eq!(log.close().unwrap().written, 1);
+}
