@@ -261,7 +261,7 @@ mod tests {
             version,
             severity,
         };
-        use drift::Severity::{Alert, Issue, Retrain};
+        use crate::registry::types::Severity::{Alert, Issue, Retrain};
         assert_eq!(
             drift::check(&g, Some(3), Some(&latest(Issue, Some(3))), &[]).status,
             Status::Pass

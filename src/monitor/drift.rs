@@ -12,6 +12,7 @@
 
 use super::data::{ColumnData, Kind, Values};
 use super::stats;
+use crate::registry::types::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -195,7 +196,7 @@ pub struct Report {
     /// Whether the share reaches 0.5 (Evidently's default).
     pub dataset_drift: bool,
     /// From the policy's severities (strictly above each).
-    pub severity: String,
+    pub severity: Severity,
     /// Plain-file drift: the label's distribution, compared apart from the features (concept
     /// drift; not counted in the drift share).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -396,15 +397,15 @@ fn categorical_stats(st: &mut Statistics, r: &BTreeMap<String, u64>, c: &BTreeMa
 }
 
 /// Severity of a drift share: strictly above each threshold.
-pub fn severity(share: f64, (issue, alert, retrain): (f64, f64, f64)) -> &'static str {
+pub fn severity(share: f64, (issue, alert, retrain): (f64, f64, f64)) -> Severity {
     if share > retrain {
-        "retrain"
+        Severity::Retrain
     } else if share > alert {
-        "alert"
+        Severity::Alert
     } else if share > issue {
-        "issue"
+        Severity::Issue
     } else {
-        "none"
+        Severity::None
     }
 }
 
@@ -483,7 +484,7 @@ pub fn report(
         rows,
         drift_share: share,
         dataset_drift: share >= 0.5,
-        severity: severity(share, opts.severity).to_string(),
+        severity: severity(share, opts.severity),
         columns,
         label: None,
         notes: Vec::new(),
@@ -535,10 +536,10 @@ mod tests {
     #[test]
     fn severities_are_strictly_above() {
         let s = (0.1, 0.25, 0.5);
-        assert_eq!(severity(0.1, s), "none");
-        assert_eq!(severity(0.11, s), "issue");
-        assert_eq!(severity(0.25, s), "issue");
-        assert_eq!(severity(0.5, s), "alert");
-        assert_eq!(severity(0.51, s), "retrain");
+        assert_eq!(severity(0.1, s), Severity::None);
+        assert_eq!(severity(0.11, s), Severity::Issue);
+        assert_eq!(severity(0.25, s), Severity::Issue);
+        assert_eq!(severity(0.5, s), Severity::Alert);
+        assert_eq!(severity(0.51, s), Severity::Retrain);
     }
 }

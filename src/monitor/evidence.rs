@@ -8,9 +8,9 @@
 //! Anything else in `monitoring/` is a problem, and the drift gate fails closed on problems.
 
 use crate::diag::{Code, Diagnostic};
-use crate::gates::drift::Severity;
 use crate::registry::schema::Policy;
 use crate::registry::source::Source;
+use crate::registry::types::Severity;
 use crate::registry::types::Timestamp;
 use crate::registry::{self, Model, Registry};
 use crate::signing::allowed_signers::AllowedSigners;

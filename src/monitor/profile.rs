@@ -350,7 +350,7 @@ pub fn report(
         rows: p.rows.clone(),
         drift_share: share,
         dataset_drift: share >= 0.5,
-        severity: super::drift::severity(share, severity).to_string(),
+        severity: super::drift::severity(share, severity),
         columns,
         label: None,
         notes: Vec::new(),

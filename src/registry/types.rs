@@ -150,6 +150,63 @@ impl FromStr for Alias {
     }
 }
 
+// The one drift severity: monitoring decides it (`monitor::drift::severity`) and stores it in
+// `monitoring/<date>.yaml`; the drift gate, the drift job's exit code, the GitHub issues and the
+// site compare it through its order. (The doc line below is the JSON Schema's description.)
+/// Drift severity, in rising order.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// No drift worth acting on.
+    None,
+    /// Open an issue.
+    Issue,
+    /// Alert, and block promotions.
+    Alert,
+    /// Retrain.
+    Retrain,
+}
+
+impl Severity {
+    /// Parses `none|issue|alert|retrain`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Severity::None,
+            "issue" => Severity::Issue,
+            "alert" => Severity::Alert,
+            "retrain" => Severity::Retrain,
+            _ => return None,
+        })
+    }
+
+    /// As written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Issue => "issue",
+            Severity::Alert => "alert",
+            Severity::Retrain => "retrain",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An RFC 3339 timestamp that remembers how it was written, because signed statements sign the
 /// text, not the instant.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -13,7 +13,12 @@ impl<'a> Site<'a> {
                 "versions": rows.iter().filter_map(|r| r["versions"].as_u64()).sum::<u64>(),
                 "champions": count(&|r| !r["champion"].is_null()),
                 "challengers": count(&|r| !r["challenger"].is_null()),
-                "drifting": count(&|r| drift_rank(r["drift"].as_str().unwrap_or("")) >= 2),
+                "drifting": count(&|r| {
+                    r["drift"]
+                        .as_str()
+                        .and_then(Severity::parse)
+                        .is_some_and(|s| s >= Severity::Issue)
+                }),
                 "bias_block": count(&|r| r["bias"] == "block"),
             }),
         );

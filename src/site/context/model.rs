@@ -34,15 +34,12 @@ impl<'a> Site<'a> {
         let latest = runs.last();
         // The latest run's severity, its share of drifted columns, and its date.
         let (drift, drift_status, drift_date) = match latest {
-            None => ("none".to_string(), "not monitored".to_string(), None),
+            None => (DriftStatus(None), "not monitored".to_string(), None),
             Some(r) => {
-                let sev = if r.severity == "none" {
-                    "ok"
-                } else {
-                    r.severity.as_str()
-                };
+                let status = DriftStatus(Some(r.severity));
+                let sev = status.as_str();
                 (
-                    sev.to_string(),
+                    status,
                     format!(
                         "{sev}{}",
                         r.share
@@ -91,11 +88,11 @@ impl<'a> Site<'a> {
             "bias": bias,
             "bias_text": bias_text,
             "bias_rank": bias_rank(&bias),
-            "drift": drift,
+            "drift": drift.as_str(),
             "drift_text": drift_text,
             "drift_status": drift_status,
             "drift_date": drift_date,
-            "drift_rank": drift_rank(&drift),
+            "drift_rank": drift.rank(),
             "changed": changed,
             "versions": m.versions.len(),
             "url": format!("{dir}/index.html"),
@@ -293,7 +290,7 @@ impl<'a> Site<'a> {
                     "date": r.date,
                     "version": r.version,
                     "share": r.share.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "—".into()),
-                    "severity": if r.severity == "none" { "ok" } else { r.severity.as_str() },
+                    "severity": DriftStatus(Some(r.severity)).as_str(),
                     "drifted": if drifted.is_empty() { "none".to_string() } else { format!("{} of {}: {}", drifted.len(), r.columns.len(), drifted.join(", ")) },
                     "prediction": yn(r.prediction),
                     "concept": yn(r.concept),
@@ -413,7 +410,7 @@ impl<'a> Site<'a> {
         ctx.insert("m".into(), {
             let mut r = row.clone();
             r["protected"] = json!(spec.protected_attributes);
-            r["drift"] = drift.clone().into();
+            r["drift"] = drift.as_str().into();
             r
         });
         ctx.insert("versions".into(), versions.into());
