@@ -580,9 +580,9 @@ fn commit_signatures(
             None => Some("it is not signed".to_string()),
             Some((sig, data)) => match &base_reg.signers {
                 None => Some("the base revision has no allowed_signers".into()),
-                Some(signers) => {
-                    crate::signing::commit::verify(sig, data, c.time, Some(now), signers).err()
-                }
+                Some(signers) => crate::signing::commit::verify(sig, data, c.time, Some(now), signers)
+                    .err()
+                    .map(|why| format!("its signature does not count: {why} (checked against the base revision's allowed_signers)")),
             },
         };
         if let Some(why) = problem {
