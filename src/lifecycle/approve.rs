@@ -4,7 +4,7 @@
 //! entry is appended for the log's completeness, but `check` never requires it.
 
 use super::{Files, append_audit};
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, NewEntry};
 use crate::registry::types::{Alias, ModelName, Timestamp};
 use crate::registry::{Registry, VersionEntry};
 use crate::signing::approval::{NAMESPACE, message};
@@ -308,21 +308,14 @@ pub fn plan_unchecked(
     let text = crate::registry::json_schema::with_modeline(&file, &text);
     let actor = principal.clone();
     let details = serde_json::json!({"role": role, "principal": principal});
-    let model = name.to_string();
-    let at2 = at.clone();
     let audit = append_audit(
         reg,
-        vec![Box::new(move |seq, prev| Entry {
-            seq,
-            at: at2,
-            actor,
-            action: Action::Approve,
-            model: Some(model),
-            version: Some(version),
-            alias: Some(alias.as_str().to_string()),
-            details: details.as_object().cloned().unwrap_or_default(),
-            prev,
-        })],
+        vec![
+            NewEntry::new(Action::Approve, &actor, at)
+                .version(name.as_str(), version)
+                .alias(alias)
+                .details(details),
+        ],
     );
     Ok(Plan {
         files: vec![

@@ -5,7 +5,7 @@
 use super::data::{self, Kind, Request};
 use super::drift::{self, ColumnDrift, Options, Report, Rows};
 use super::metrics;
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, NewEntry};
 use crate::registry::number::{self, yaml as num};
 use crate::registry::schema::FeatureType;
 use crate::registry::types::{Alias, Timestamp};
@@ -442,33 +442,23 @@ pub fn files(
         }
         out.push((r.file.clone(), text.into_bytes()));
     }
-    let entries: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>> = results
+    let entries: Vec<NewEntry> = results
         .iter()
         .map(|r| {
-            let details = serde_json::json!({
-                "severity": r.data.severity,
-                "drift_share": number::stored(r.data.drift_share),
-                "file": r.file,
-            });
-            let (model, version, at, actor) =
-                (r.model.clone(), r.version, at.clone(), actor.to_string());
-            Box::new(move |seq, prev| Entry {
-                seq,
-                at,
-                actor,
-                action: Action::Drift,
-                model: Some(model),
-                version: Some(version),
-                alias: Some("champion".into()),
-                details: details.as_object().cloned().unwrap_or_default(),
-                prev,
-            }) as Box<dyn FnOnce(u64, String) -> Entry + '_>
+            NewEntry::new(Action::Drift, actor, at)
+                .version(&r.model, r.version)
+                .alias(Alias::Champion)
+                .details(serde_json::json!({
+                    "severity": r.data.severity,
+                    "drift_share": number::stored(r.data.drift_share),
+                    "file": r.file,
+                }))
         })
         .collect();
     if !entries.is_empty() {
         out.push((
             crate::audit::AUDIT_PATH.to_string(),
-            crate::lifecycle::append_audit(reg, entries).into_bytes(),
+            crate::audit::append(&reg.audit, &reg.audit_text, entries).into_bytes(),
         ));
     }
     Ok(out)
