@@ -412,9 +412,7 @@ fn left_alias_at(
         .map(|t| t.value.at);
     let left = base_reg
         .audit
-        .lines
-        .iter()
-        .filter_map(|l| l.entry.as_ref())
+        .entries()
         .filter(|e| {
             e.model.as_deref() == Some(m.name.as_str())
                 && e.alias.as_deref() == Some(alias.as_str())
@@ -432,9 +430,7 @@ fn left_alias_at(
     // Archiving or deleting the version ends every tenure, whichever alias it held.
     let retired = base_reg
         .audit
-        .lines
-        .iter()
-        .filter_map(|l| l.entry.as_ref())
+        .entries()
         .filter(|e| {
             e.model.as_deref() == Some(m.name.as_str())
                 && e.version == Some(version)

@@ -272,16 +272,19 @@ pub fn plan_unchecked(
     };
     let principal = principal.to_string();
     let inputs = m.spec.as_ref().map(|s| s.inputs_sha256());
-    let unsigned = approval_yaml(
-        name.as_str(),
-        v,
-        alias,
-        role,
-        &principal,
-        at,
-        inputs.as_ref(),
-        "",
-    );
+    let yaml = |sig: &str| {
+        approval_yaml(
+            name.as_str(),
+            v,
+            alias,
+            role,
+            &principal,
+            at,
+            inputs.as_ref(),
+            sig,
+        )
+    };
+    let unsigned = yaml("");
     let node = crate::yaml::parse(&unsigned).map_err(|e| anyhow::anyhow!(e.message))?;
     #[derive(serde::Deserialize)]
     struct Only {
@@ -291,16 +294,7 @@ pub fn plan_unchecked(
     let msg = message(&only.statement);
     let sig =
         crate::signing::sign(key, NAMESPACE, msg.as_bytes()).context("signing the approval")?;
-    let text = approval_yaml(
-        name.as_str(),
-        v,
-        alias,
-        role,
-        &principal,
-        at,
-        inputs.as_ref(),
-        &sig,
-    );
+    let text = yaml(&sig);
     let file = format!(
         "{}/approvals/v{version}-{alias}-{role}-{principal}.yaml",
         m.dir

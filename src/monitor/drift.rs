@@ -377,7 +377,13 @@ fn decide(method: Method, score: f64, threshold: f64) -> bool {
     }
 }
 
-fn categorical_stats(st: &mut Statistics, r: &BTreeMap<String, u64>, c: &BTreeMap<String, u64>) {
+/// χ² and Jensen–Shannon of two categorical count maps (raw data and profiles alike); returns
+/// the counts aligned on the union of categories, and their PSI.
+pub(super) fn category_tests(
+    st: &mut Statistics,
+    r: &BTreeMap<String, u64>,
+    c: &BTreeMap<String, u64>,
+) -> (Vec<u64>, Vec<u64>, f64) {
     let (_, rc, cc) = stats::aligned_counts(r, c);
     let (s, p, dof) = stats::chi_square(&rc, &cc);
     st.chi_square = Some(ChiSquare {
@@ -386,7 +392,13 @@ fn categorical_stats(st: &mut Statistics, r: &BTreeMap<String, u64>, c: &BTreeMa
         dof,
     });
     st.jensen_shannon = Some(stats::jensen_shannon(&rc, &cc));
-    st.psi.get_or_insert(stats::psi_from_counts(&rc, &cc));
+    let psi = stats::psi_from_counts(&rc, &cc);
+    (rc, cc, psi)
+}
+
+fn categorical_stats(st: &mut Statistics, r: &BTreeMap<String, u64>, c: &BTreeMap<String, u64>) {
+    let (rc, cc, psi) = category_tests(st, r, c);
+    st.psi.get_or_insert(psi);
     if rc.len() <= 2 {
         let (z, p) = stats::two_proportion_z(&rc, &cc);
         st.z_test = Some(ZTest {

@@ -146,26 +146,24 @@ impl Node {
         }
     }
 
-    /// The value under `key` when this node is a mapping.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    /// The key node and value of `key` when this node is a mapping.
+    fn entry(&self, key: &str) -> Option<&(Node, Node)> {
         match &self.kind {
-            NodeKind::Map(entries) => entries.iter().find_map(|(k, v)| match &k.kind {
-                NodeKind::Scalar(s, _) if s == key => Some(v),
-                _ => None,
-            }),
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar(s, _) if s == key)),
             _ => None,
         }
     }
 
+    /// The value under `key` when this node is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
     /// The key node of `key` when this node is a mapping (for "this key is wrong" spans).
     pub fn key_node(&self, key: &str) -> Option<&Node> {
-        match &self.kind {
-            NodeKind::Map(entries) => entries.iter().find_map(|(k, _)| match &k.kind {
-                NodeKind::Scalar(s, _) if s == key => Some(k),
-                _ => None,
-            }),
-            _ => None,
-        }
+        self.entry(key).map(|(k, _)| k)
     }
 
     /// A short name of the node's kind for error messages: "a mapping", "the integer 4", ….
