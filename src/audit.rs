@@ -110,7 +110,7 @@ impl Log {
         for (i, raw) in text.split_inclusive('\n').enumerate() {
             let number = i as u32 + 1;
             let content = raw.strip_suffix('\n').unwrap_or(raw);
-            let line_span = line_span(number, offset, content);
+            let line_span = Span::line(number, offset, content);
             offset += raw.len();
             let digest = Sha256::of(content.as_bytes());
             let entry = if content.trim().is_empty() {
@@ -208,23 +208,6 @@ impl Log {
             None => (1, GENESIS.to_string()),
             Some(l) => (self.lines.len() as u64 + 1, l.digest.hex()),
         }
-    }
-}
-
-/// The span of a whole line that starts at byte `offset`.
-fn line_span(number: u32, offset: usize, content: &str) -> Span {
-    use crate::yaml::Pos;
-    Span {
-        start: Pos {
-            line: number,
-            column: 1,
-            offset,
-        },
-        end: Pos {
-            line: number,
-            column: content.chars().count() as u32 + 1,
-            offset: offset + content.len(),
-        },
     }
 }
 

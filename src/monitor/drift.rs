@@ -486,21 +486,29 @@ pub fn report(
             }
         }
     }
-    let drifted = columns.iter().filter(|c| c.drifted).count();
-    let share = if columns.is_empty() {
-        0.0
-    } else {
-        drifted as f64 / columns.len() as f64
-    };
-    Ok(Report {
-        rows,
-        drift_share: share,
-        dataset_drift: share >= 0.5,
-        severity: severity(share, opts.severity),
-        columns,
-        label: None,
-        notes: Vec::new(),
-    })
+    Ok(Report::of_columns(rows, columns, opts.severity))
+}
+
+impl Report {
+    /// The report of these columns: the share that drifted, dataset drift at 0.5, and the
+    /// severity of the share under `thresholds` (issue, alert, retrain).
+    pub fn of_columns(rows: Rows, columns: Vec<ColumnDrift>, thresholds: (f64, f64, f64)) -> Self {
+        let drifted = columns.iter().filter(|c| c.drifted).count();
+        let share = if columns.is_empty() {
+            0.0
+        } else {
+            drifted as f64 / columns.len() as f64
+        };
+        Report {
+            rows,
+            drift_share: share,
+            dataset_drift: share >= 0.5,
+            severity: severity(share, thresholds),
+            columns,
+            label: None,
+            notes: Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -333,21 +333,7 @@ pub fn report(
             statistics: st,
         });
     }
-    let drifted = columns.iter().filter(|c| c.drifted).count();
-    let share = if columns.is_empty() {
-        0.0
-    } else {
-        drifted as f64 / columns.len() as f64
-    };
-    Ok(Report {
-        rows: p.rows.clone(),
-        drift_share: share,
-        dataset_drift: share >= 0.5,
-        severity: super::drift::severity(share, severity),
-        columns,
-        label: None,
-        notes: Vec::new(),
-    })
+    Ok(Report::of_columns(p.rows.clone(), columns, severity))
 }
 
 /// The bins of a profile, derived from the reference alone, with empty current counts.

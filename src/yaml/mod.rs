@@ -54,22 +54,16 @@ impl Span {
         let mut offset = 0;
         for (i, l) in text.split_inclusive('\n').enumerate() {
             if i + 1 == line as usize {
-                let content = l.trim_end_matches(['\n', '\r']);
-                return Span {
-                    start: Pos {
-                        line,
-                        column: 1,
-                        offset,
-                    },
-                    end: Pos {
-                        line,
-                        column: content.chars().count() as u32 + 1,
-                        offset: offset + content.len(),
-                    },
-                };
+                return Span::line(line, offset, l.trim_end_matches(['\n', '\r']));
             }
             offset += l.len();
         }
+        Span::line(line, offset, "")
+    }
+
+    /// The span of line `line` (1-based) whose `content` (without its newline) starts at byte
+    /// `offset`.
+    pub fn line(line: u32, offset: usize, content: &str) -> Span {
         Span {
             start: Pos {
                 line,
@@ -78,8 +72,8 @@ impl Span {
             },
             end: Pos {
                 line,
-                column: 1,
-                offset,
+                column: content.chars().count() as u32 + 1,
+                offset: offset + content.len(),
             },
         }
     }
