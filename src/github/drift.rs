@@ -128,7 +128,7 @@ pub fn body(r: &ModelDrift, gh: &GitHub, opts: &Options, first: bool) -> String 
             if p.drifted { "**drift**" } else { "stable" }
         ));
     }
-    if let Some(c) = &r.concept {
+    if let Some(c) = r.concept.as_ref().map(|c| &c.result) {
         if let (Some(cur), Some(rec)) = (c.current, c.recorded) {
             s.push_str(&format!(
                 "\nConcept drift: {} {} now vs {} recorded → {}\n",

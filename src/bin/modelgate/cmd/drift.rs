@@ -371,7 +371,7 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
                         if p.drifted { "DRIFT" } else { "ok" }
                     )?;
                 }
-                if let Some(c) = &r.concept {
+                if let Some(modelgate::monitor::job::Concept { result: c, note }) = &r.concept {
                     match (c.current, c.recorded) {
                         (Some(now), Some(rec)) => writeln!(
                             out,
@@ -380,9 +380,7 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
                             c.rows,
                             if c.drifted { "DRIFT" } else { "ok" }
                         )?,
-                        _ => {
-                            writeln!(out, "concept drift: {}", c.note.clone().unwrap_or_default())?
-                        }
+                        _ => writeln!(out, "concept drift: {}", note.clone().unwrap_or_default())?,
                     }
                 }
                 for n in &r.notes {
