@@ -396,4 +396,23 @@ mod tests {
         assert_eq!(t.at.to_rfc3339(), "2024-06-01T10:00:00+00:00");
         assert!("yesterday".parse::<Timestamp>().is_err());
     }
+
+    #[test]
+    fn severities_are_ordered_and_written_as_words() {
+        use Severity::*;
+        assert!(None < Issue && Issue < Alert && Alert < Retrain);
+        for (s, word) in [
+            (None, "none"),
+            (Issue, "issue"),
+            (Alert, "alert"),
+            (Retrain, "retrain"),
+        ] {
+            assert_eq!(Severity::parse(word), Some(s));
+            assert_eq!(s.to_string(), word);
+            assert_eq!(serde_json::to_value(s).unwrap(), word);
+            assert_eq!(serde_json::from_value::<Severity>(word.into()).unwrap(), s);
+        }
+        assert_eq!(Severity::parse("high"), Option::None);
+        assert!(serde_json::from_value::<Severity>("ok".into()).is_err());
+    }
 }
