@@ -7,7 +7,7 @@
 //! be a byte prefix of its head log.
 
 use crate::diag::{Code, Diagnostic};
-use crate::registry::types::{Sha256, Timestamp};
+use crate::registry::types::{Alias, Sha256, Timestamp};
 use crate::yaml::Span;
 use serde::{Deserialize, Serialize};
 
@@ -110,7 +110,7 @@ impl Log {
         for (i, raw) in text.split_inclusive('\n').enumerate() {
             let number = i as u32 + 1;
             let content = raw.strip_suffix('\n').unwrap_or(raw);
-            let line_span = line_span(number, offset, content);
+            let line_span = Span::line(number, offset, content);
             offset += raw.len();
             let digest = Sha256::of(content.as_bytes());
             let entry = if content.trim().is_empty() {
@@ -211,23 +211,6 @@ impl Log {
     }
 }
 
-/// The span of a whole line that starts at byte `offset`.
-fn line_span(number: u32, offset: usize, content: &str) -> Span {
-    use crate::yaml::Pos;
-    Span {
-        start: Pos {
-            line: number,
-            column: 1,
-            offset,
-        },
-        end: Pos {
-            line: number,
-            column: content.chars().count() as u32 + 1,
-            offset: offset + content.len(),
-        },
-    }
-}
-
 /// Where in a line serde_json's error is: it counts columns in bytes (1-based), spans count
 /// characters, and the offset must stay on a character boundary inside the line.
 fn error_span(line: Span, content: &str, byte_column: usize) -> Span {
@@ -264,6 +247,104 @@ pub fn to_line(entry: &Entry) -> String {
     let mut s = serde_json::to_string(entry).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// An entry to append, built by every command that writes the log: everything but its link
+/// (`seq`, `prev`), which [`append`] fills in from the log it is chained onto.
+///
+/// `NewEntry::new(Action::Promote, actor, at).version(model, 4).alias(Alias::Champion)
+/// .details(json!({"from": 3, "to": 4}))`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEntry {
+    /// When.
+    pub at: Timestamp,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: Action,
+    /// Which model, if any.
+    pub model: Option<String>,
+    /// Which version, if any.
+    pub version: Option<u32>,
+    /// Which alias, if any.
+    pub alias: Option<String>,
+    /// Action-specific details.
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+impl NewEntry {
+    /// `action` by `actor` at `at`, about no model, with no details.
+    pub fn new(action: Action, actor: &str, at: &Timestamp) -> Self {
+        NewEntry {
+            at: at.clone(),
+            actor: actor.to_string(),
+            action,
+            model: None,
+            version: None,
+            alias: None,
+            details: serde_json::Map::new(),
+        }
+    }
+
+    /// About `model`.
+    pub fn model(mut self, model: &str) -> Self {
+        self.model = Some(model.to_string());
+        self
+    }
+
+    /// About version `version` of `model`.
+    pub fn version(self, model: &str, version: u32) -> Self {
+        let mut e = self.model(model);
+        e.version = Some(version);
+        e
+    }
+
+    /// Naming an alias.
+    pub fn alias(mut self, alias: Alias) -> Self {
+        self.alias = Some(alias.as_str().to_string());
+        self
+    }
+
+    /// With these details: a JSON object (anything else records none).
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        self.details = match details {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        self
+    }
+
+    /// The entry at `seq`, after the line whose digest is `prev`.
+    pub fn link(self, seq: u64, prev: String) -> Entry {
+        Entry {
+            seq,
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            model: self.model,
+            version: self.version,
+            alias: self.alias,
+            details: self.details,
+            prev,
+        }
+    }
+}
+
+/// Chains `entries` onto the log `log` read from `text`; returns the log's new text (`text`,
+/// with a final newline if it lacked one, then one line an entry).
+pub fn append(log: &Log, text: &str, entries: impl IntoIterator<Item = NewEntry>) -> String {
+    let mut text = text.to_string();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let (mut seq, mut prev) = log.next_link();
+    for e in entries {
+        let line = to_line(&e.link(seq, prev));
+        prev = Sha256::of(line.trim_end_matches('\n').as_bytes()).hex();
+        seq += 1;
+        text.push_str(&line);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -305,6 +386,52 @@ mod tests {
     #[test]
     fn a_good_chain_verifies() {
         assert!(problems(&chain(5)).is_empty());
+    }
+
+    #[test]
+    fn appended_entries_chain_onto_the_log() {
+        let at: Timestamp = "2024-01-15T10:00:00Z".parse().unwrap();
+        // The built entry is the one a hand-written Entry would be.
+        let built = NewEntry::new(Action::Register, "alice@example.com", &at)
+            .version("m", 3)
+            .link(3, "p".into());
+        assert_eq!(built, entry(3, "p"));
+        // Onto a log whose last line lacks its newline: a newline first, then chained lines.
+        let old = chain(2);
+        let unterminated = old.trim_end_matches('\n');
+        let mut d = Vec::new();
+        let log = Log::parse(unterminated, &mut d);
+        let text = append(
+            &log,
+            unterminated,
+            [
+                NewEntry::new(Action::Promote, "bob@example.com", &at)
+                    .version("m", 2)
+                    .alias(Alias::Champion)
+                    .details(serde_json::json!({"from": 1, "to": 2})),
+                NewEntry::new(Action::Demote, "bob@example.com", &at)
+                    .model("m")
+                    .details(serde_json::json!("not an object")),
+            ],
+        );
+        assert!(text.starts_with(&old), "{text}");
+        assert!(problems(&text).is_empty(), "{text}");
+        let log = Log::parse(&text, &mut d);
+        let last: Vec<&Entry> = log.entries().skip(2).collect();
+        assert_eq!((last[0].seq, last[1].seq), (3, 4));
+        assert_eq!(last[0].alias.as_deref(), Some("champion"));
+        assert_eq!(last[0].details["to"], 2);
+        assert_eq!((last[1].version, last[1].details.len()), (None, 0));
+        // Onto an empty log: from genesis.
+        let first = append(
+            &Log::default(),
+            "",
+            [NewEntry::new(Action::Drift, "job", &at)],
+        );
+        assert!(
+            first.contains(&format!("\"prev\":\"{GENESIS}\"")),
+            "{first}"
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! version), valid under `validate`, and shaped like the example: a model.yaml with twelve
 //! features, version files with full lineage, aliases, model cards and a hash-chained audit log.
 
-use crate::audit::{Action, Entry, Log, to_line};
-use crate::registry::types::Sha256;
+use crate::audit::{Action, Log, NewEntry};
+use crate::registry::types::{Alias, Sha256, Timestamp};
 use anyhow::{Context, Result, bail};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -136,33 +136,19 @@ pub fn write(out: &Path, models: u32, versions: u32) -> Result<()> {
     }
     std::fs::write(reg.join("allowed_signers"), signers)?;
 
-    let mut audit = String::new();
-    let mut log = Log::default();
-    let push =
-        |audit: &mut String, log: &mut Log, action, model: &str, v: u32, alias: Option<&str>| {
-            let (seq, prev) = log.next_link();
-            let line = to_line(&Entry {
-                seq,
-                at: crate::registry::types::Timestamp::from_utc(
-                    chrono::DateTime::from_timestamp(1_704_067_200 + seq as i64 * 60, 0)
-                        .unwrap_or_default(),
-                ),
-                actor: "alice@example.com".into(),
-                action,
-                model: Some(model.into()),
-                version: Some(v),
-                alias: alias.map(Into::into),
-                details: Default::default(),
-                prev,
-            });
-            log.lines.push(crate::audit::Line {
-                number: seq as u32,
-                span: crate::yaml::Span::default(),
-                digest: Sha256::of(line.trim_end_matches('\n').as_bytes()),
-                entry: None,
-            });
-            audit.push_str(&line);
-        };
+    // The n-th entry (from 1) is dated n minutes after 2024-01-01.
+    let mut audit: Vec<NewEntry> = Vec::new();
+    let push = |audit: &mut Vec<NewEntry>, action, model: &str, v: u32, alias: Option<Alias>| {
+        let seq = audit.len() as i64 + 1;
+        let at = Timestamp::from_utc(
+            chrono::DateTime::from_timestamp(1_704_067_200 + seq * 60, 0).unwrap_or_default(),
+        );
+        let e = NewEntry::new(action, "alice@example.com", &at).version(model, v);
+        audit.push(match alias {
+            Some(a) => e.alias(a),
+            None => e,
+        });
+    };
     for i in 0..models {
         let m = model_name(i);
         let dir = reg.join("models").join(&m);
@@ -174,7 +160,7 @@ pub fn write(out: &Path, models: u32, versions: u32) -> Result<()> {
                 dir.join(format!("versions/v{v}.yaml")),
                 version_yaml(&m, v)?,
             )?;
-            push(&mut audit, &mut log, Action::Register, &m, v, None);
+            push(&mut audit, Action::Register, &m, v, None);
         }
         let mut aliases = String::new();
         if versions >= 1 {
@@ -182,28 +168,29 @@ pub fn write(out: &Path, models: u32, versions: u32) -> Result<()> {
             let _ = writeln!(aliases, "champion: {champion}");
             push(
                 &mut audit,
-                &mut log,
                 Action::Promote,
                 &m,
                 champion,
-                Some("champion"),
+                Some(Alias::Champion),
             );
             if versions > champion {
                 let _ = writeln!(aliases, "challenger: {versions}");
                 push(
                     &mut audit,
-                    &mut log,
                     Action::Promote,
                     &m,
                     versions,
-                    Some("challenger"),
+                    Some(Alias::Challenger),
                 );
             }
         }
         std::fs::write(dir.join("aliases.yaml"), aliases)?;
         std::fs::write(out.join("model-cards").join(format!("{m}.md")), card(&m))?;
     }
-    std::fs::write(reg.join("audit.jsonl"), audit)?;
+    std::fs::write(
+        reg.join("audit.jsonl"),
+        crate::audit::append(&Log::default(), "", audit),
+    )?;
     Ok(())
 }
 

@@ -99,9 +99,7 @@ pub fn validate(reg: &Registry, opts: Options) -> Vec<Diagnostic> {
     // (model, alias, version) of every promotion the log records: approvals those used.
     let promoted: std::collections::HashSet<(&str, &str, u32)> = reg
         .audit
-        .lines
-        .iter()
-        .filter_map(|l| l.entry.as_ref())
+        .entries()
         .filter(|e| e.action == crate::audit::Action::Promote)
         .filter_map(|e| Some((e.model.as_deref()?, e.alias.as_deref()?, e.version?)))
         .collect();

@@ -412,7 +412,7 @@ fn live_drift_share_matches_the_drift_job() {
         );
         assert_eq!(live_drifted, job_drifted, "shifted: {shifted}");
         assert_eq!(report.drift_share, job["drift_share"].as_f64().unwrap());
-        assert_eq!(report.severity, job["severity"].as_str().unwrap());
+        assert_eq!(report.severity.as_str(), job["severity"].as_str().unwrap());
         if shifted {
             assert_eq!(job_drifted, ["glucose", "hba1c", "physical_activity"]);
             assert_eq!(report.drift_share, 0.375);

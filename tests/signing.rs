@@ -213,3 +213,124 @@ fn ecdsa_and_rsa_signatures_verify() {
         assert_eq!(code, 0, "{kind} {bits}: {out}");
     }
 }
+
+/// The one SSHSIG verifier, with real `ssh-keygen -Y sign` signatures: a commit signature
+/// (namespace `git`, any principal) counts when any allowed_signers line of its key allows
+/// `git`; an approval-style check wants the key listed for the principal; every refusal is one
+/// `Rejection` whose text names the reason.
+#[test]
+fn one_verifier_judges_commit_and_approval_signatures() {
+    use modelgate::registry::types::Timestamp;
+    use modelgate::signing::allowed_signers::AllowedSigners;
+    use modelgate::signing::sshsig::{self, Expect, Rejection};
+    let keys = tempfile::tempdir().unwrap();
+    let alice = keygen(keys.path(), "alice");
+    keygen(keys.path(), "eve");
+    let sign = |key: &str, namespace: &str, message: &[u8]| {
+        let msg = keys.path().join(format!("msg-{key}-{namespace}"));
+        let sig = format!("{}.sig", msg.display());
+        let _ = std::fs::remove_file(&sig);
+        std::fs::write(&msg, message).unwrap();
+        let st = Command::new("ssh-keygen")
+            .args(["-q", "-Y", "sign", "-n", namespace, "-f"])
+            .arg(keys.path().join(key))
+            .arg(&msg)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        std::fs::read_to_string(&sig).unwrap()
+    };
+    // alice's key is listed twice: once for approvals only, once for commits.
+    let (signers, problems) = AllowedSigners::parse(&format!(
+        "alice@example.com namespaces=\"modelgate-approval\" {alice}\nalice@example.com namespaces=\"git\",valid-before=\"20300101\" {alice}\n"
+    ));
+    assert!(problems.is_empty(), "{problems:?}");
+    let at = chrono::DateTime::parse_from_rfc3339("2025-01-02T03:04:05Z")
+        .unwrap()
+        .to_utc();
+    let commit = b"tree 0000\nauthor A <a@x> 1 +0000\n\nmessage\n";
+
+    // A commit signed in `git` counts through the second line.
+    let sig = sign("alice", "git", commit);
+    let line = modelgate::signing::commit::verify(&sig, commit, at, Some(at), &signers).unwrap();
+    assert_eq!(line.line, 2);
+    // Altered content does not verify.
+    let e = modelgate::signing::commit::verify(&sig, b"tree 1111\n", at, Some(at), &signers)
+        .unwrap_err();
+    assert_eq!(e, Rejection::BadSignature);
+    assert!(
+        e.to_string().starts_with("the signature does not verify"),
+        "{e}"
+    );
+    // The key must be valid now, whatever time the commit states.
+    let later = chrono::DateTime::parse_from_rfc3339("2031-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let (git_only, _) = AllowedSigners::parse(&format!(
+        "alice@example.com namespaces=\"git\",valid-before=\"20300101\" {alice}\n"
+    ));
+    let e =
+        modelgate::signing::commit::verify(&sig, commit, at, Some(later), &git_only).unwrap_err();
+    assert!(matches!(e, Rejection::NotValidNow { line: 1, .. }), "{e}");
+    // A key nobody lists: no principal to name.
+    let e =
+        modelgate::signing::commit::verify(&sign("eve", "git", commit), commit, at, None, &signers)
+            .unwrap_err();
+    assert_eq!(e.to_string(), "the signing key is not in allowed_signers");
+    // Signed in another namespace.
+    let e = modelgate::signing::commit::verify(
+        &sign("alice", "modelgate-approval", commit),
+        commit,
+        at,
+        None,
+        &signers,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the signature is in namespace `modelgate-approval`, not `git`"
+    );
+    // Not an SSH signature at all (say, a GPG one).
+    let e = modelgate::signing::commit::verify(
+        "-----BEGIN PGP SIGNATURE-----\nx\n-----END PGP SIGNATURE-----\n",
+        commit,
+        at,
+        None,
+        &signers,
+    )
+    .unwrap_err();
+    assert!(matches!(e, Rejection::Malformed(_)), "{e}");
+
+    // The same verifier for a principal: eve's key is not alice's.
+    let stamp: Timestamp = "2025-01-02T03:04:05Z".parse().unwrap();
+    let expect = Expect {
+        namespace: "modelgate-approval",
+        principal: Some("alice@example.com"),
+        signed_at: &stamp,
+        now: Some(at),
+        bound_future: true,
+    };
+    let msg = b"{\"k\":1}";
+    assert_eq!(
+        sshsig::verify(
+            msg,
+            &sign("alice", "modelgate-approval", msg),
+            &expect,
+            &signers
+        )
+        .unwrap()
+        .line,
+        1
+    );
+    let e = sshsig::verify(
+        msg,
+        &sign("eve", "modelgate-approval", msg),
+        &expect,
+        &signers,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the signing key is not in allowed_signers for alice@example.com"
+    );
+}

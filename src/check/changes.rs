@@ -694,7 +694,7 @@ pub fn audit_times(
         }
         let problem = if floor.is_some_and(|f| e.at.at < f) {
             Some("before the base revision's last audit entry".to_string())
-        } else if e.at.at > now + crate::signing::approval::CLOCK_SKEW {
+        } else if e.at.at > now + crate::signing::sshsig::CLOCK_SKEW {
             Some(format!(
                 "after the time of the check ({})",
                 now.to_rfc3339()

@@ -412,9 +412,7 @@ fn left_alias_at(
         .map(|t| t.value.at);
     let left = base_reg
         .audit
-        .lines
-        .iter()
-        .filter_map(|l| l.entry.as_ref())
+        .entries()
         .filter(|e| {
             e.model.as_deref() == Some(m.name.as_str())
                 && e.alias.as_deref() == Some(alias.as_str())
@@ -432,9 +430,7 @@ fn left_alias_at(
     // Archiving or deleting the version ends every tenure, whichever alias it held.
     let retired = base_reg
         .audit
-        .lines
-        .iter()
-        .filter_map(|l| l.entry.as_ref())
+        .entries()
         .filter(|e| {
             e.model.as_deref() == Some(m.name.as_str())
                 && e.version == Some(version)
@@ -580,9 +576,9 @@ fn commit_signatures(
             None => Some("it is not signed".to_string()),
             Some((sig, data)) => match &base_reg.signers {
                 None => Some("the base revision has no allowed_signers".into()),
-                Some(signers) => {
-                    crate::signing::commit::verify(sig, data, c.time, Some(now), signers).err()
-                }
+                Some(signers) => crate::signing::commit::verify(sig, data, c.time, Some(now), signers)
+                    .err()
+                    .map(|why| format!("its signature does not count: {why} (checked against the base revision's allowed_signers)")),
             },
         };
         if let Some(why) = problem {

@@ -13,7 +13,7 @@
 //! created, and after the version last left this alias or was archived (old approvals never
 //! revive). With `distinct_principals`, one person cannot fill two roles.
 
-use super::{GateResult, Status};
+use super::GateResult;
 use crate::diag::{Code, Diagnostic};
 use crate::registry::schema::GateConfig;
 use crate::registry::types::Alias;
@@ -291,14 +291,5 @@ pub fn check(gate: &GateConfig, inp: &Inputs<'_>) -> GateResult {
             .hint(hint),
         );
     }
-    GateResult {
-        gate: NAME,
-        status: if diagnostics.is_empty() {
-            Status::Pass
-        } else {
-            Status::Block
-        },
-        detail: parts.join("; "),
-        diagnostics,
-    }
+    GateResult::blocking(NAME, parts.join("; "), diagnostics)
 }

@@ -8,54 +8,7 @@
 use super::{GateResult, Status};
 use crate::diag::{Code, Diagnostic};
 use crate::registry::schema::GateConfig;
-
-/// Drift severity, in rising order.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// No drift worth acting on.
-    None,
-    /// Open an issue.
-    Issue,
-    /// Alert, and block promotions.
-    Alert,
-    /// Retrain.
-    Retrain,
-}
-
-impl Severity {
-    /// Parses `none|issue|alert|retrain`.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "none" => Severity::None,
-            "issue" => Severity::Issue,
-            "alert" => Severity::Alert,
-            "retrain" => Severity::Retrain,
-            _ => return None,
-        })
-    }
-
-    /// As written.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::None => "none",
-            Severity::Issue => "issue",
-            Severity::Alert => "alert",
-            Severity::Retrain => "retrain",
-        }
-    }
-}
+use crate::registry::types::Severity;
 
 /// The latest monitoring result of a model.
 #[derive(Clone, Debug)]

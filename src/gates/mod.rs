@@ -62,6 +62,20 @@ impl GateResult {
             diagnostics: Vec::new(),
         }
     }
+
+    /// A gate that passes unless it found problems, which block.
+    pub fn blocking(gate: &'static str, detail: String, diagnostics: Vec<Diagnostic>) -> Self {
+        GateResult {
+            gate,
+            status: if diagnostics.is_empty() {
+                Status::Pass
+            } else {
+                Status::Block
+            },
+            detail,
+            diagnostics,
+        }
+    }
 }
 
 /// The closed range a recorded metric must lie in, by its name: rates, AUCs and the Brier score
@@ -261,7 +275,7 @@ mod tests {
             version,
             severity,
         };
-        use drift::Severity::{Alert, Issue, Retrain};
+        use crate::registry::types::Severity::{Alert, Issue, Retrain};
         assert_eq!(
             drift::check(&g, Some(3), Some(&latest(Issue, Some(3))), &[]).status,
             Status::Pass

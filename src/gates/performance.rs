@@ -25,11 +25,10 @@ pub fn check(
         return GateResult::skip(NAME, "no current holder of the alias to compare with");
     };
     let Some(cand) = candidate.spec.metrics.get(metric.as_str()) else {
-        return GateResult {
-            gate: NAME,
-            status: Status::Block,
-            detail: format!("v{} has no `{}`", candidate.number, metric.value),
-            diagnostics: vec![
+        return GateResult::blocking(
+            NAME,
+            format!("v{} has no `{}`", candidate.number, metric.value),
+            vec![
                 Diagnostic::error(
                     Code::GatePerformance,
                     format!(
@@ -40,15 +39,14 @@ pub fn check(
                 .in_file(&candidate.file)
                 .hint("add it under `metrics:` (modelgate evaluate computes it)"),
             ],
-        };
+        );
     };
     let Some(base) = holder.spec.metrics.get(metric.as_str()) else {
         // Nothing to compare with is no pass: the gate fails closed.
-        return GateResult {
-            gate: NAME,
-            status: Status::Block,
-            detail: format!("v{} has no `{}`", holder.number, metric.value),
-            diagnostics: vec![
+        return GateResult::blocking(
+            NAME,
+            format!("v{} has no `{}`", holder.number, metric.value),
+            vec![
                 Diagnostic::error(
                     Code::GateInput,
                     format!(
@@ -59,7 +57,7 @@ pub fn check(
                 .in_file(&holder.file)
                 .hint("set a primary_metric that the current holder records (a governance change of the model's policy)"),
             ],
-        };
+        );
     };
     let range = super::metric_range(metric.as_str());
     let bad: Vec<Diagnostic> = [(candidate, cand), (holder, base)]
@@ -67,12 +65,7 @@ pub fn check(
         .filter_map(|(v, x)| super::check_number(v, metric.as_str(), x, range))
         .collect();
     if !bad.is_empty() {
-        return GateResult {
-            gate: NAME,
-            status: Status::Block,
-            detail: format!("{} cannot be compared", metric.value),
-            diagnostics: bad,
-        };
+        return GateResult::blocking(NAME, format!("{} cannot be compared", metric.value), bad);
     }
     let needed = base.value + min;
     // A tolerance of a few ulps: 0.87 ≥ 0.85 + 0.02 must pass despite binary rounding.

@@ -1,7 +1,7 @@
 //! Stability: every listed metric of the candidate must be at least `min_ratio` times the
 //! current holder's, so a gain in the primary metric cannot hide a collapse elsewhere.
 
-use super::{GateResult, Status, num};
+use super::{GateResult, num};
 use crate::diag::{Code, Diagnostic};
 use crate::registry::VersionEntry;
 use crate::registry::schema::GateConfig;
@@ -91,14 +91,5 @@ pub fn check(
         }
         parts.push(part);
     }
-    GateResult {
-        gate: NAME,
-        status: if diagnostics.is_empty() {
-            Status::Pass
-        } else {
-            Status::Block
-        },
-        detail: parts.join("; "),
-        diagnostics,
-    }
+    GateResult::blocking(NAME, parts.join("; "), diagnostics)
 }

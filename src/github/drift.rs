@@ -8,6 +8,7 @@
 
 use super::{GitHub, MARKER};
 use crate::monitor::job::ModelDrift;
+use crate::registry::types::Severity;
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -41,21 +42,12 @@ pub struct Outcome {
     pub notified: bool,
 }
 
-fn rank(sev: &str) -> u8 {
-    match sev {
-        "issue" => 1,
-        "alert" => 2,
-        "retrain" => 3,
-        _ => 0,
-    }
-}
-
 /// The severity label of an issue.
-pub fn severity_label(sev: &str) -> &'static str {
+pub fn severity_label(sev: Severity) -> &'static str {
     match sev {
-        "retrain" => "severity:urgent",
-        "alert" => "severity:high",
-        _ => "severity:low",
+        Severity::Retrain => "severity:urgent",
+        Severity::Alert => "severity:high",
+        Severity::None | Severity::Issue => "severity:low",
     }
 }
 
@@ -136,7 +128,7 @@ pub fn body(r: &ModelDrift, gh: &GitHub, opts: &Options, first: bool) -> String 
             if p.drifted { "**drift**" } else { "stable" }
         ));
     }
-    if let Some(c) = &r.concept {
+    if let Some(c) = r.concept.as_ref().map(|c| &c.result) {
         if let (Some(cur), Some(rec)) = (c.current, c.recorded) {
             s.push_str(&format!(
                 "\nConcept drift: {} {} now vs {} recorded → {}\n",
@@ -186,7 +178,7 @@ pub fn sync(gh: &GitHub, results: &[ModelDrift], opts: &Options) -> Result<Vec<O
             }
         }
         let number = existing.and_then(|i| i.get("number").and_then(Value::as_u64));
-        let sev = r.data.severity.as_str();
+        let sev = r.data.severity;
         let mut o = Outcome {
             model: r.model.clone(),
             action: "none".into(),
@@ -196,7 +188,7 @@ pub fn sync(gh: &GitHub, results: &[ModelDrift], opts: &Options) -> Result<Vec<O
         };
         let issue_path = |n: u64| format!("{}/issues/{n}", gh.repo_path());
         let changed;
-        if rank(sev) == 0 {
+        if sev == Severity::None {
             if let Some(n) = number {
                 gh.request(
                     "POST",
@@ -290,7 +282,7 @@ pub fn sync(gh: &GitHub, results: &[ModelDrift], opts: &Options) -> Result<Vec<O
                 }
             }
         }
-        if changed && sev == "retrain" {
+        if changed && sev == Severity::Retrain {
             gh.request(
                 "POST",
                 &format!("{}/dispatches", gh.repo_path()),
@@ -304,7 +296,7 @@ pub fn sync(gh: &GitHub, results: &[ModelDrift], opts: &Options) -> Result<Vec<O
             )?;
             o.dispatched = true;
         }
-        if changed && rank(sev) >= 2 {
+        if changed && sev >= Severity::Alert {
             if let Some(url) = &opts.webhook {
                 gh.webhook(
                     url,

@@ -74,26 +74,188 @@ pub struct GitHub {
     dry_log: std::sync::Mutex<Vec<String>>,
 }
 
-/// What a request failed with, in words a user can act on.
-fn explain(status: u16, method: &str, path: &str, repo: &str, body: &Value) -> String {
-    let msg = body
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    match status {
-        401 => format!(
-            "GitHub rejected the token (401 {msg}) for {method} {path}: GITHUB_TOKEN is missing, expired or revoked"
-        ),
-        403 => format!(
-            "GitHub refused {method} {path} (403 {msg}): the token lacks the permission {}; in a workflow, add it under `permissions:`",
-            permission_for(method, path)
-        ),
-        404 => format!(
-            "GitHub answered 404 for {method} {path}: the repository {repo} does not exist, or the token cannot see it (a private repository needs `metadata: read`), or the issue/pull request is gone"
-        ),
-        422 => format!("GitHub refused {method} {path} (422 {msg}): {body}"),
-        s => format!("GitHub answered {s} for {method} {path}: {msg}"),
+/// Why a GitHub request (or a webhook) failed, in words a user can act on. Callers match on
+/// the variant (a missing label is [`GithubError::NotFound`]), never on the text.
+#[derive(Debug, thiserror::Error)]
+pub enum GithubError {
+    /// 401: the token is bad.
+    #[error(
+        "GitHub rejected the token (401 {message}) for {method} {path}: GITHUB_TOKEN is missing, expired or revoked"
+    )]
+    Unauthorized {
+        /// The method.
+        method: String,
+        /// The path or URL.
+        path: String,
+        /// GitHub's `message`.
+        message: String,
+    },
+    /// 403 that is not a rate limit: the token lacks a permission.
+    #[error(
+        "GitHub refused {method} {path} (403 {message}): the token lacks the permission {permission}; in a workflow, add it under `permissions:`"
+    )]
+    Forbidden {
+        /// The method.
+        method: String,
+        /// The path or URL.
+        path: String,
+        /// GitHub's `message` (`Resource not accessible by integration` for what an
+        /// installation token may not do).
+        message: String,
+        /// The permission the endpoint needs ([`permission_for`]).
+        permission: &'static str,
+    },
+    /// 404: the repository is missing or invisible to the token, or the thing is gone.
+    #[error(
+        "GitHub answered 404 for {method} {path}: the repository {repo} does not exist, or the token cannot see it (a private repository needs `metadata: read`), or the issue/pull request is gone"
+    )]
+    NotFound {
+        /// The method.
+        method: String,
+        /// The path or URL.
+        path: String,
+        /// `owner/name`.
+        repo: String,
+    },
+    /// 422: the request was understood and refused (validation failed).
+    #[error("GitHub refused {method} {path} (422 {message}): {body}")]
+    Unprocessable {
+        /// The method.
+        method: String,
+        /// The path or URL.
+        path: String,
+        /// GitHub's `message`.
+        message: String,
+        /// The whole answer (its `errors[].code` says what failed, e.g. `already_exists`).
+        body: Value,
+    },
+    /// A rate limit that outlasts the time this run may wait.
+    #[error(
+        "GitHub's rate limit holds {method} {path} for {resets_in} s more, beyond the {max_wait} s this run may wait (MODELGATE_GITHUB_MAX_WAIT); run again later"
+    )]
+    RateLimited {
+        /// The method.
+        method: String,
+        /// The path or URL.
+        path: String,
+        /// Seconds until the limit resets (or `Retry-After`).
+        resets_in: u64,
+        /// Seconds this run may wait in total.
+        max_wait: u64,
+    },
+    /// A 5xx that outlasted the retries.
+    #[error("GitHub answered {status} for {method} {path}: {message}")]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// The method.
+        method: String,
+        /// The path or URL.
+        path: String,
+        /// GitHub's `message`.
+        message: String,
+    },
+    /// Any other refusal (400, 409, 410, a 429 that is not a rate limit, …).
+    #[error("GitHub answered {status} for {method} {path}: {message}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The method.
+        method: String,
+        /// The path or URL.
+        path: String,
+        /// GitHub's `message`.
+        message: String,
+    },
+    /// GitHub could not be reached (connection, TLS, timeout), after retries.
+    #[error("GitHub could not be reached at {api} (gave up after {tries} tries)")]
+    Transport {
+        /// The API base URL.
+        api: String,
+        /// How many tries were made.
+        tries: u32,
+        /// The last failure.
+        #[source]
+        cause: TransportError,
+    },
+    /// An answer of the wrong shape (a list was expected), or a list too long to page through.
+    #[error("GET {path}: {what}")]
+    Unexpected {
+        /// The path or URL.
+        path: String,
+        /// What was wrong.
+        what: String,
+    },
+    /// The webhook could not be reached, or refused the message.
+    #[error("{0}")]
+    Webhook(String),
+}
+
+/// One failed attempt to reach GitHub: the request and what the HTTP stack said.
+#[derive(Debug, thiserror::Error)]
+#[error("{method} {path}: {detail}")]
+pub struct TransportError {
+    /// The method.
+    pub method: String,
+    /// The path or URL.
+    pub path: String,
+    /// The HTTP client's error.
+    pub detail: String,
+}
+
+impl GithubError {
+    /// A refusal with `status` and `body`, as the variant that says what to do.
+    fn from_status(status: u16, method: &str, path: &str, repo: &str, body: Value) -> Self {
+        let message = body
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let (method, path) = (method.to_string(), path.to_string());
+        match status {
+            401 => GithubError::Unauthorized {
+                method,
+                path,
+                message,
+            },
+            403 => GithubError::Forbidden {
+                permission: permission_for(&method, &path),
+                method,
+                path,
+                message,
+            },
+            404 => GithubError::NotFound {
+                method,
+                path,
+                repo: repo.to_string(),
+            },
+            422 => GithubError::Unprocessable {
+                method,
+                path,
+                message,
+                body,
+            },
+            500.. => GithubError::Server {
+                status,
+                method,
+                path,
+                message,
+            },
+            _ => GithubError::Refused {
+                status,
+                method,
+                path,
+                message,
+            },
+        }
+    }
+
+    /// Whether a 422 says the thing already exists (a label created meanwhile by another job).
+    pub fn already_exists(&self) -> bool {
+        matches!(self, GithubError::Unprocessable { body, .. }
+        if body.get("errors").and_then(Value::as_array).is_some_and(|es| {
+            es.iter().any(|e| e.get("code").and_then(Value::as_str) == Some("already_exists"))
+        }))
     }
 }
 
@@ -243,14 +405,13 @@ impl GitHub {
                         self.api, r.body
                     )
                 })?,
-            Err(e)
-                if e.to_string()
-                    .contains("(403 Resource not accessible by integration)") =>
+            Err(GithubError::Forbidden { message, .. })
+                if message == "Resource not accessible by integration" =>
             {
                 ACTIONS_BOT.to_string()
             }
             Err(e) => {
-                return Err(e.context(
+                return Err(anyhow::Error::new(e).context(
                     "finding the token's own account (GET /user), to recognise modelgate's own comments and issues",
                 ));
             }
@@ -289,7 +450,12 @@ impl GitHub {
 
     /// Sends one request (a path under the API, or a full URL from a `Link` header), with
     /// retries. Dry run: prints it; GETs answer `[]`, writes answer a placeholder object.
-    pub fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Response> {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, GithubError> {
         let (client, rt) = match &self.mode {
             Mode::DryRun => {
                 if method != "GET" {
@@ -328,6 +494,11 @@ impl GitHub {
         };
         let started = Instant::now();
         let mut attempt = 0u32;
+        let failed = |detail: String| TransportError {
+            method: method.to_string(),
+            path: path.to_string(),
+            detail,
+        };
         loop {
             let result = rt.block_on(async {
                 let resp = match method {
@@ -336,9 +507,9 @@ impl GitHub {
                     "PATCH" => client._patch(url.as_str(), body).await,
                     "PUT" => client._put(url.as_str(), body).await,
                     "DELETE" => client._delete(url.as_str(), body).await,
-                    m => return Err(anyhow::anyhow!("unsupported method {m}")),
+                    m => return Err(failed(format!("unsupported method {m}"))),
                 }
-                .map_err(|e| anyhow::anyhow!("{method} {path}: {e}"))?;
+                .map_err(|e| failed(e.to_string()))?;
                 let status = resp.status().as_u16();
                 let retry_after = header(&resp, "retry-after");
                 let remaining = header(&resp, "x-ratelimit-remaining");
@@ -347,7 +518,7 @@ impl GitHub {
                 let text = client
                     .body_to_string(resp)
                     .await
-                    .map_err(|e| anyhow::anyhow!("{method} {path}: reading the answer: {e}"))?;
+                    .map_err(|e| failed(format!("reading the answer: {e}")))?;
                 Ok((status, retry_after, remaining, reset, link, text))
             });
             let (status, retry_after, remaining, reset, link, text) = match result {
@@ -356,11 +527,11 @@ impl GitHub {
                     // Connection errors: retried like a 5xx.
                     let wait = Duration::from_millis(500 * 2u64.pow(attempt.min(6)));
                     if started.elapsed() + wait > self.max_wait || attempt >= 5 {
-                        return Err(e.context(format!(
-                            "GitHub could not be reached at {} (gave up after {} tries)",
-                            self.api,
-                            attempt + 1
-                        )));
+                        return Err(GithubError::Transport {
+                            api: self.api.clone(),
+                            tries: attempt + 1,
+                            cause: e,
+                        });
                     }
                     std::thread::sleep(wait);
                     attempt += 1;
@@ -403,18 +574,25 @@ impl GitHub {
                     std::thread::sleep(w);
                     attempt += 1;
                 }
-                Some(w) if rate_limited => bail!(
-                    "GitHub's rate limit holds {method} {path} for {} s more, beyond the {} s this run may wait (MODELGATE_GITHUB_MAX_WAIT); run again later",
-                    w.as_secs(),
-                    self.max_wait.as_secs()
-                ),
-                _ => bail!(explain(status, method, path, &self.repo, &body)),
+                Some(w) if rate_limited => {
+                    return Err(GithubError::RateLimited {
+                        method: method.to_string(),
+                        path: path.to_string(),
+                        resets_in: w.as_secs(),
+                        max_wait: self.max_wait.as_secs(),
+                    });
+                }
+                _ => {
+                    return Err(GithubError::from_status(
+                        status, method, path, &self.repo, body,
+                    ));
+                }
             }
         }
     }
 
     /// GETs every page of a list.
-    pub fn list(&self, path: &str) -> Result<Vec<Value>> {
+    pub fn list(&self, path: &str) -> Result<Vec<Value>, GithubError> {
         let mut out = Vec::new();
         let mut next = Some(path.to_string());
         let mut pages = 0;
@@ -422,31 +600,44 @@ impl GitHub {
             let r = self.request("GET", &p, None)?;
             match r.body {
                 Value::Array(items) => out.extend(items),
-                other => bail!("GET {p}: expected a list, got {other}"),
+                other => {
+                    return Err(GithubError::Unexpected {
+                        path: p,
+                        what: format!("expected a list, got {other}"),
+                    });
+                }
             }
             next = r.next;
             pages += 1;
             if pages > 100 {
-                bail!("GET {path}: more than 100 pages; narrow the query");
+                return Err(GithubError::Unexpected {
+                    path: path.to_string(),
+                    what: "more than 100 pages; narrow the query".into(),
+                });
             }
         }
         Ok(out)
     }
 
     /// Makes sure a label exists (creating it when missing).
-    pub fn ensure_label(&self, name: &str, color: &str, description: &str) -> Result<()> {
+    pub fn ensure_label(
+        &self,
+        name: &str,
+        color: &str,
+        description: &str,
+    ) -> Result<(), GithubError> {
         if self.is_dry_run() {
             return Ok(());
         }
         let path = format!("{}/labels/{}", self.repo_path(), percent(name));
         match self.request("GET", &path, None) {
             Ok(_) => Ok(()),
-            Err(e) if e.to_string().contains("answered 404") => {
+            Err(GithubError::NotFound { .. }) => {
                 let body = json!({"name": name, "color": color, "description": description});
                 match self.request("POST", &format!("{}/labels", self.repo_path()), Some(&body)) {
                     Ok(_) => Ok(()),
                     // Created meanwhile by another job.
-                    Err(e) if e.to_string().contains("already_exists") => Ok(()),
+                    Err(e) if e.already_exists() => Ok(()),
                     Err(e) => Err(e),
                 }
             }
@@ -455,13 +646,13 @@ impl GitHub {
     }
 
     /// POSTs JSON to a webhook (e.g. Slack's incoming webhook). Never sends the GitHub token.
-    pub fn webhook(&self, url: &str, body: &Value) -> Result<()> {
+    pub fn webhook(&self, url: &str, body: &Value) -> Result<(), GithubError> {
         let (hooks, rt) = match &self.mode {
             Mode::DryRun => {
                 self.record_dry(format!(
                     "[dry run: {}] POST {url}\n{}",
                     self.dry_reason.as_deref().unwrap_or(""),
-                    serde_json::to_string_pretty(body)?
+                    serde_json::to_string_pretty(body).unwrap_or_default()
                 ));
                 return Ok(());
             }
@@ -471,13 +662,15 @@ impl GitHub {
             let resp = hooks
                 ._post(url, Some(body))
                 .await
-                .map_err(|e| anyhow::anyhow!("POST to the webhook: {e}"))?;
+                .map_err(|e| GithubError::Webhook(format!("POST to the webhook: {e}")))?;
             let status = resp.status().as_u16();
             let text = hooks.body_to_string(resp).await.unwrap_or_default();
-            Ok::<_, anyhow::Error>((status, text))
+            Ok::<_, GithubError>((status, text))
         })?;
         if !(200..300).contains(&status) {
-            bail!("the webhook answered {status}: {text}");
+            return Err(GithubError::Webhook(format!(
+                "the webhook answered {status}: {text}"
+            )));
         }
         Ok(())
     }
@@ -515,5 +708,45 @@ mod tests {
         assert!(permission_for("POST", "/repos/o/r/dispatches").contains("contents: write"));
         assert!(permission_for("POST", "/repos/o/r/issues").contains("issues: write"));
         assert_eq!(percent("severity:high"), "severity%3Ahigh");
+    }
+
+    #[test]
+    fn refusals_are_typed_and_say_what_to_do() {
+        let e = GithubError::from_status(404, "GET", "/repos/o/r/labels/x", "o/r", Value::Null);
+        assert!(matches!(e, GithubError::NotFound { .. }));
+        assert!(e.to_string().starts_with(
+            "GitHub answered 404 for GET /repos/o/r/labels/x: the repository o/r does not exist"
+        ));
+        let body = json!({"message": "Resource not accessible by integration"});
+        match GithubError::from_status(403, "GET", "/user", "o/r", body) {
+            GithubError::Forbidden {
+                message,
+                permission,
+                ..
+            } => {
+                assert_eq!(message, "Resource not accessible by integration");
+                assert_eq!(permission, "`contents: read`");
+            }
+            other => panic!("{other:?}"),
+        }
+        let exists = json!({"message": "Validation Failed",
+            "errors": [{"resource": "Label", "code": "already_exists", "field": "name"}]});
+        let e = GithubError::from_status(422, "POST", "/repos/o/r/labels", "o/r", exists);
+        assert!(e.already_exists());
+        assert!(e.to_string().contains("(422 Validation Failed)"), "{e}");
+        let other = json!({"message": "Validation Failed",
+            "errors": [{"resource": "Label", "code": "invalid", "field": "color"}]});
+        assert!(
+            !GithubError::from_status(422, "POST", "/repos/o/r/labels", "o/r", other)
+                .already_exists()
+        );
+        assert!(matches!(
+            GithubError::from_status(502, "GET", "/x", "o/r", Value::Null),
+            GithubError::Server { status: 502, .. }
+        ));
+        assert!(matches!(
+            GithubError::from_status(401, "GET", "/x", "o/r", Value::Null),
+            GithubError::Unauthorized { .. }
+        ));
     }
 }

@@ -4,7 +4,7 @@
 //! entry is appended for the log's completeness, but `check` never requires it.
 
 use super::{Files, append_audit};
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, NewEntry};
 use crate::registry::types::{Alias, ModelName, Timestamp};
 use crate::registry::{Registry, VersionEntry};
 use crate::signing::approval::{NAMESPACE, message};
@@ -272,16 +272,19 @@ pub fn plan_unchecked(
     };
     let principal = principal.to_string();
     let inputs = m.spec.as_ref().map(|s| s.inputs_sha256());
-    let unsigned = approval_yaml(
-        name.as_str(),
-        v,
-        alias,
-        role,
-        &principal,
-        at,
-        inputs.as_ref(),
-        "",
-    );
+    let yaml = |sig: &str| {
+        approval_yaml(
+            name.as_str(),
+            v,
+            alias,
+            role,
+            &principal,
+            at,
+            inputs.as_ref(),
+            sig,
+        )
+    };
+    let unsigned = yaml("");
     let node = crate::yaml::parse(&unsigned).map_err(|e| anyhow::anyhow!(e.message))?;
     #[derive(serde::Deserialize)]
     struct Only {
@@ -291,16 +294,7 @@ pub fn plan_unchecked(
     let msg = message(&only.statement);
     let sig =
         crate::signing::sign(key, NAMESPACE, msg.as_bytes()).context("signing the approval")?;
-    let text = approval_yaml(
-        name.as_str(),
-        v,
-        alias,
-        role,
-        &principal,
-        at,
-        inputs.as_ref(),
-        &sig,
-    );
+    let text = yaml(&sig);
     let file = format!(
         "{}/approvals/v{version}-{alias}-{role}-{principal}.yaml",
         m.dir
@@ -308,21 +302,14 @@ pub fn plan_unchecked(
     let text = crate::registry::json_schema::with_modeline(&file, &text);
     let actor = principal.clone();
     let details = serde_json::json!({"role": role, "principal": principal});
-    let model = name.to_string();
-    let at2 = at.clone();
     let audit = append_audit(
         reg,
-        vec![Box::new(move |seq, prev| Entry {
-            seq,
-            at: at2,
-            actor,
-            action: Action::Approve,
-            model: Some(model),
-            version: Some(version),
-            alias: Some(alias.as_str().to_string()),
-            details: details.as_object().cloned().unwrap_or_default(),
-            prev,
-        })],
+        vec![
+            NewEntry::new(Action::Approve, &actor, at)
+                .version(name.as_str(), version)
+                .alias(alias)
+                .details(details),
+        ],
     );
     Ok(Plan {
         files: vec![

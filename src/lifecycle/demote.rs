@@ -9,8 +9,8 @@
 //! holds an alias is refused: demote it (challenger) or replace it (champion) first.
 
 use super::promote::{Plan, aliases_text, model, set_archived_at};
-use super::{Files, append_audit, version_entry};
-use crate::audit::Action;
+use super::{Files, append_audit};
+use crate::audit::{Action, NewEntry};
 use crate::registry::Registry;
 use crate::registry::types::{Alias, ModelName, Timestamp};
 use anyhow::{Result, bail};
@@ -43,15 +43,12 @@ pub fn demote(
     let details = serde_json::json!({"reason": reason.unwrap_or("demoted by hand")});
     let audit = append_audit(
         reg,
-        vec![version_entry(
-            Action::Demote,
-            name.as_str(),
-            held,
-            Some(alias),
-            details,
-            actor,
-            at,
-        )],
+        vec![
+            NewEntry::new(Action::Demote, actor, at)
+                .version(name.as_str(), held)
+                .alias(alias)
+                .details(details),
+        ],
     );
     let files: Files = vec![
         (aliases_file, aliases_text(&aliases).into_bytes()),
@@ -102,15 +99,11 @@ pub fn archive(
     let details = serde_json::json!({"reason": reason.unwrap_or("archived by hand")});
     let audit = append_audit(
         reg,
-        vec![version_entry(
-            Action::Archive,
-            name.as_str(),
-            version,
-            None,
-            details,
-            actor,
-            at,
-        )],
+        vec![
+            NewEntry::new(Action::Archive, actor, at)
+                .version(name.as_str(), version)
+                .details(details),
+        ],
     );
     Ok(Plan {
         files: vec![

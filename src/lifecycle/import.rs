@@ -26,7 +26,7 @@
 //! next, when the file store and the SQLite reader become modules of their own.
 
 use super::{Files, append_audit};
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, NewEntry};
 use crate::registry::Registry;
 use crate::registry::types::{ModelName, Sha256, Timestamp};
 use crate::registry::version_yaml::{self, FileRef, NewVersion, Training};
@@ -871,15 +871,7 @@ pub fn plan(
     let mut summary = Vec::new();
     let mut problems: Vec<String> = Vec::new();
     let mut seen: BTreeMap<ModelName, String> = BTreeMap::new();
-    type Make = (
-        String,
-        Option<u32>,
-        Option<String>,
-        Action,
-        serde_json::Map<String, Value>,
-        Timestamp,
-    );
-    let mut audit: Vec<Make> = Vec::new();
+    let mut audit: Vec<NewEntry> = Vec::new();
     let mut n_versions = 0;
     let mut n_models = 0;
     let mut n_features_cache: BTreeMap<String, usize> = BTreeMap::new();
@@ -1089,14 +1081,11 @@ pub fn plan(
                 "version_sha256".into(),
                 Sha256::of(y.as_bytes()).hex().into(),
             );
-            audit.push((
-                name.to_string(),
-                Some(v.version),
-                None,
-                Action::Register,
-                d,
-                at.clone(),
-            ));
+            audit.push(
+                NewEntry::new(Action::Register, actor, at)
+                    .version(name.as_str(), v.version)
+                    .details(Value::Object(d)),
+            );
             files.push((
                 format!("{dir}/versions/v{}.yaml", v.version),
                 y.into_bytes(),
@@ -1167,11 +1156,12 @@ pub fn plan(
                 match a.parse::<crate::registry::types::Alias>() {
                     Ok(alias) if live.iter().any(|x| x.version == *v) => {
                         let _ = writeln!(al, "{alias}: {v}");
-                        let mut d = serde_json::Map::new();
-                        d.insert("from".into(), Value::Null);
-                        d.insert("to".into(), (*v).into());
-                        d.insert("source".into(), "mlflow".into());
-                        audit.push((name.to_string(), Some(*v), Some(alias.to_string()), Action::Promote, d, at.clone()));
+                        audit.push(
+                            NewEntry::new(Action::Promote, actor, at)
+                                .version(name.as_str(), *v)
+                                .alias(alias)
+                                .details(serde_json::json!({"from": null, "to": v, "source": "mlflow"})),
+                        );
                     }
                     Ok(_) => summary.push(format!("{} alias `{a}` points at a version not imported; skipped", m.name)),
                     Err(_) => summary.push(format!(
@@ -1205,27 +1195,10 @@ pub fn plan(
             problems.join("\n  - ")
         );
     }
-    let makers: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>> = audit
-        .into_iter()
-        .map(|(model, version, alias, action, details, at)| {
-            let actor = actor.to_string();
-            Box::new(move |seq, prev| Entry {
-                seq,
-                at,
-                actor,
-                action,
-                model: Some(model),
-                version,
-                alias,
-                details,
-                prev,
-            }) as Box<dyn FnOnce(u64, String) -> Entry>
-        })
-        .collect();
-    if !makers.is_empty() {
+    if !audit.is_empty() {
         files.push((
             crate::audit::AUDIT_PATH.to_string(),
-            append_audit(reg, makers).into_bytes(),
+            append_audit(reg, audit).into_bytes(),
         ));
     }
     Ok(Plan {

@@ -11,12 +11,38 @@ use super::index::{self, parse_file};
 use crate::monitor::evidence::{self, Judge};
 use crate::registry::schema::{ModelSpec, Policy};
 use crate::registry::source::{EntryKind, FsSource, Source};
-use crate::registry::types::Alias;
+use crate::registry::types::{Alias, Severity};
 use crate::signing::allowed_signers::{AllowedSigners, SIGNERS_PATH};
 use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
+
+/// The champion's drift as `list` shows it: the latest authenticated result's severity, or
+/// `unverified` when results exist but none counts. Written as the word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChampionDrift {
+    /// The severity of the latest result signed by the monitoring role.
+    Verified(Severity),
+    /// Results exist, but none is authenticated.
+    Unverified,
+}
+
+impl ChampionDrift {
+    /// `none|issue|alert|retrain|unverified`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChampionDrift::Verified(s) => s.as_str(),
+            ChampionDrift::Unverified => "unverified",
+        }
+    }
+}
+
+impl Serialize for ChampionDrift {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
 
 /// One model's line.
 #[derive(Clone, Debug, Serialize)]
@@ -34,7 +60,7 @@ pub struct Row {
     /// The champion's latest authenticated drift severity (`none|issue|alert|retrain`);
     /// `unverified` when results exist but none is signed by the monitoring role; `null` when
     /// there are none.
-    pub drift: Option<String>,
+    pub drift: Option<ChampionDrift>,
     /// The champion's bias verdict: `pass|warn|block` (`block` when a protected attribute has
     /// no usable numbers); `null` without a champion, protected attributes or a bias gate.
     pub bias: Option<String>,
@@ -113,7 +139,7 @@ fn drift(
     dir: &str,
     champion: u32,
     judge: &Judge<'_>,
-) -> Option<String> {
+) -> Option<ChampionDrift> {
     let mdir = format!("{dir}/monitoring");
     let files: Vec<String> = src
         .list(&mdir)
@@ -131,8 +157,8 @@ fn drift(
         .filter(|e| e.version == champion)
         .collect();
     Some(match evidence::latest(&good) {
-        Some(e) => e.severity.as_str().to_string(),
-        None => "unverified".to_string(),
+        Some(e) => ChampionDrift::Verified(e.severity),
+        None => ChampionDrift::Unverified,
     })
 }
 
@@ -155,7 +181,7 @@ pub fn text(rows: &[Row]) -> String {
             v(r.champion),
             v(r.challenger),
             metric,
-            r.drift.as_deref().unwrap_or("-"),
+            r.drift.map_or("-", ChampionDrift::as_str),
             r.bias.as_deref().unwrap_or("-")
         ));
     }
@@ -164,4 +190,17 @@ pub fn text(rows: &[Row]) -> String {
         crate::diag::render::count(rows.len(), "model")
     ));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn champion_drift_is_written_as_a_word() {
+        let json = |d| serde_json::to_value(d).unwrap();
+        assert_eq!(json(ChampionDrift::Verified(Severity::Alert)), "alert");
+        assert_eq!(json(ChampionDrift::Verified(Severity::None)), "none");
+        assert_eq!(json(ChampionDrift::Unverified), "unverified");
+    }
 }

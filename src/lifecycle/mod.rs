@@ -14,58 +14,15 @@ pub mod retire;
 pub mod search;
 pub mod show;
 
-use crate::audit::{Entry, to_line};
+use crate::audit::NewEntry;
 use crate::registry::Registry;
-use crate::registry::types::Sha256;
 
 /// Files to write (repository-relative path, new content).
 pub type Files = Vec<(String, Vec<u8>)>;
 
 /// Chains entries onto the registry's audit log; returns the log's new text.
-///
-/// `make(seq, prev)` builds each entry with its link filled in.
-pub fn append_audit(
-    reg: &Registry,
-    entries: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>>,
-) -> String {
-    let mut text = reg.audit_text.clone();
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
-    }
-    let (mut seq, mut prev) = reg.audit.next_link();
-    for make in entries {
-        let line = to_line(&make(seq, prev));
-        prev = Sha256::of(line.trim_end_matches('\n').as_bytes()).hex();
-        seq += 1;
-        text.push_str(&line);
-    }
-    text
-}
-
-/// An entry about one version of `model`, for [`append_audit`].
-pub fn version_entry<'a>(
-    action: crate::audit::Action,
-    model: &str,
-    version: u32,
-    alias: Option<crate::registry::types::Alias>,
-    details: serde_json::Value,
-    actor: &str,
-    at: &crate::registry::types::Timestamp,
-) -> Box<dyn FnOnce(u64, String) -> Entry + 'a> {
-    let at = at.clone();
-    let actor = actor.to_string();
-    let model = model.to_string();
-    Box::new(move |seq, prev| Entry {
-        seq,
-        at,
-        actor,
-        action,
-        model: Some(model),
-        version: Some(version),
-        alias: alias.map(|a| a.as_str().to_string()),
-        details: details.as_object().cloned().unwrap_or_default(),
-        prev,
-    })
+pub fn append_audit(reg: &Registry, entries: Vec<NewEntry>) -> String {
+    crate::audit::append(&reg.audit, &reg.audit_text, entries)
 }
 
 /// Parses `4` or `v4`.

@@ -3,7 +3,7 @@
 //! gets its audit entry.
 
 use super::{Files, append_audit};
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, NewEntry};
 use crate::registry::json_schema::{keep_modeline, with_modeline};
 use crate::registry::types::{Alias, ModelName, Timestamp};
 use crate::registry::{Model, Registry};
@@ -123,16 +123,13 @@ pub fn plan(
         from.map(|v| format!("v{v}"))
             .unwrap_or_else(|| "none".into())
     )];
-    let mut entries: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>> = Vec::new();
-    let entry = |action, v: u32, alias: Option<Alias>, details: serde_json::Value| {
-        super::version_entry(action, name.as_str(), v, alias, details, actor, at)
-    };
-    entries.push(entry(
-        Action::Promote,
-        version,
-        Some(alias),
-        serde_json::json!({"from": from, "to": version}),
-    ));
+    let mut entries: Vec<NewEntry> = Vec::new();
+    let entry = |action, v: u32| NewEntry::new(action, actor, at).version(name.as_str(), v);
+    entries.push(
+        entry(Action::Promote, version)
+            .alias(alias)
+            .details(serde_json::json!({"from": from, "to": version})),
+    );
     if alias == Alias::Champion {
         if let Some(old) = from {
             if let Some(old_entry) = m.versions.get(&old) {
@@ -146,10 +143,7 @@ pub fn plan(
                     set_archived_at(&text, at).into_bytes(),
                 ));
                 // An archive entry names no alias: the version holds none any more.
-                entries.push(entry(
-                    Action::Archive,
-                    old,
-                    None,
+                entries.push(entry(Action::Archive, old).details(
                     serde_json::json!({"reason": format!("replaced as champion by v{version}")}),
                 ));
                 summary.push(format!("{name} v{old} archived (former champion)"));
@@ -157,12 +151,11 @@ pub fn plan(
         }
         if current.get(&Alias::Challenger) == Some(&version) {
             aliases.remove(&Alias::Challenger);
-            entries.push(entry(
-                Action::Demote,
-                version,
-                Some(Alias::Challenger),
-                serde_json::json!({"reason": "promoted to champion"}),
-            ));
+            entries.push(
+                entry(Action::Demote, version)
+                    .alias(Alias::Challenger)
+                    .details(serde_json::json!({"reason": "promoted to champion"})),
+            );
             summary.push(format!(
                 "{name} challenger: v{version} → none (now champion)"
             ));

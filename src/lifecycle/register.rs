@@ -6,7 +6,7 @@
 //! then are the version file and the audit log written, together, all or none.
 
 use super::{Files, append_audit};
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, NewEntry};
 use crate::registry::Registry;
 use crate::registry::types::{ModelName, Timestamp};
 use crate::registry::version_yaml::{self, Dataset, Environment, FileRef, NewVersion, Training};
@@ -500,22 +500,13 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
     if let Some(r) = &req.run_id {
         details.insert("run_id".into(), r.clone().into());
     }
-    let name = req.model.to_string();
-    let actor = req.actor.clone();
-    let at = req.at.clone();
     let audit = append_audit(
         reg,
-        vec![Box::new(move |seq, prev| Entry {
-            seq,
-            at,
-            actor,
-            action: Action::Register,
-            model: Some(name),
-            version: Some(version),
-            alias: None,
-            details,
-            prev,
-        })],
+        vec![
+            NewEntry::new(Action::Register, &req.actor, &req.at)
+                .version(req.model.as_str(), version)
+                .details(serde_json::Value::Object(details)),
+        ],
     );
     Ok(Plan {
         version,

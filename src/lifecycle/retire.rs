@@ -16,7 +16,7 @@
 
 use super::promote::set_archived_at;
 use super::{Files, append_audit};
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, NewEntry};
 use crate::registry::Registry;
 use crate::registry::schema::Retention;
 use crate::registry::types::{ModelName, Timestamp};
@@ -174,12 +174,7 @@ pub fn plan(reg: &Registry, today: NaiveDate, only: &[ModelName], actor: &str) -
     let mut steps = Vec::new();
     let mut kept = Vec::new();
     let mut files: Files = Vec::new();
-    let mut entries: Vec<(
-        String,
-        u32,
-        Action,
-        serde_json::Map<String, serde_json::Value>,
-    )> = Vec::new();
+    let mut entries: Vec<NewEntry> = Vec::new();
     // Artifacts still referenced by a version that is not being deleted.
     let mut referenced: BTreeSet<String> = BTreeSet::new();
     for (name, m) in &reg.models {
@@ -246,12 +241,16 @@ pub fn plan(reg: &Registry, today: NaiveDate, only: &[ModelName], actor: &str) -
                     artifact: None,
                     artifact_local: false,
                 });
-                let mut d = serde_json::Map::new();
-                d.insert("reason".into(), "retention".into());
-                d.insert("rule".into(), "archive_after_days".into());
-                d.insert("idle_since".into(), since.date_naive().to_string().into());
-                d.insert("days".into(), idle.into());
-                entries.push((name.to_string(), *n, Action::Archive, d));
+                entries.push(
+                    NewEntry::new(Action::Archive, actor, &at)
+                        .version(name.as_str(), *n)
+                        .details(serde_json::json!({
+                            "reason": "retention",
+                            "rule": "archive_after_days",
+                            "idle_since": since.date_naive().to_string(),
+                            "days": idle,
+                        })),
+                );
                 text = set_archived_at(&text, &at);
                 archived = true;
                 changed = true;
@@ -281,15 +280,16 @@ pub fn plan(reg: &Registry, today: NaiveDate, only: &[ModelName], actor: &str) -
                         artifact: Some(uri.clone()),
                         artifact_local: local,
                     });
-                    let mut d = serde_json::Map::new();
-                    d.insert("reason".into(), "retention".into());
-                    d.insert("rule".into(), "delete_after_days".into());
-                    d.insert("artifact".into(), uri.clone().into());
-                    d.insert(
-                        "artifact_sha256".into(),
-                        v.spec.artifact.sha256.value.hex().into(),
+                    entries.push(
+                        NewEntry::new(Action::Delete, actor, &at)
+                            .version(name.as_str(), *n)
+                            .details(serde_json::json!({
+                                "reason": "retention",
+                                "rule": "delete_after_days",
+                                "artifact": uri,
+                                "artifact_sha256": v.spec.artifact.sha256.value.hex(),
+                            })),
                     );
-                    entries.push((name.to_string(), *n, Action::Delete, d));
                     text = set_deleted_at(&text, &at);
                     changed = true;
                 } else {
@@ -310,25 +310,7 @@ pub fn plan(reg: &Registry, today: NaiveDate, only: &[ModelName], actor: &str) -
         }
     }
     if !entries.is_empty() {
-        let makers: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>> = entries
-            .into_iter()
-            .map(|(model, version, action, details)| {
-                let at = at.clone();
-                let actor = actor.to_string();
-                Box::new(move |seq, prev| Entry {
-                    seq,
-                    at,
-                    actor,
-                    action,
-                    model: Some(model),
-                    version: Some(version),
-                    alias: None,
-                    details,
-                    prev,
-                }) as Box<dyn FnOnce(u64, String) -> Entry>
-            })
-            .collect();
-        let audit = append_audit(reg, makers);
+        let audit = append_audit(reg, entries);
         files.push((crate::audit::AUDIT_PATH.to_string(), audit.into_bytes()));
     }
     // An artifact file shared with a version that stays is never purged.

@@ -12,6 +12,7 @@
 
 use super::data::{ColumnData, Kind, Values};
 use super::stats;
+use crate::registry::types::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -195,7 +196,7 @@ pub struct Report {
     /// Whether the share reaches 0.5 (Evidently's default).
     pub dataset_drift: bool,
     /// From the policy's severities (strictly above each).
-    pub severity: String,
+    pub severity: Severity,
     /// Plain-file drift: the label's distribution, compared apart from the features (concept
     /// drift; not counted in the drift share).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -376,7 +377,13 @@ fn decide(method: Method, score: f64, threshold: f64) -> bool {
     }
 }
 
-fn categorical_stats(st: &mut Statistics, r: &BTreeMap<String, u64>, c: &BTreeMap<String, u64>) {
+/// χ² and Jensen–Shannon of two categorical count maps (raw data and profiles alike); returns
+/// the counts aligned on the union of categories, and their PSI.
+pub(super) fn category_tests(
+    st: &mut Statistics,
+    r: &BTreeMap<String, u64>,
+    c: &BTreeMap<String, u64>,
+) -> (Vec<u64>, Vec<u64>, f64) {
     let (_, rc, cc) = stats::aligned_counts(r, c);
     let (s, p, dof) = stats::chi_square(&rc, &cc);
     st.chi_square = Some(ChiSquare {
@@ -385,7 +392,13 @@ fn categorical_stats(st: &mut Statistics, r: &BTreeMap<String, u64>, c: &BTreeMa
         dof,
     });
     st.jensen_shannon = Some(stats::jensen_shannon(&rc, &cc));
-    st.psi.get_or_insert(stats::psi_from_counts(&rc, &cc));
+    let psi = stats::psi_from_counts(&rc, &cc);
+    (rc, cc, psi)
+}
+
+fn categorical_stats(st: &mut Statistics, r: &BTreeMap<String, u64>, c: &BTreeMap<String, u64>) {
+    let (rc, cc, psi) = category_tests(st, r, c);
+    st.psi.get_or_insert(psi);
     if rc.len() <= 2 {
         let (z, p) = stats::two_proportion_z(&rc, &cc);
         st.z_test = Some(ZTest {
@@ -396,15 +409,15 @@ fn categorical_stats(st: &mut Statistics, r: &BTreeMap<String, u64>, c: &BTreeMa
 }
 
 /// Severity of a drift share: strictly above each threshold.
-pub fn severity(share: f64, (issue, alert, retrain): (f64, f64, f64)) -> &'static str {
+pub fn severity(share: f64, (issue, alert, retrain): (f64, f64, f64)) -> Severity {
     if share > retrain {
-        "retrain"
+        Severity::Retrain
     } else if share > alert {
-        "alert"
+        Severity::Alert
     } else if share > issue {
-        "issue"
+        Severity::Issue
     } else {
-        "none"
+        Severity::None
     }
 }
 
@@ -473,21 +486,29 @@ pub fn report(
             }
         }
     }
-    let drifted = columns.iter().filter(|c| c.drifted).count();
-    let share = if columns.is_empty() {
-        0.0
-    } else {
-        drifted as f64 / columns.len() as f64
-    };
-    Ok(Report {
-        rows,
-        drift_share: share,
-        dataset_drift: share >= 0.5,
-        severity: severity(share, opts.severity).to_string(),
-        columns,
-        label: None,
-        notes: Vec::new(),
-    })
+    Ok(Report::of_columns(rows, columns, opts.severity))
+}
+
+impl Report {
+    /// The report of these columns: the share that drifted, dataset drift at 0.5, and the
+    /// severity of the share under `thresholds` (issue, alert, retrain).
+    pub fn of_columns(rows: Rows, columns: Vec<ColumnDrift>, thresholds: (f64, f64, f64)) -> Self {
+        let drifted = columns.iter().filter(|c| c.drifted).count();
+        let share = if columns.is_empty() {
+            0.0
+        } else {
+            drifted as f64 / columns.len() as f64
+        };
+        Report {
+            rows,
+            drift_share: share,
+            dataset_drift: share >= 0.5,
+            severity: severity(share, thresholds),
+            columns,
+            label: None,
+            notes: Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -535,10 +556,10 @@ mod tests {
     #[test]
     fn severities_are_strictly_above() {
         let s = (0.1, 0.25, 0.5);
-        assert_eq!(severity(0.1, s), "none");
-        assert_eq!(severity(0.11, s), "issue");
-        assert_eq!(severity(0.25, s), "issue");
-        assert_eq!(severity(0.5, s), "alert");
-        assert_eq!(severity(0.51, s), "retrain");
+        assert_eq!(severity(0.1, s), Severity::None);
+        assert_eq!(severity(0.11, s), Severity::Issue);
+        assert_eq!(severity(0.25, s), Severity::Issue);
+        assert_eq!(severity(0.5, s), Severity::Alert);
+        assert_eq!(severity(0.51, s), Severity::Retrain);
     }
 }

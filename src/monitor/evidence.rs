@@ -8,13 +8,13 @@
 //! Anything else in `monitoring/` is a problem, and the drift gate fails closed on problems.
 
 use crate::diag::{Code, Diagnostic};
-use crate::gates::drift::Severity;
 use crate::registry::schema::Policy;
 use crate::registry::source::Source;
+use crate::registry::types::Severity;
 use crate::registry::types::Timestamp;
 use crate::registry::{self, Model, Registry};
 use crate::signing::allowed_signers::AllowedSigners;
-use crate::signing::approval::{Expect, verify_message};
+use crate::signing::sshsig::{self, Expect};
 use chrono::{DateTime, Utc};
 
 /// The SSHSIG namespace of monitoring results.
@@ -164,7 +164,7 @@ pub fn judge_file(
         ));
     }
     if let Some(now) = judge.now {
-        if computed_at.at > now + crate::signing::approval::CLOCK_SKEW {
+        if computed_at.at > now + sshsig::CLOCK_SKEW {
             return Err(problem(
                 file,
                 format!(
@@ -231,11 +231,12 @@ fn authenticate(
     for principal in &holders {
         let expect = Expect {
             namespace: NAMESPACE,
-            principal,
+            principal: Some(principal),
             signed_at: computed_at,
             now: judge.now,
+            bound_future: true,
         };
-        match verify_message(bytes, &sig, &expect, signers) {
+        match sshsig::verify(bytes, &sig, &expect, signers) {
             Ok(_) => return Ok(()),
             Err(e) => last = Some(e),
         }

@@ -5,9 +5,9 @@
 use super::data::{self, Kind, Request};
 use super::drift::{self, ColumnDrift, Options, Report, Rows};
 use super::metrics;
-use crate::audit::{Action, Entry};
+use crate::audit::{Action, NewEntry};
 use crate::registry::number::{self, yaml as num};
-use crate::registry::schema::FeatureType;
+use crate::registry::schema::{FeatureType, MonitoringConcept};
 use crate::registry::types::{Alias, Timestamp};
 use crate::registry::{Model, Registry};
 use crate::yaml::write::string as yaml_str;
@@ -18,18 +18,9 @@ use std::path::Path;
 /// Concept drift: the primary metric on labelled current rows vs the version's recorded value.
 #[derive(Clone, Debug, Serialize)]
 pub struct Concept {
-    /// The metric.
-    pub metric: String,
-    /// Labelled current rows used.
-    pub rows: u64,
-    /// Its value now, when defined.
-    pub current: Option<f64>,
-    /// The version's recorded value.
-    pub recorded: Option<f64>,
-    /// recorded − current.
-    pub drop: Option<f64>,
-    /// Whether the drop exceeds the allowed one.
-    pub drifted: bool,
+    /// What the monitoring result stores: metric, rows, current, recorded, drop, drifted.
+    #[serde(flatten)]
+    pub result: MonitoringConcept,
     /// Why it could not be computed, if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -258,12 +249,14 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
                 None
             };
             Some(Concept {
-                metric,
-                rows: labels.len() as u64,
-                current: now,
-                recorded,
-                drop,
-                drifted: drop.is_some_and(|d| d > opts.concept_drop),
+                result: MonitoringConcept {
+                    metric,
+                    rows: labels.len() as u64,
+                    current: now,
+                    recorded,
+                    drop,
+                    drifted: drop.is_some_and(|d| d > opts.concept_drop),
+                },
                 note,
             })
         }
@@ -385,7 +378,7 @@ pub fn yaml(r: &ModelDrift, at: &Timestamp) -> String {
             p.drifted
         ));
     }
-    if let Some(c) = &r.concept {
+    if let Some(Concept { result: c, .. }) = &r.concept {
         let opt = |v: Option<f64>| v.map(num).unwrap_or_else(|| "null".into());
         s.push_str(&format!(
             "concept: {{metric: {}, rows: {}, current: {}, recorded: {}, drop: {}, drifted: {}}}\n",
@@ -442,33 +435,23 @@ pub fn files(
         }
         out.push((r.file.clone(), text.into_bytes()));
     }
-    let entries: Vec<Box<dyn FnOnce(u64, String) -> Entry + '_>> = results
+    let entries: Vec<NewEntry> = results
         .iter()
         .map(|r| {
-            let details = serde_json::json!({
-                "severity": r.data.severity,
-                "drift_share": number::stored(r.data.drift_share),
-                "file": r.file,
-            });
-            let (model, version, at, actor) =
-                (r.model.clone(), r.version, at.clone(), actor.to_string());
-            Box::new(move |seq, prev| Entry {
-                seq,
-                at,
-                actor,
-                action: Action::Drift,
-                model: Some(model),
-                version: Some(version),
-                alias: Some("champion".into()),
-                details: details.as_object().cloned().unwrap_or_default(),
-                prev,
-            }) as Box<dyn FnOnce(u64, String) -> Entry + '_>
+            NewEntry::new(Action::Drift, actor, at)
+                .version(&r.model, r.version)
+                .alias(Alias::Champion)
+                .details(serde_json::json!({
+                    "severity": r.data.severity,
+                    "drift_share": number::stored(r.data.drift_share),
+                    "file": r.file,
+                }))
         })
         .collect();
     if !entries.is_empty() {
         out.push((
             crate::audit::AUDIT_PATH.to_string(),
-            crate::lifecycle::append_audit(reg, entries).into_bytes(),
+            crate::audit::append(&reg.audit, &reg.audit_text, entries).into_bytes(),
         ));
     }
     Ok(out)

@@ -7,16 +7,14 @@ use super::drift::Rows;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
 
-/// Reads both sides' columns for plain-file drift and profiles.
-pub fn column_pairs(
+/// The columns to compare (those given, else every column of the reference but `exclude`),
+/// and the reference data read for them.
+fn read_reference(
     reference: &str,
-    current: &str,
     columns: &[String],
-    categorical: &[String],
     exclude: Option<&String>,
-    since: Option<(String, chrono::DateTime<chrono::Utc>)>,
     base: &Path,
-) -> Result<(Vec<(data::ColumnData, data::ColumnData)>, Rows)> {
+) -> Result<(Vec<String>, data::Table)> {
     let columns: Vec<String> = if columns.is_empty() {
         data::column_names(reference, base)?
             .into_iter()
@@ -34,6 +32,20 @@ pub fn column_pairs(
         },
     )
     .context("reading the reference data")?;
+    Ok((columns, r))
+}
+
+/// Reads both sides' columns for plain-file drift and profiles.
+pub fn column_pairs(
+    reference: &str,
+    current: &str,
+    columns: &[String],
+    categorical: &[String],
+    exclude: Option<&String>,
+    since: Option<(String, chrono::DateTime<chrono::Utc>)>,
+    base: &Path,
+) -> Result<(Vec<(data::ColumnData, data::ColumnData)>, Rows)> {
+    let (columns, r) = read_reference(reference, columns, exclude, base)?;
     let c = data::read(
         current,
         base,
@@ -93,20 +105,7 @@ pub fn streamed_profile(
             f.display()
         );
     }
-    let columns: Vec<String> = if columns.is_empty() {
-        data::column_names(reference, base)?
-    } else {
-        columns.to_vec()
-    };
-    let r = data::read(
-        reference,
-        base,
-        &Request {
-            columns: columns.clone(),
-            ..Default::default()
-        },
-    )
-    .context("reading the reference data")?;
+    let (columns, r) = read_reference(reference, columns, None, base)?;
     let mut pairs = Vec::new();
     for name in &columns {
         let kind = categorical.contains(name).then_some(Kind::Categorical);

@@ -7,7 +7,7 @@
 //! data was split. KS needs the raw values and is not part of a profile.
 
 use super::data::{ColumnData, Kind, Values};
-use super::drift::{ChiSquare, ColumnDrift, Method, Nulls, Report, Rows, Statistics};
+use super::drift::{ColumnDrift, Method, Nulls, Report, Rows, Statistics};
 use super::stats;
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
@@ -295,15 +295,8 @@ pub fn report(
                 current,
                 nulls,
             } => {
-                let (_, rc, cc) = stats::aligned_counts(reference, current);
-                let (s, pv, dof) = stats::chi_square(&rc, &cc);
-                st.chi_square = Some(ChiSquare {
-                    statistic: s,
-                    p_value: pv,
-                    dof,
-                });
-                st.jensen_shannon = Some(stats::jensen_shannon(&rc, &cc));
-                st.psi = Some(stats::psi_from_counts(&rc, &cc));
+                let (_, _, psi) = super::drift::category_tests(&mut st, reference, current);
+                st.psi = Some(psi);
                 let m = method.unwrap_or(Method::Jensenshannon);
                 if !matches!(m, Method::Jensenshannon | Method::Psi | Method::Chisquare) {
                     bail!(
@@ -340,21 +333,7 @@ pub fn report(
             statistics: st,
         });
     }
-    let drifted = columns.iter().filter(|c| c.drifted).count();
-    let share = if columns.is_empty() {
-        0.0
-    } else {
-        drifted as f64 / columns.len() as f64
-    };
-    Ok(Report {
-        rows: p.rows.clone(),
-        drift_share: share,
-        dataset_drift: share >= 0.5,
-        severity: super::drift::severity(share, severity).to_string(),
-        columns,
-        label: None,
-        notes: Vec::new(),
-    })
+    Ok(Report::of_columns(p.rows.clone(), columns, severity))
 }
 
 /// The bins of a profile, derived from the reference alone, with empty current counts.

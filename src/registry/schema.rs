@@ -755,7 +755,7 @@ pub struct MonitoringResult {
     /// Whether the share reaches 0.5.
     pub dataset_drift: bool,
     /// The severity from the policy's `drift.severity` thresholds.
-    pub severity: crate::gates::drift::Severity,
+    pub severity: super::types::Severity,
     /// The drift of each feature.
     pub columns: Vec<MonitoringColumn>,
     /// Prediction drift (the score column).

@@ -150,6 +150,63 @@ impl FromStr for Alias {
     }
 }
 
+// The one drift severity: monitoring decides it (`monitor::drift::severity`) and stores it in
+// `monitoring/<date>.yaml`; the drift gate, the drift job's exit code, the GitHub issues and the
+// site compare it through its order. (The doc line below is the JSON Schema's description.)
+/// Drift severity, in rising order.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// No drift worth acting on.
+    None,
+    /// Open an issue.
+    Issue,
+    /// Alert, and block promotions.
+    Alert,
+    /// Retrain.
+    Retrain,
+}
+
+impl Severity {
+    /// Parses `none|issue|alert|retrain`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => Severity::None,
+            "issue" => Severity::Issue,
+            "alert" => Severity::Alert,
+            "retrain" => Severity::Retrain,
+            _ => return None,
+        })
+    }
+
+    /// As written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Issue => "issue",
+            Severity::Alert => "alert",
+            Severity::Retrain => "retrain",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An RFC 3339 timestamp that remembers how it was written, because signed statements sign the
 /// text, not the instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -338,5 +395,24 @@ mod tests {
         assert_eq!(t.raw, "2024-06-01T12:00:00+02:00");
         assert_eq!(t.at.to_rfc3339(), "2024-06-01T10:00:00+00:00");
         assert!("yesterday".parse::<Timestamp>().is_err());
+    }
+
+    #[test]
+    fn severities_are_ordered_and_written_as_words() {
+        use Severity::*;
+        assert!(None < Issue && Issue < Alert && Alert < Retrain);
+        for (s, word) in [
+            (None, "none"),
+            (Issue, "issue"),
+            (Alert, "alert"),
+            (Retrain, "retrain"),
+        ] {
+            assert_eq!(Severity::parse(word), Some(s));
+            assert_eq!(s.to_string(), word);
+            assert_eq!(serde_json::to_value(s).unwrap(), word);
+            assert_eq!(serde_json::from_value::<Severity>(word.into()).unwrap(), s);
+        }
+        assert_eq!(Severity::parse("high"), Option::None);
+        assert!(serde_json::from_value::<Severity>("ok".into()).is_err());
     }
 }

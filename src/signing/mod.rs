@@ -1,9 +1,10 @@
-//! Signatures: who may sign (`allowed_signers`), and (with the pull-request gate) SSHSIG
-//! verification of approvals and commits.
+//! Signatures: who may sign (`allowed_signers`), the one SSHSIG verifier (`sshsig`), and what
+//! approvals and commits sign.
 
 pub mod allowed_signers;
 pub mod approval;
 pub mod commit;
+pub mod sshsig;
 
 /// Signs `message` as an armored OpenSSH SSHSIG in `namespace` (SHA-512), as `ssh-keygen -Y
 /// sign -n namespace` does: the one signing path of approvals and monitoring results.

@@ -54,22 +54,16 @@ impl Span {
         let mut offset = 0;
         for (i, l) in text.split_inclusive('\n').enumerate() {
             if i + 1 == line as usize {
-                let content = l.trim_end_matches(['\n', '\r']);
-                return Span {
-                    start: Pos {
-                        line,
-                        column: 1,
-                        offset,
-                    },
-                    end: Pos {
-                        line,
-                        column: content.chars().count() as u32 + 1,
-                        offset: offset + content.len(),
-                    },
-                };
+                return Span::line(line, offset, l.trim_end_matches(['\n', '\r']));
             }
             offset += l.len();
         }
+        Span::line(line, offset, "")
+    }
+
+    /// The span of line `line` (1-based) whose `content` (without its newline) starts at byte
+    /// `offset`.
+    pub fn line(line: u32, offset: usize, content: &str) -> Span {
         Span {
             start: Pos {
                 line,
@@ -78,8 +72,8 @@ impl Span {
             },
             end: Pos {
                 line,
-                column: 1,
-                offset,
+                column: content.chars().count() as u32 + 1,
+                offset: offset + content.len(),
             },
         }
     }
@@ -146,26 +140,24 @@ impl Node {
         }
     }
 
-    /// The value under `key` when this node is a mapping.
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    /// The key node and value of `key` when this node is a mapping.
+    fn entry(&self, key: &str) -> Option<&(Node, Node)> {
         match &self.kind {
-            NodeKind::Map(entries) => entries.iter().find_map(|(k, v)| match &k.kind {
-                NodeKind::Scalar(s, _) if s == key => Some(v),
-                _ => None,
-            }),
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| matches!(&k.kind, NodeKind::Scalar(s, _) if s == key)),
             _ => None,
         }
     }
 
+    /// The value under `key` when this node is a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
     /// The key node of `key` when this node is a mapping (for "this key is wrong" spans).
     pub fn key_node(&self, key: &str) -> Option<&Node> {
-        match &self.kind {
-            NodeKind::Map(entries) => entries.iter().find_map(|(k, _)| match &k.kind {
-                NodeKind::Scalar(s, _) if s == key => Some(k),
-                _ => None,
-            }),
-            _ => None,
-        }
+        self.entry(key).map(|(k, _)| k)
     }
 
     /// A short name of the node's kind for error messages: "a mapping", "the integer 4", ….

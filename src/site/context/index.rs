@@ -57,7 +57,7 @@ impl<'a> Site<'a> {
             versions: rows.iter().map(|r| r.versions as u64).sum(),
             champions: count(&|r| r.champion.is_some()),
             challengers: count(&|r| r.challenger.is_some()),
-            drifting: count(&|r| drift_rank(&r.drift) >= 2),
+            drifting: count(&|r| Severity::parse(&r.drift).is_some_and(|s| s >= Severity::Issue)),
             bias_block: count(&|r| r.bias == "block"),
         };
         let search: Vec<SearchEntry> = rows

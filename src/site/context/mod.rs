@@ -10,7 +10,7 @@ use super::charts::{
 use crate::audit::{Action, Entry};
 use crate::gates::{self, num};
 use crate::registry::schema::{GateConfig, ModelSpec};
-use crate::registry::types::Alias;
+use crate::registry::types::{Alias, Severity};
 use crate::registry::{Model, Registry, VersionEntry};
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -126,7 +126,7 @@ struct DriftRun {
     date: String,
     version: Option<u64>,
     share: Option<f64>,
-    severity: String,
+    severity: Severity,
     columns: Vec<(String, f64, f64, String, bool)>,
     prediction: Option<bool>,
     concept: Option<bool>,
@@ -158,14 +158,25 @@ fn date_of(raw: &str) -> String {
     raw.chars().take(10).collect()
 }
 
-/// Severity order for sorting: none < ok < issue < alert < retrain.
-fn drift_rank(s: &str) -> u8 {
-    match s {
-        "ok" => 1,
-        "issue" => 2,
-        "alert" => 3,
-        "retrain" => 4,
-        _ => 0,
+/// A model's drift as the site shows it: not monitored (`None`, shown as `none`), or its latest
+/// run's severity, with severity `none` shown as `ok`. Ordered for sorting:
+/// none < ok < issue < alert < retrain (the order of [`Severity`], after "not monitored").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct DriftStatus(Option<Severity>);
+
+impl DriftStatus {
+    /// The word the pages show and style by (`status-<word>`).
+    fn as_str(self) -> &'static str {
+        match self.0 {
+            None => "none",
+            Some(Severity::None) => "ok",
+            Some(s) => s.as_str(),
+        }
+    }
+
+    /// The sort key of the index's drift column: 0 (not monitored) to 4 (retrain).
+    fn rank(self) -> u8 {
+        self.0.map_or(0, |s| s as u8 + 1)
     }
 }
 
@@ -323,8 +334,8 @@ impl<'a> Site<'a> {
                 severity: v
                     .get("severity")
                     .and_then(Value::as_str)
-                    .unwrap_or("none")
-                    .to_string(),
+                    .and_then(Severity::parse)
+                    .unwrap_or(Severity::None),
                 columns,
                 prediction: v
                     .get("prediction")

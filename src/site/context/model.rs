@@ -272,8 +272,8 @@ impl<'a> Site<'a> {
             champion_url: f.champion.map(|c| format!("{dir}/v{c}.html")),
             changed,
             description: spec.description.clone(),
-            drift_rank: drift_rank(&drift),
-            drift,
+            drift_rank: drift.rank(),
+            drift: drift.as_str().into(),
             drift_date,
             drift_status,
             drift_text,
@@ -411,19 +411,16 @@ impl<'a> Site<'a> {
 
 /// The latest run's severity (`ok` for none), in words with its share of drifted columns, and
 /// its date; `none` and `not monitored` without runs.
-fn drift_summary(latest: Option<&DriftRun>) -> (String, String, Option<String>) {
+fn drift_summary(latest: Option<&DriftRun>) -> (DriftStatus, String, Option<String>) {
     match latest {
-        None => ("none".to_string(), "not monitored".to_string(), None),
+        None => (DriftStatus(None), "not monitored".to_string(), None),
         Some(r) => {
-            let sev = if r.severity == "none" {
-                "ok"
-            } else {
-                r.severity.as_str()
-            };
+            let status = DriftStatus(Some(r.severity));
             (
-                sev.to_string(),
+                status,
                 format!(
-                    "{sev}{}",
+                    "{}{}",
+                    status.as_str(),
                     r.share
                         .map(|s| format!(" ({:.0}% of columns)", s * 100.0))
                         .unwrap_or_default(),
@@ -637,11 +634,7 @@ fn drift_rows(runs: &[DriftRun]) -> Vec<DriftRow<'_>> {
                     .share
                     .map(|s| format!("{:.0}%", s * 100.0))
                     .unwrap_or_else(|| "—".into()),
-                severity: if r.severity == "none" {
-                    "ok"
-                } else {
-                    r.severity.as_str()
-                },
+                severity: DriftStatus(Some(r.severity)).as_str(),
                 drifted: if drifted.is_empty() {
                     "none".to_string()
                 } else {
@@ -872,7 +865,7 @@ mod tests {
             date: "2024-06-30".into(),
             version: Some(3),
             share: Some(0.4),
-            severity: "alert".into(),
+            severity: Severity::Alert,
             columns: vec![
                 ("age".into(), 0.01, 0.05, "ks".into(), true),
                 ("income".into(), 0.2, 0.05, "ks".into(), false),

@@ -40,16 +40,12 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<u8> {
             args.principal.as_deref(),
             &at,
         )?;
-        modelgate::registry::write::write_changes(&root, &plan.files)?;
-        let mut o = Outcome::new("approve")
-            .detail("principal", &plan.principal)
-            .detail("role", &args.role)
-            .detail("governance", file);
+        let mut o =
+            write(&root, &plan.files, &plan.principal, &args.role)?.detail("governance", file);
         o.summary.push(format!(
             "{} approves the new content of {file} in the role {}",
             plan.principal, args.role
         ));
-        o.wrote = plan.files.iter().map(|(f, _)| f.clone()).collect();
         o.print(args.format)?;
         return Ok(EXIT_OK);
     }
@@ -71,10 +67,7 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<u8> {
         args.principal.as_deref(),
         &at,
     )?;
-    modelgate::registry::write::write_changes(&root, &plan.files)?;
-    let mut o = Outcome::new("approve")
-        .detail("principal", &plan.principal)
-        .detail("role", &args.role)
+    let mut o = write(&root, &plan.files, &plan.principal, &args.role)?
         .detail("model", name.as_str())
         .detail("version", version)
         .detail("alias", alias.to_string());
@@ -84,7 +77,21 @@ pub fn run(ctx: &Ctx, args: &ApproveArgs) -> Result<u8> {
         args.role,
         modelgate::audit::AUDIT_PATH
     ));
-    o.wrote = plan.files.iter().map(|(f, _)| f.clone()).collect();
     o.print(args.format)?;
     Ok(EXIT_OK)
+}
+
+/// Writes the plan's files at once; the outcome names the approver, the role and the files.
+fn write(
+    root: &std::path::Path,
+    files: &[(String, Vec<u8>)],
+    principal: &str,
+    role: &str,
+) -> Result<Outcome> {
+    modelgate::registry::write::write_changes(root, files)?;
+    let mut o = Outcome::new("approve")
+        .detail("principal", principal)
+        .detail("role", role);
+    o.wrote = files.iter().map(|(f, _)| f.clone()).collect();
+    Ok(o)
 }

@@ -11,7 +11,7 @@ use modelgate::monitor::pairs::column_pairs;
 use modelgate::monitor::render;
 use modelgate::registry::policy::DEFAULT_SEVERITY;
 use modelgate::registry::source::FsSource;
-use modelgate::registry::types::ModelName;
+use modelgate::registry::types::{ModelName, Severity};
 use std::io::Write;
 
 fn check_threshold(args: &DriftArgs) -> Result<()> {
@@ -29,20 +29,14 @@ fn check_threshold(args: &DriftArgs) -> Result<()> {
     Ok(())
 }
 
-fn fails(severity: &str, fail_on: FailOn) -> bool {
-    let rank = |s: &str| match s {
-        "issue" => 1,
-        "alert" => 2,
-        "retrain" => 3,
-        _ => 0,
-    };
+fn fails(severity: Severity, fail_on: FailOn) -> bool {
     let bar = match fail_on {
-        FailOn::Issue => 1,
-        FailOn::Alert => 2,
-        FailOn::Retrain => 3,
+        FailOn::Issue => Severity::Issue,
+        FailOn::Alert => Severity::Alert,
+        FailOn::Retrain => Severity::Retrain,
         FailOn::Never => return false,
     };
-    rank(severity) >= bar
+    severity >= bar
 }
 
 fn options(args: &DriftArgs, severity: (f64, f64, f64)) -> Options {
@@ -107,7 +101,7 @@ fn from_profiles(args: &DriftArgs) -> Result<u8> {
         DEFAULT_SEVERITY,
     )?;
     emit(&report, args.format)?;
-    Ok(if fails(&report.severity, args.fail_on) {
+    Ok(if fails(report.severity, args.fail_on) {
         EXIT_FAIL
     } else {
         EXIT_OK
@@ -156,7 +150,7 @@ fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
         let report =
             modelgate::monitor::profile::report(&p, args.method, args.threshold, DEFAULT_SEVERITY)?;
         emit(&report, args.format)?;
-        return Ok(if fails(&report.severity, args.fail_on) {
+        return Ok(if fails(report.severity, args.fail_on) {
             EXIT_FAIL
         } else {
             EXIT_OK
@@ -186,7 +180,7 @@ fn plain(args: &DriftArgs, reference: &str, current: &str) -> Result<u8> {
     report.label = label_drift(args, reference, current, label, since, &mut notes)?;
     report.notes = notes;
     emit(&report, args.format)?;
-    Ok(if fails(&report.severity, args.fail_on) {
+    Ok(if fails(report.severity, args.fail_on) {
         EXIT_FAIL
     } else {
         EXIT_OK
@@ -377,7 +371,7 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
                         if p.drifted { "DRIFT" } else { "ok" }
                     )?;
                 }
-                if let Some(c) = &r.concept {
+                if let Some(modelgate::monitor::job::Concept { result: c, note }) = &r.concept {
                     match (c.current, c.recorded) {
                         (Some(now), Some(rec)) => writeln!(
                             out,
@@ -386,9 +380,7 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
                             c.rows,
                             if c.drifted { "DRIFT" } else { "ok" }
                         )?,
-                        _ => {
-                            writeln!(out, "concept drift: {}", c.note.clone().unwrap_or_default())?
-                        }
+                        _ => writeln!(out, "concept drift: {}", note.clone().unwrap_or_default())?,
                     }
                 }
                 for n in &r.notes {
@@ -426,7 +418,7 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
         } else if let Some(url) = &args.notify_webhook {
             for r in results
                 .iter()
-                .filter(|r| matches!(r.data.severity.as_str(), "alert" | "retrain"))
+                .filter(|r| r.data.severity >= Severity::Alert)
             {
                 gh.webhook(
                     url,
@@ -442,8 +434,6 @@ fn registry(ctx: &Ctx, args: &DriftArgs) -> Result<u8> {
             println!("{line}");
         }
     }
-    let failing = results
-        .iter()
-        .any(|r| fails(&r.data.severity, args.fail_on));
+    let failing = results.iter().any(|r| fails(r.data.severity, args.fail_on));
     Ok(if failing { EXIT_FAIL } else { EXIT_OK })
 }
