@@ -1062,6 +1062,7 @@ pub fn plan(
                     uri,
                     sha256: sha.clone(),
                 },
+                artifact_format: crate::registry::schema::ArtifactFormat::Onnx,
                 explainer: None,
                 training: Training {
                     run_id: Some(run_id.clone()),
