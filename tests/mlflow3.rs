@@ -308,6 +308,52 @@ fn other_formats_are_governed_but_never_run() {
         "{err}"
     );
     assert!(!root.join("out.parquet").exists());
+    // register (with or without --evaluate) runs the model: ONNX only, and it says how.
+    let before = snapshot(root);
+    let (code, out, err) = run(
+        &[
+            "register",
+            "heart_disease",
+            "--artifact",
+            "artifacts/heart_disease/v1/model.pkl",
+            "--evaluate",
+            "eval.parquet",
+            "--label",
+            "label",
+        ],
+        root,
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("is not a usable ONNX model") && err.contains("skl2onnx"),
+        "{err}"
+    );
+    assert_eq!(snapshot(root), before);
+    // reproduce: the pins from requirements.txt, the dataset without a sha256, the folder digest.
+    let (code, out, err) = run(&["reproduce", "heart_disease@v1"], root);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("python -m pip install mlflow==3.17.2 numpy==2.4.6 scikit-learn==1.7.2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("no sha256 recorded: the data cannot be verified"),
+        "{out}"
+    );
+    assert!(out.contains("<new sklearn model folder>"), "{out}");
+    // The site shows every format.
+    let site = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(
+        &["site", "build", "--out", site.path().to_str().unwrap()],
+        root,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let page = std::fs::read_to_string(site.path().join("models/credit_xgb/v1.html")).unwrap();
+    assert!(
+        page.contains("artifacts&#x2F;credit_xgb&#x2F;v1")
+            && page.contains("xgboost (an MLflow model folder; modelgate does not run it)"),
+        "{page}"
+    );
     // A changed byte in a model folder is a digest mismatch.
     let (code, out, err) = run(&["validate"], root);
     assert_eq!(code, 0, "{out}{err}");
