@@ -133,6 +133,23 @@ fn reimport_adds_only_what_is_new() {
     );
     let (code, out, err) = run(&["validate"], reg.path());
     assert_eq!(code, 0, "{out}{err}");
+
+    // A version of the same number that did not come from MLflow is never compared or touched.
+    let v2 = reg
+        .path()
+        .join("registry/models/credit_xgb/versions/v2.yaml");
+    let text = std::fs::read_to_string(&v2)
+        .unwrap()
+        .replace("imported_from: mlflow", "imported_from: elsewhere");
+    std::fs::write(&v2, &text).unwrap();
+    let before = snapshot(reg.path());
+    let (code, out, err) = import(reg.path(), &mlruns, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("warning: credit_xgb v2: registry/models/credit_xgb/versions/v2.yaml exists and was not imported from MLflow; it is left as it is"),
+        "{out}"
+    );
+    assert_eq!(snapshot(reg.path()), before);
 }
 
 /// A version whose artifact is gone and a logged model that is not in the store are skipped

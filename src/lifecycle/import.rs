@@ -1544,6 +1544,13 @@ pub fn plan(reg: &Registry, store: &Store, opts: &Options) -> Result<Plan> {
                 }
             };
             if let Some(e) = had {
+                if e.spec.tags.get("imported_from").map(String::as_str) != Some("mlflow") {
+                    warnings.push(format!(
+                        "{what}: {} exists and was not imported from MLflow; it is left as it is",
+                        e.file
+                    ));
+                    continue;
+                }
                 let diff = changes(e, &p);
                 if diff.is_empty() {
                     n_unchanged += 1;
