@@ -20,8 +20,9 @@ What it makes (same content, same run ids and timestamps, in both backends):
   Both hold ONNX models registered from run artifacts (churn_model, Fraud-Detector), and the
   MLflow 3 way (see build_mlflow3): heart_disease (scikit-learn) and credit_xgb (XGBoost), each
   with one version logged as a logged model (source models:/m-<id>) and one from run artifacts,
-  dataset inputs, metrics out of step order, aliases `prod`/`staging`/`candidate`, and
-  heart_disease v3 whose run is deleted after registering.
+  dataset inputs, metrics out of step order, a metric an evaluation run logged to the logged
+  model only (val_f1), aliases `prod`/`staging`/`candidate`, and heart_disease v3 whose run is
+  deleted after registering.
   bad-deleted-run/mlruns/   churn_model v2's run is deleted (lifecycle_stage: deleted)
   bad-missing-run/mlruns/   churn_model v2's run folder was removed after registering
   bad-metric-space/mlruns/  churn_model v2's run has the metric key "val auc"
@@ -425,6 +426,7 @@ def build_mlflow3(store, workdir):
                 info = flavor_mod.log_model(model, name="model", registered_model_name=name,
                                             pip_requirements=reqs, await_registration_for=0, **extra)
                 version = info.registered_model_version
+                model_id = info.model_id
             else:
                 local = os.path.join(workdir, key, "model")
                 shutil.rmtree(local, ignore_errors=True)
@@ -433,6 +435,17 @@ def build_mlflow3(store, workdir):
                 seed_ids("version:" + key)
                 version = mlflow.register_model(f"runs:/{rid}/model", name,
                                                 await_registration_for=0).version
+        if style == "logged":
+            # An evaluation run logs val_f1 to the logged model (steps 1, then 0): a metric the
+            # training run does not have, whose latest value is the one at step 1.
+            store.at(t0 + 15 * MINUTE)
+            seed_ids("eval:" + key)
+            ev = c.create_run(exp, start_time=store.t, run_name=f"{key}-eval").info.run_id
+            for j, step in enumerate([1, 0]):
+                store.at(t0 + (16 + j) * MINUTE)
+                c.log_metric(ev, "val_f1", 0.60 + 0.01 * i + 0.05 * step, timestamp=store.t,
+                             step=step, model_id=model_id)
+            c.set_terminated(ev, "FINISHED", end_time=store.t)
         store.at(t0 + 20 * MINUTE)
         c.update_model_version(name, version, description=f"{flavor}, {style} ({key}).")
         c.set_model_version_tag(name, version, "validation_status", "approved")

@@ -476,8 +476,9 @@ fn import_mlflow_file_store_and_sqlite_agree() {
         "dataset: {uri: \"s3://data/heart_disease/train-2025-02.npz\", snapshot: heart_disease-train}",
         "environment: {python: \"3.11.7\", packages: {mlflow: \"3.17.2\", numpy: \"2.4.6\", scikit-learn: \"1.7.2\"}}",
         "hyperparameters: {C: 0.5, max_iter: 200, random_state: 7}",
-        // Logged out of step order (0, 2, 1): the value at step 2.
-        "metrics: {accuracy: 0.76, roc_auc: 0.84}",
+        // Logged out of step order (0, 2, 1): the value at step 2; and val_f1, logged to the
+        // logged model only (by an evaluation run, steps 1 then 0): the value at step 1.
+        "metrics: {accuracy: 0.76, roc_auc: 0.84, val_f1: 0.65}",
         "mlflow_model_id: m-1c9c06e7196c4699b0070d60ec68b2b4",
         "mlflow_dataset_digest: 52be33bc",
         "validation_status: approved",
@@ -495,6 +496,7 @@ fn import_mlflow_file_store_and_sqlite_agree() {
         )
         .unwrap();
         assert!(c.contains(", format: xgboost}"), "{c}");
+        assert_eq!(c.contains("val_f1: 0.68"), v == 1, "{c}");
         assert!(c.contains("xgboost: \"2.1.4\""), "{c}");
     }
     assert!(sa.contains_key("artifacts/credit_xgb/v1/model.ubj"));

@@ -94,6 +94,9 @@ pub struct LoggedModel {
     pub deleted: bool,
     /// Its params.
     pub params: BTreeMap<String, String>,
+    /// The latest value of each of its own metrics (MLflow 3 logs evaluation metrics to a
+    /// logged model).
+    pub metrics: BTreeMap<String, f64>,
 }
 
 /// A registered model version.
@@ -344,13 +347,17 @@ pub fn latest_metric(text: &str, file: &Path) -> Result<Option<f64>> {
         })?;
         let step: i64 = f.get(2).and_then(|x| x.parse().ok()).unwrap_or(0);
         let key = (step, ts, v);
-        if best.is_none_or(|b| {
-            (key.0, key.1).cmp(&(b.0, b.1)).is_gt() || ((key.0, key.1) == (b.0, b.1) && key.2 > b.2)
-        }) {
+        if best.is_none_or(|b| later(key, b)) {
             best = Some(key);
         }
     }
     Ok(best.map(|b| b.2))
+}
+
+/// Whether metric point `a` (step, timestamp, value) is later than `b`: MLflow's latest value is
+/// the one at the highest step, then the latest timestamp, then the largest value.
+fn later(a: (i64, i64, f64), b: (i64, i64, f64)) -> bool {
+    (a.0, a.1).cmp(&(b.0, b.1)).is_gt() || ((a.0, a.1) == (b.0, b.1) && a.2 > b.2)
 }
 
 /// The folders in `dir`, sorted (none when it does not exist).
@@ -473,6 +480,16 @@ fn file_store(mlruns: &Path, roots: &[PathBuf]) -> Result<Store> {
                     deleted: exp_deleted
                         || s(&meta, "lifecycle_stage").as_deref() == Some("deleted"),
                     params: key_files(&md.join("params"), roots)?,
+                    metrics: {
+                        let mut metrics = BTreeMap::new();
+                        let mdir = md.join("metrics");
+                        for (k, text) in key_files(&mdir, roots)? {
+                            if let Some(v) = latest_metric(&text, &mdir.join(&k))? {
+                                metrics.insert(k, v);
+                            }
+                        }
+                        metrics
+                    },
                 },
             );
         }
@@ -812,8 +829,42 @@ fn sqlite(path: &Path) -> Result<Store> {
                     deleted: life.as_deref() == Some("deleted")
                         || exp_life.as_deref() == Some("deleted"),
                     params: BTreeMap::new(),
+                    metrics: BTreeMap::new(),
                 },
             );
+        }
+    }
+    if has("logged_model_metrics") {
+        let mut q = db
+            .prepare(
+                "SELECT model_id, metric_name, metric_step, metric_timestamp_ms, metric_value \
+                 FROM logged_model_metrics",
+            )
+            .map_err(err)?;
+        let rows = q
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<f64>>(4)?,
+                ))
+            })
+            .map_err(err)?;
+        let mut best: BTreeMap<(String, String), (i64, i64, f64)> = BTreeMap::new();
+        for r in rows {
+            let (id, k, step, ts, v) = r.map_err(err)?;
+            let point = (step, ts, v.unwrap_or(f64::NAN));
+            let slot = best.entry((id, k)).or_insert(point);
+            if later(point, *slot) {
+                *slot = point;
+            }
+        }
+        for ((id, k), (_, _, v)) in best {
+            if let Some(m) = store.logged_models.get_mut(&id) {
+                m.metrics.insert(k, v);
+            }
         }
     }
     if has("logged_model_params") {
@@ -1346,17 +1397,21 @@ struct Prepared {
     metrics: BTreeMap<String, f64>,
 }
 
+/// The logged model a version was registered from (`models:/m-<id>`, or its `model_id`).
+fn logged_model_of<'s>(v: &MlVersion, store: &'s Store) -> Option<&'s LoggedModel> {
+    v.source
+        .strip_prefix("models:/")
+        .map(|id| id.trim_end_matches('/'))
+        .or(v.model_id.as_deref())
+        .and_then(|id| store.logged_models.get(id))
+}
+
 /// A version's run and artifact, or why it cannot be imported.
 fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<(Prepared, &'s Run)> {
     let run_id = v
         .run_id
         .clone()
-        .or_else(|| {
-            v.source
-                .strip_prefix("models:/")
-                .and_then(|id| store.logged_models.get(id.trim_end_matches('/')))
-                .and_then(|lm| lm.source_run_id.clone())
-        })
+        .or_else(|| logged_model_of(v, store).and_then(|lm| lm.source_run_id.clone()))
         .ok_or_else(|| anyhow::anyhow!("the version names no run"))?;
     let run = store.runs.get(&run_id).ok_or_else(|| {
         anyhow::anyhow!(
@@ -1368,7 +1423,11 @@ fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<(Prepared, &'s Run)> {
             "its run {run_id} is deleted in MLflow; restore it (`mlflow runs restore --run-id {run_id}`) or delete the version"
         );
     }
-    for k in run.metrics.keys().chain(run.params.keys()) {
+    let lm = logged_model_of(v, store);
+    let lm_keys = lm
+        .into_iter()
+        .flat_map(|m| m.metrics.keys().chain(m.params.keys()));
+    for k in run.metrics.keys().chain(run.params.keys()).chain(lm_keys) {
         if !usable_key(k) {
             bail!(
                 "run {run_id} has a metric or param named `{k}`; modelgate names are letters, digits, `_`, `.`, `-` (rename it in MLflow, e.g. `{}`)",
@@ -1388,8 +1447,14 @@ fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<(Prepared, &'s Run)> {
         .map_err(|e| anyhow::anyhow!(e))?;
     let found = artifact_in(&path, &store.roots)?;
     let sha = digest_of(&found)?.hex();
-    let metrics: BTreeMap<String, f64> = run
-        .metrics
+    // The run's metrics, and the logged model's own for names the run does not have.
+    let mut all = run.metrics.clone();
+    if let Some(lm) = lm {
+        for (k, x) in &lm.metrics {
+            all.entry(k.clone()).or_insert(*x);
+        }
+    }
+    let metrics: BTreeMap<String, f64> = all
         .iter()
         .filter(|(_, x)| x.is_finite())
         .map(|(k, x)| (k.clone(), crate::registry::number::stored(*x)))
@@ -1630,11 +1695,7 @@ pub fn plan(reg: &Registry, store: &Store, opts: &Options) -> Result<Plan> {
                 .filter(|c| c.len() == 40 && c.chars().all(|x| x.is_ascii_hexdigit()))
                 .map(|c| c.to_ascii_lowercase());
             let mut params = run.params.clone();
-            if let Some(lm) = v
-                .source
-                .strip_prefix("models:/")
-                .and_then(|id| store.logged_models.get(id.trim_end_matches('/')))
-            {
+            if let Some(lm) = logged_model_of(v, store) {
                 for (k, x) in &lm.params {
                     params.entry(k.clone()).or_insert_with(|| x.clone());
                 }
