@@ -16,12 +16,21 @@ folder that no longer exists: the importer must relocate a moved store.
 What it makes (same content, same run ids and timestamps, in both backends):
   filestore/mlruns/         file store (tracking URI file:...)
   sqlite/mlflow.db          SQLite store (sqlite:///...), artifacts in sqlite/mlruns/<exp>/<run>/
+                            and sqlite/mlruns/<exp>/models/m-<id>/artifacts/
+  Both hold ONNX models registered from run artifacts (churn_model, Fraud-Detector), and the
+  MLflow 3 way (see build_mlflow3): heart_disease (scikit-learn) and credit_xgb (XGBoost), each
+  with one version logged as a logged model (source models:/m-<id>) and one from run artifacts,
+  dataset inputs, metrics out of step order, a metric an evaluation run logged to the logged
+  model only (val_f1), aliases `prod`/`staging`/`candidate`, and heart_disease v3 whose run is
+  deleted after registering.
   bad-deleted-run/mlruns/   churn_model v2's run is deleted (lifecycle_stage: deleted)
   bad-missing-run/mlruns/   churn_model v2's run folder was removed after registering
   bad-metric-space/mlruns/  churn_model v2's run has the metric key "val auc"
 
-Deterministic: uuid4 is seeded per entity and time.time is a fake clock starting at
-2025-01-15T09:00:00Z; mlflow.db is then rewritten in a canonical order (SQLAlchemy writes indexes
+Deterministic: uuid4 is seeded per entity, time.time (and MLmodel's utc_time_created) is a
+fake clock starting at 2025-01-15T09:00:00Z, the environment's context tags (script path, git
+branch and commit) are not recorded, and the scikit-learn/XGBoost models are trained
+single-threaded on seeded data; mlflow.db is then rewritten in a canonical order (SQLAlchemy writes indexes
 and table constraints in set order) with 1 KiB pages (see canonicalize_sqlite). Re-running gives
 byte-identical files.
 """
@@ -82,6 +91,7 @@ class FakeClock:
 clock = FakeClock()
 time.time = clock
 
+import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 from onnx import TensorProto, helper  # noqa: E402
 
@@ -90,6 +100,30 @@ from mlflow import MlflowClient  # noqa: E402
 from mlflow.entities import Param  # noqa: E402
 from mlflow.models import Model  # noqa: E402
 from mlflow.tracking._tracking_service import utils as tracking_utils  # noqa: E402
+import mlflow.models.model as _mlflow_model_module  # noqa: E402
+import mlflow.sklearn  # noqa: E402
+import mlflow.xgboost  # noqa: E402
+import sklearn  # noqa: E402
+import xgboost  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+
+class _FakeDatetime(datetime):
+    """MLmodel's utc_time_created comes from datetime.now(): the fake clock's time instead."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.fromtimestamp(clock() , tz or timezone.utc)
+
+
+_mlflow_model_module.datetime = _FakeDatetime
+
+# The fluent API (start_run, log_model) adds tags from the environment — the script's path, the
+# git branch and commit of this checkout — which change from one checkout to the next: only the
+# tags the script gives are kept.
+from mlflow.tracking.context import registry as _context_registry  # noqa: E402
+
+_context_registry.resolve_tags = lambda tags=None, ignore=None: dict(tags or {})
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -306,7 +340,124 @@ def build_main(store, workdir):
     c.set_registered_model_alias("churn_model", "challenger", versions["churn-3"])
     c.set_registered_model_alias("Fraud-Detector", "champion", versions["fraud-1"])
     c.set_registered_model_alias("Fraud-Detector", "challenger", versions["fraud-2"])
+    build_mlflow3(store, workdir)
     return versions
+
+
+# MLflow 3, the everyday way: scikit-learn and XGBoost flavors, each registered once as a logged
+# model (`mlflow.<flavor>.log_model(model, name=..., registered_model_name=...)`, source
+# `models:/m-<id>`) and once as run artifacts (`save_model` + `log_artifacts` +
+# `mlflow.register_model("runs:/<id>/model")`); dataset inputs; metrics out of step order; a
+# registered version whose run is deleted afterwards; aliases with MLflow's everyday names.
+MLFLOW3 = [
+    # key, registered model, flavor, style
+    ("heart-1", "heart_disease", "sklearn", "logged"),
+    ("heart-2", "heart_disease", "sklearn", "artifacts"),
+    ("heart-3", "heart_disease", "sklearn", "logged"),  # its run is deleted after registering
+    ("credit-1", "credit_xgb", "xgboost", "logged"),
+    ("credit-2", "credit_xgb", "xgboost", "artifacts"),
+]
+
+MODELS.update({
+    "heart_disease": dict(description="Heart disease risk (scikit-learn).",
+                          tags={"team": "cardio", "owner": "cardio@example.com"}),
+    "credit_xgb": dict(description="Credit default risk (XGBoost).",
+                       tags={"team": "risk"}),
+})
+
+
+def training_data(seed):
+    rng = np.random.RandomState(seed)
+    x = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (x[:, 0] - 0.5 * x[:, 1] + 0.3 * rng.normal(size=40) > 0).astype(np.int64)
+    return x, y
+
+
+def build_mlflow3(store, workdir):
+    c = store.client
+    store.experiment("heart", 10 * DAY)
+    store.experiment("credit", 10 * DAY + MINUTE)
+    store.registered_model("heart_disease", 10 * DAY + 2 * MINUTE)
+    store.registered_model("credit_xgb", 10 * DAY + 3 * MINUTE)
+    versions = {}
+    for i, (key, name, flavor, style) in enumerate(MLFLOW3):
+        t0 = (11 + i) * DAY
+        store.at(t0)
+        seed_ids("run:" + key)
+        exp = store.exp_ids[name.split("_")[0] if name != "heart_disease" else "heart"]
+        run = c.create_run(exp, start_time=store.t, run_name=f"{key}-{flavor}", tags={
+            "mlflow.source.git.commit": git_sha(key), "mlflow.user": "fixture-bot",
+            "mlflow.source.type": "LOCAL", "mlflow.source.name": "train.py",
+            "team": MODELS[name]["tags"]["team"]})
+        rid = run.info.run_id
+        store.run_ids[key] = rid
+        x, y = training_data(i)
+        if flavor == "sklearn":
+            params = {"C": "0.5", "max_iter": "200", "random_state": "7"}
+            model = LogisticRegression(C=0.5, max_iter=200, random_state=7).fit(x, y)
+            reqs = [f"scikit-learn=={sklearn.__version__}", f"numpy=={np.__version__}"]
+        else:
+            params = {"n_estimators": "3", "max_depth": "2", "learning_rate": "0.3"}
+            model = xgboost.XGBClassifier(n_estimators=3, max_depth=2, learning_rate=0.3,
+                                          n_jobs=1, random_state=7).fit(x, y)
+            reqs = [f"xgboost=={xgboost.__version__}", f"numpy=={np.__version__}"]
+        c.log_batch(rid, params=[Param(k, v) for k, v in params.items()])
+        # Out of step order: steps 0, 2, 1; the latest value is the one at step 2.
+        for j, step in enumerate([0, 2, 1]):
+            store.at(t0 + (j + 1) * MINUTE)
+            c.log_metric(rid, "roc_auc", 0.80 + 0.01 * i + 0.02 * step, timestamp=store.t,
+                         step=step)
+            c.log_metric(rid, "accuracy", 0.70 + 0.01 * i + 0.03 * step, timestamp=store.t,
+                         step=step)
+        store.at(t0 + 10 * MINUTE)
+        tracking_utils._artifact_repos_cache.clear()
+        with mlflow.start_run(run_id=rid):
+            seed_ids("dataset:" + key)
+            ds = mlflow.data.from_numpy(x, targets=y, name=f"{name}-train",
+                                        source=f"s3://data/{name}/train-2025-02.npz")
+            mlflow.log_input(ds, context="training")
+            seed_ids("model:" + key)
+            flavor_mod = mlflow.sklearn if flavor == "sklearn" else mlflow.xgboost
+            # scikit-learn: cloudpickle, MLflow's long-time format (the skops default of newer
+            # MLflow needs one more package and changes nothing for modelgate, which never
+            # loads the model).
+            extra = {"serialization_format": "cloudpickle"} if flavor == "sklearn" else {}
+            if style == "logged":
+                info = flavor_mod.log_model(model, name="model", registered_model_name=name,
+                                            pip_requirements=reqs, await_registration_for=0, **extra)
+                version = info.registered_model_version
+                model_id = info.model_id
+            else:
+                local = os.path.join(workdir, key, "model")
+                shutil.rmtree(local, ignore_errors=True)
+                flavor_mod.save_model(model, local, pip_requirements=reqs, **extra)
+                c.log_artifacts(rid, local, artifact_path="model")
+                seed_ids("version:" + key)
+                version = mlflow.register_model(f"runs:/{rid}/model", name,
+                                                await_registration_for=0).version
+        if style == "logged":
+            # An evaluation run logs val_f1 to the logged model (steps 1, then 0): a metric the
+            # training run does not have, whose latest value is the one at step 1.
+            store.at(t0 + 15 * MINUTE)
+            seed_ids("eval:" + key)
+            ev = c.create_run(exp, start_time=store.t, run_name=f"{key}-eval").info.run_id
+            for j, step in enumerate([1, 0]):
+                store.at(t0 + (16 + j) * MINUTE)
+                c.log_metric(ev, "val_f1", 0.60 + 0.01 * i + 0.05 * step, timestamp=store.t,
+                             step=step, model_id=model_id)
+            c.set_terminated(ev, "FINISHED", end_time=store.t)
+        store.at(t0 + 20 * MINUTE)
+        c.update_model_version(name, version, description=f"{flavor}, {style} ({key}).")
+        c.set_model_version_tag(name, version, "validation_status", "approved")
+        store.at(t0 + 30 * MINUTE)
+        c.set_terminated(rid, "FINISHED", end_time=store.t)
+        versions[key] = version
+    store.at(17 * DAY)
+    c.delete_run(store.run_ids["heart-3"])
+    c.set_registered_model_alias("heart_disease", "prod", versions["heart-2"])
+    c.set_registered_model_alias("heart_disease", "candidate", versions["heart-1"])
+    c.set_registered_model_alias("credit_xgb", "champion", versions["credit-1"])
+    c.set_registered_model_alias("credit_xgb", "staging", versions["credit-2"])
 
 
 def build_bad(store, workdir, kind):
@@ -390,7 +541,8 @@ def canonicalize_sqlite(path):
 
 
 def main():
-    print(f"mlflow {mlflow.__version__}, onnx {onnx.__version__}")
+    print(f"mlflow {mlflow.__version__}, onnx {onnx.__version__}, scikit-learn "
+          f"{sklearn.__version__}, xgboost {xgboost.__version__}")
     for d in (STAGE, OUT):
         shutil.rmtree(d, ignore_errors=True)
     os.makedirs(STAGE)

@@ -48,6 +48,7 @@ pub fn version_yaml(model: &str, v: u32) -> Result<String> {
             uri: format!("s3://models/{model}/v{v}/model.onnx"),
             sha256: digest(&format!("{model}/{v}/artifact")),
         },
+        artifact_format: crate::registry::schema::ArtifactFormat::Onnx,
         explainer: None,
         training: Training {
             run_id: Some(format!(

@@ -690,7 +690,7 @@ fn check_digests(reg: &Registry) -> Vec<Diagnostic> {
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|p| {
-            let h = src.sha256(&p);
+            let h = src.digest(&p);
             (p, h)
         })
         .collect();

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Every file under `dir` with its bytes: to prove a failed command wrote nothing.
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(d: &Path, base: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         for e in std::fs::read_dir(d).unwrap().flatten() {
             let p = e.path();
@@ -365,7 +365,7 @@ fn retire_deletes_artifacts_only_when_asked() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
-fn empty_registry() -> tempfile::TempDir {
+pub(crate) fn empty_registry() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = run(&["init"], dir.path());
     assert_eq!(code, 0, "{out}{err}");
@@ -380,6 +380,14 @@ fn store(name: &str) -> String {
         .to_string()
 }
 
+/// MLflow alias names of the fixture (`prod`, `staging`) mapped to modelgate's.
+const ALIAS_MAP: &str = "prod=champion,staging=challenger";
+
+/// Both backends of the real MLflow 3 store give the same registry: every version (ONNX run
+/// artifacts, scikit-learn and XGBoost logged models and run artifacts), run id, latest metric,
+/// param, tag, dataset, environment pin and alias. The one difference is MLflow's own: a logged
+/// model's `MLmodel` records the absolute place of its store (`artifact_path`), so those two
+/// folders — and their digests — differ by that line only.
 #[test]
 fn import_mlflow_file_store_and_sqlite_agree() {
     let a = empty_registry();
@@ -395,13 +403,20 @@ fn import_mlflow_file_store_and_sqlite_agree() {
                 &s,
                 "--copy-artifacts",
                 "artifacts",
+                "--alias-map",
+                ALIAS_MAP,
                 "--actor",
                 "ops@example.com",
             ],
             dir,
         );
         assert_eq!(code, 0, "{s}: {out}{err}");
-        assert!(out.contains("imported 2 models, 5 versions"), "{out}");
+        assert!(out.contains("imported 4 models, 9 versions"), "{out}");
+        // heart_disease v3's run was deleted after registering: skipped, with a warning.
+        assert!(
+            out.contains("warning: heart_disease v3: its run 73e78f3ae86b41ffbec0e2cc9c22934f is deleted in MLflow"),
+            "{out}"
+        );
         let (code, out, err) = run(&["validate"], dir);
         assert_eq!(code, 0, "{s}: {out}{err}");
     }
@@ -410,10 +425,30 @@ fn import_mlflow_file_store_and_sqlite_agree() {
         .keys()
         .filter(|k| k.starts_with("registry/models/") || k.starts_with("artifacts/"))
         .collect();
-    // 5 version files, 2 model.yaml, 2 aliases.yaml, 5 artifacts, and init's .gitkeep.
-    assert_eq!(models.len(), 5 + 2 + 2 + 5 + 1, "{models:?}");
+    // 9 version files, 4 model.yaml, 4 aliases.yaml, 5 ONNX files, 4 model folders of 5 files,
+    // and init's .gitkeep.
+    assert_eq!(models.len(), 9 + 4 + 4 + 5 + 4 * 5 + 1, "{models:?}");
+    let logged = [
+        "artifacts/heart_disease/v1/MLmodel",
+        "artifacts/credit_xgb/v1/MLmodel",
+        "registry/models/heart_disease/versions/v1.yaml",
+        "registry/models/credit_xgb/versions/v1.yaml",
+    ];
+    let without = |t: &[u8]| -> String {
+        String::from_utf8(t.to_vec())
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("artifact_path: ") && !l.starts_with("artifact: "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     for k in models {
-        assert_eq!(sa.get(k), sb.get(k), "{k} differs between the two backends");
+        if logged.contains(&k.as_str()) {
+            assert_ne!(sa.get(k), sb.get(k), "{k}");
+            assert_eq!(without(&sa[k]), without(&sb[k]), "{k}");
+        } else {
+            assert_eq!(sa.get(k), sb.get(k), "{k} differs between the two backends");
+        }
     }
     let v3 = String::from_utf8(sa["registry/models/churn_model/versions/v3.yaml"].clone()).unwrap();
     // Latest metric = highest step (0.88 at step 2), not the last line written (0.87 at step 1).
@@ -428,32 +463,109 @@ fn import_mlflow_file_store_and_sqlite_agree() {
         "{v3}"
     );
     assert!(v3.contains("validation_status: pending"), "{v3}");
+    assert!(v3.contains("format: onnx}"), "{v3}");
+    // A scikit-learn logged model (`models:/m-<id>`): its folder, format, pins, dataset, id.
+    let h1 =
+        String::from_utf8(sa["registry/models/heart_disease/versions/v1.yaml"].clone()).unwrap();
+    for want in [
+        "artifact: {uri: artifacts/heart_disease/v1, sha256: ",
+        ", format: sklearn}",
+        "run_id: 43036c36c82146af9b487c3d86a902a1",
+        "experiment: heart",
+        "random_seed: 7",
+        "dataset: {uri: \"s3://data/heart_disease/train-2025-02.npz\", snapshot: heart_disease-train}",
+        "environment: {python: \"3.11.7\", packages: {mlflow: \"3.17.2\", numpy: \"2.4.6\", scikit-learn: \"1.7.2\"}}",
+        "hyperparameters: {C: 0.5, max_iter: 200, random_state: 7}",
+        // Logged out of step order (0, 2, 1): the value at step 2; and val_f1, logged to the
+        // logged model only (by an evaluation run, steps 1 then 0): the value at step 1.
+        "metrics: {accuracy: 0.76, roc_auc: 0.84, val_f1: 0.65}",
+        "mlflow_model_id: m-1c9c06e7196c4699b0070d60ec68b2b4",
+        "mlflow_dataset_digest: 52be33bc",
+        "validation_status: approved",
+    ] {
+        assert!(h1.contains(want), "expected `{want}` in\n{h1}");
+    }
+    // The run-artifact styles, and XGBoost.
+    let h2 =
+        String::from_utf8(sa["registry/models/heart_disease/versions/v2.yaml"].clone()).unwrap();
+    assert!(h2.contains(", format: sklearn}"), "{h2}");
+    assert!(!h2.contains("mlflow_model_id"), "{h2}");
+    for v in [1, 2] {
+        let c = String::from_utf8(
+            sa[&format!("registry/models/credit_xgb/versions/v{v}.yaml")].clone(),
+        )
+        .unwrap();
+        assert!(c.contains(", format: xgboost}"), "{c}");
+        assert_eq!(c.contains("val_f1: 0.68"), v == 1, "{c}");
+        assert!(c.contains("xgboost: \"2.1.4\""), "{c}");
+    }
+    assert!(sa.contains_key("artifacts/credit_xgb/v1/model.ubj"));
+    assert!(sa.contains_key("artifacts/heart_disease/v2/model.pkl"));
+    let text = |k: &str| String::from_utf8(sa[k].clone()).unwrap();
     assert_eq!(
-        String::from_utf8(sa["registry/models/churn_model/aliases.yaml"].clone()).unwrap(),
-        "# yaml-language-server: $schema=../../../schemas/aliases.schema.json\nchallenger: 3\nchampion: 2\n"
+        text("registry/models/churn_model/aliases.yaml"),
+        "# yaml-language-server: $schema=../../../schemas/aliases.schema.json\nchampion: 2\nchallenger: 3\n"
+    );
+    // `prod` and `staging` through --alias-map; `candidate` is mapped to nothing.
+    assert_eq!(
+        text("registry/models/heart_disease/aliases.yaml"),
+        "# yaml-language-server: $schema=../../../schemas/aliases.schema.json\nchampion: 2\n"
+    );
+    assert_eq!(
+        text("registry/models/credit_xgb/aliases.yaml"),
+        "# yaml-language-server: $schema=../../../schemas/aliases.schema.json\nchampion: 1\nchallenger: 2\n"
     );
     // MLflow's `Fraud-Detector` becomes `fraud_detector`.
     assert!(sa.contains_key("registry/models/fraud_detector/model.yaml"));
-    let audit = String::from_utf8(sa["registry/audit.jsonl"].clone()).unwrap();
-    assert_eq!(audit.lines().count(), 5 + 4, "{audit}");
-    // A second import refuses to overwrite, and writes nothing.
-    let before = snapshot(a.path());
+    let audit = text("registry/audit.jsonl");
+    assert_eq!(audit.lines().count(), 9 + 7, "{audit}");
+    assert!(audit.contains("\"mlflow_alias\":\"prod\""), "{audit}");
+}
+
+/// `--strict` refuses the stores that are imported with a warning otherwise, and writes nothing.
+#[test]
+fn import_mlflow_strict_refuses_what_is_skipped() {
+    let dir = empty_registry();
+    let before = snapshot(dir.path());
+    let (code, out, err) = run(
+        &[
+            "import",
+            "mlflow",
+            &store("filestore/mlruns"),
+            "--strict",
+            "--actor",
+            "x@y",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("(--strict)"), "{err}");
+    assert!(
+        err.contains(
+            "heart_disease v3: its run 73e78f3ae86b41ffbec0e2cc9c22934f is deleted in MLflow"
+        ),
+        "{err}"
+    );
+    assert_eq!(snapshot(dir.path()), before);
+    // An --alias-map to a name modelgate does not have is refused before anything is read.
     let (code, _, err) = run(
         &[
             "import",
             "mlflow",
             &store("filestore/mlruns"),
+            "--alias-map",
+            "prod=production",
             "--actor",
             "x@y",
         ],
-        a.path(),
+        dir.path(),
     );
     assert_eq!(code, 2);
     assert!(
-        err.contains("already exists; import never overwrites"),
+        err.contains("`production` is not a modelgate alias (champion, challenger)"),
         "{err}"
     );
-    assert_eq!(snapshot(a.path()), before);
+    assert_eq!(snapshot(dir.path()), before);
 }
 
 /// A new registry with the MLflow store at `mlruns` imported into it (which must succeed).
@@ -528,27 +640,62 @@ fn import_mlflow_keeps_params_that_look_like_yaml_values_as_text() {
     );
 }
 
+/// A deleted run, a run that is gone, a metric name modelgate cannot use: the bad version is
+/// skipped with a warning naming it, the good one is imported; `--strict` refuses the store and
+/// writes nothing.
 #[test]
-fn import_mlflow_bad_stores_are_refused_whole() {
-    let dir = empty_registry();
-    let before = snapshot(dir.path());
+fn import_mlflow_bad_versions_are_skipped_with_a_warning() {
     for (s, expected) in [
         ("bad-deleted-run/mlruns", "is deleted in MLflow"),
         ("bad-missing-run/mlruns", "is not in the store"),
         ("bad-metric-space/mlruns", "named `val auc`"),
-        ("no-such-store", "no such file or folder"),
     ] {
+        let dir = empty_registry();
+        let before = snapshot(dir.path());
         let (code, out, err) = run(
-            &["import", "mlflow", &store(s), "--actor", "x@y"],
+            &["import", "mlflow", &store(s), "--strict", "--actor", "x@y"],
             dir.path(),
         );
         assert_eq!(code, 2, "{s}: {out}{err}");
         assert!(
-            err.contains(expected),
+            err.contains("churn_model v2: ") && err.contains(expected),
             "{s}: expected `{expected}` in {err}"
         );
         assert_eq!(snapshot(dir.path()), before, "{s} wrote something");
+        let (code, out, err) = run(
+            &["import", "mlflow", &store(s), "--actor", "x@y"],
+            dir.path(),
+        );
+        assert_eq!(code, 0, "{s}: {out}{err}");
+        assert!(out.contains("imported 1 model, 1 version"), "{s}: {out}");
+        assert!(
+            out.contains("warning: churn_model v2: ") && out.contains(expected),
+            "{s}: {out}"
+        );
+        assert!(
+            dir.path()
+                .join("registry/models/churn_model/versions/v1.yaml")
+                .is_file()
+        );
+        assert!(
+            !dir.path()
+                .join("registry/models/churn_model/versions/v2.yaml")
+                .exists()
+        );
     }
+    let dir = empty_registry();
+    let (code, out, err) = run(
+        &[
+            "import",
+            "mlflow",
+            &store("no-such-store"),
+            "--actor",
+            "x@y",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("no such file or folder"), "{err}");
 }
 
 #[test]
@@ -775,7 +922,7 @@ fn import_mlflow_refuses_link_loops_and_links_out_of_the_store() {
         60,
     );
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("imported 2 models, 5 versions"), "{out}");
+    assert!(out.contains("imported 4 models, 9 versions"), "{out}");
 }
 
 /// Every float token of a YAML text (`key: 0.123`, in flow maps too).

@@ -12,6 +12,7 @@ mod fuzz;
 mod git_source;
 mod github;
 mod lifecycle;
+mod mlflow3;
 mod monitor;
 mod reference;
 mod runtime;

@@ -32,7 +32,7 @@ pub fn aliases_text(aliases: &BTreeMap<Alias, u32>) -> String {
 
 /// The model's aliases.yaml with `aliases`: a rewrite keeps the file's modeline (and adds none
 /// it did not have); a new file gets one.
-fn aliases_file(
+pub(crate) fn aliases_file(
     reg: &Registry,
     m: &Model,
     aliases: &BTreeMap<Alias, u32>,

@@ -312,7 +312,7 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
     crate::batch::runtime::environment()?;
     let mut scorer = crate::batch::runtime::Scorer::new(&bytes, 1).with_context(|| {
         format!(
-            "{} is not a usable ONNX model (modelgate registers ONNX artifacts only)",
+            "{} is not a usable ONNX model (`register` and `register --evaluate` run ONNX artifacts only: convert a scikit-learn model with skl2onnx, an XGBoost or LightGBM model with onnxmltools; `import mlflow` records other MLflow flavors without running them)",
             req.artifact.display()
         )
     })?;
@@ -449,6 +449,7 @@ pub fn plan(reg: &Registry, root: &Path, req: &Request) -> Result<Plan> {
             uri: artifact_uri,
             sha256: artifact_sha.clone(),
         },
+        artifact_format: crate::registry::schema::ArtifactFormat::Onnx,
         explainer: explainer.map(|(uri, sha256)| FileRef { uri, sha256 }),
         training: Training {
             run_id: req.run_id.clone(),

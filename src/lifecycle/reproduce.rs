@@ -24,6 +24,9 @@ pub enum DatasetCheck {
     NotLocal,
     /// The version records no dataset.
     Unknown,
+    /// The version records a dataset without its sha256 (an MLflow dataset input, say): it
+    /// cannot be verified.
+    NoDigest,
 }
 
 /// What rebuilding a version takes.
@@ -128,7 +131,11 @@ pub fn recipe(reg: &Registry, root: &Path, model: &ModelName, version: u32) -> R
         }
         let uri = d.uri.value.clone();
         let want = d.sha256.as_ref().map(|h| h.value.hex()).unwrap_or_default();
-        check = DatasetCheck::NotLocal;
+        check = if want.is_empty() {
+            DatasetCheck::NoDigest
+        } else {
+            DatasetCheck::NotLocal
+        };
         if is_local(&uri) && !want.is_empty() {
             let p = root.join(&uri);
             if p.is_file() {
@@ -140,11 +147,15 @@ pub fn recipe(reg: &Registry, root: &Path, model: &ModelName, version: u32) -> R
                 };
             }
         }
-        steps.push(format!("# dataset {uri} (sha256 {want})"));
-        steps.push(match is_local(&uri) {
-            true => format!("sha256sum {uri}   # must print {want}"),
-            false => format!("# fetch {uri}, then check: sha256sum <file> must print {want}"),
-        });
+        if want.is_empty() {
+            steps.push(format!("# dataset {uri} (no sha256 recorded)"));
+        } else {
+            steps.push(format!("# dataset {uri} (sha256 {want})"));
+            steps.push(match is_local(&uri) {
+                true => format!("sha256sum {uri}   # must print {want}"),
+                false => format!("# fetch {uri}, then check: sha256sum <file> must print {want}"),
+            });
+        }
     } else {
         gaps.push("no training dataset is recorded".into());
     }
@@ -165,10 +176,19 @@ pub fn recipe(reg: &Registry, root: &Path, model: &ModelName, version: u32) -> R
         train.push_str(&format!(" (original run {r})"));
     }
     steps.push(train);
-    steps.push(format!(
-        "sha256sum <new artifact>   # the original is {}",
-        s.artifact.sha256.value.hex()
-    ));
+    steps.push(if s.artifact.format == crate::registry::schema::ArtifactFormat::Onnx {
+        format!(
+            "sha256sum <new artifact>   # the original is {}",
+            s.artifact.sha256.value.hex()
+        )
+    } else {
+        // A model folder (docs/format.md, the folder digest).
+        format!(
+            "(cd <new {} model folder> && find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum | sha256sum)   # the original is {}",
+            s.artifact.format,
+            s.artifact.sha256.value.hex()
+        )
+    });
     let mut artifact = BTreeMap::new();
     artifact.insert("uri".into(), s.artifact.uri.value.clone());
     artifact.insert("sha256".into(), s.artifact.sha256.value.hex());
@@ -183,7 +203,7 @@ pub fn recipe(reg: &Registry, root: &Path, model: &ModelName, version: u32) -> R
         image: env.and_then(|e| e.image.clone()),
         packages,
         dataset_uri: ds.map(|d| d.uri.value.clone()),
-        dataset_sha256: ds.map(|d| d.sha256.as_ref().map(|h| h.value.hex()).unwrap_or_default()),
+        dataset_sha256: ds.and_then(|d| d.sha256.as_ref().map(|h| h.value.hex())),
         snapshot: ds.and_then(|d| d.snapshot.clone()),
         rows: ds.and_then(|d| d.rows),
         dataset_check: check,
@@ -223,6 +243,7 @@ pub fn text(r: &Recipe) -> String {
         }
         DatasetCheck::NotLocal => "not on this machine; check its sha256 after fetching".into(),
         DatasetCheck::Unknown => "no dataset recorded".into(),
+        DatasetCheck::NoDigest => "no sha256 recorded: the data cannot be verified".into(),
     };
     s.push_str(&format!("  {:<12} {check}\n\nsteps:\n", "data check"));
     for st in &r.steps {

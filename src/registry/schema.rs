@@ -409,12 +409,116 @@ pub struct FileRef {
     pub sha256: Spanned<Sha256>,
 }
 
-/// The format of a model artifact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+/// The format of a model artifact: ONNX, or the MLflow flavor of a model imported from MLflow
+/// (`import mlflow` reads it from the model's `MLmodel` file). Only ONNX is ever loaded
+/// (`batch`, `register --evaluate`): modelgate never unpickles anything; the other formats are
+/// recorded, hashed and governed like ONNX, but not run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ArtifactFormat {
     /// ONNX. modelgate never unpickles anything.
+    #[default]
     Onnx,
+    /// An MLflow `sklearn` model (a pickle, cloudpickle or skops file, with its MLmodel).
+    Sklearn,
+    /// An MLflow `xgboost` model.
+    Xgboost,
+    /// An MLflow `lightgbm` model.
+    Lightgbm,
+    /// An MLflow `catboost` model.
+    Catboost,
+    /// An MLflow `pytorch` model.
+    Pytorch,
+    /// An MLflow `tensorflow` model.
+    Tensorflow,
+    /// An MLflow `keras` model.
+    Keras,
+    /// An MLflow `statsmodels` model.
+    Statsmodels,
+    /// An MLflow `spark` model.
+    Spark,
+    /// An MLflow `transformers` model.
+    Transformers,
+    /// Any other MLflow model: a `python_function` (pyfunc) flavor.
+    Pyfunc,
+}
+
+impl ArtifactFormat {
+    /// Every format, in the schema's order.
+    pub const ALL: [ArtifactFormat; 12] = [
+        Self::Onnx,
+        Self::Sklearn,
+        Self::Xgboost,
+        Self::Lightgbm,
+        Self::Catboost,
+        Self::Pytorch,
+        Self::Tensorflow,
+        Self::Keras,
+        Self::Statsmodels,
+        Self::Spark,
+        Self::Transformers,
+        Self::Pyfunc,
+    ];
+
+    /// The name the files use (`onnx`, `sklearn`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Onnx => "onnx",
+            Self::Sklearn => "sklearn",
+            Self::Xgboost => "xgboost",
+            Self::Lightgbm => "lightgbm",
+            Self::Catboost => "catboost",
+            Self::Pytorch => "pytorch",
+            Self::Tensorflow => "tensorflow",
+            Self::Keras => "keras",
+            Self::Statsmodels => "statsmodels",
+            Self::Spark => "spark",
+            Self::Transformers => "transformers",
+            Self::Pyfunc => "pyfunc",
+        }
+    }
+
+    /// The format of an MLflow flavor name (`python_function` is `pyfunc`).
+    pub fn from_flavor(flavor: &str) -> Option<Self> {
+        let f = if flavor == "python_function" {
+            "pyfunc"
+        } else {
+            flavor
+        };
+        Self::ALL.into_iter().find(|x| x.name() == f)
+    }
+
+    /// An error for a command that runs models (`batch`, `register --evaluate`) when `what`
+    /// (a version, a file) is not ONNX: it says so, and how to convert it.
+    pub fn require_onnx(self, command: &str, what: &str) -> anyhow::Result<()> {
+        if self == Self::Onnx {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{what} is a {self} model, and `{command}` runs ONNX models only (modelgate never unpickles anything): {}, then register the .onnx file with `modelgate register`",
+            self.onnx_hint()
+        )
+    }
+
+    /// How to make an ONNX model of this format, for the commands that run a model.
+    pub fn onnx_hint(self) -> &'static str {
+        match self {
+            Self::Onnx => "",
+            Self::Sklearn => "convert it with skl2onnx (`skl2onnx.to_onnx(model, X[:1])`)",
+            Self::Xgboost | Self::Lightgbm | Self::Catboost => {
+                "convert it with onnxmltools (`onnxmltools.convert_xgboost` / `convert_lightgbm`, or CatBoost's own `save_model(format=\"onnx\")`)"
+            }
+            Self::Pytorch => "export it with `torch.onnx.export`",
+            Self::Tensorflow | Self::Keras => "convert it with tf2onnx",
+            _ => "export it to ONNX with the converter of its library",
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// `artifact: {uri, sha256, format}`.

@@ -86,6 +86,42 @@ pub trait Source: Send + Sync {
     /// Whether a plain file exists at the path.
     fn is_file(&self, path: &str) -> bool;
 
+    /// The digest of a file ([`Source::sha256`]) or of a folder ([`Sha256::of_tree`] of every
+    /// plain file under it): an artifact may be an MLflow model folder. An entry that is not
+    /// plain (a link) anywhere under the folder is an error, as for a file.
+    fn digest(&self, path: &str) -> Result<Sha256, ReadError> {
+        if self.is_file(path) {
+            return self.sha256(path);
+        }
+        let mut files = Vec::new();
+        let mut stack = vec![(path.trim_end_matches('/').to_string(), String::new())];
+        let mut found_dir = false;
+        while let Some((dir, rel)) = stack.pop() {
+            let entries = self.list(&dir)?;
+            found_dir |= !entries.is_empty();
+            for e in entries {
+                let full = format!("{dir}/{}", e.name);
+                let r = if rel.is_empty() {
+                    e.name.clone()
+                } else {
+                    format!("{rel}/{}", e.name)
+                };
+                match e.kind {
+                    EntryKind::File => files.push((r, self.sha256(&full)?)),
+                    EntryKind::Dir => stack.push((full, r)),
+                    EntryKind::NotPlain(what) => {
+                        return Err(ReadError::NotPlain { at: full, what });
+                    }
+                }
+            }
+        }
+        if !found_dir {
+            // Neither a file nor a folder with files: the file's own error.
+            return self.sha256(path);
+        }
+        Ok(Sha256::of_tree(&files))
+    }
+
     /// A content fingerprint of a folder or a file when the source has one cheaply (git's tree
     /// or blob id): two with the same fingerprint hold the same bytes.
     fn fingerprint(&self, _path: &str) -> Option<String> {
@@ -627,5 +663,32 @@ mod tests {
         assert!(normalize("a/../../x").is_err());
         assert!(normalize("/etc/passwd").is_err());
         assert_eq!(normalize("").unwrap(), "");
+    }
+
+    /// A folder's digest is `sha256sum`'s listing hashed (the value below is what
+    /// `find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum`
+    /// prints for this folder), the same from a folder on disk and from a git tree; a file's is
+    /// its sha256; a link in the folder is refused.
+    #[test]
+    fn folder_digests_are_sha256sum_listings_in_both_sources() {
+        let want = "8ccc22f1052f3ea9630f6926175a8d316d37e59b1703c1c7940b35ab2d4a9d4f";
+        let dir = tempfile::tempdir().unwrap();
+        let m = dir.path().join("model");
+        std::fs::create_dir_all(m.join("sub")).unwrap();
+        std::fs::write(m.join("a.txt"), "a\n").unwrap();
+        std::fs::write(m.join("B.txt"), "B\n").unwrap();
+        std::fs::write(m.join("sub/b.txt"), "b\n").unwrap();
+        let fs = FsSource::new(dir.path()).unwrap();
+        assert_eq!(fs.digest("model").unwrap().hex(), want);
+        assert_eq!(fs.digest("model/a.txt").unwrap(), Sha256::of(b"a\n"));
+        assert!(matches!(fs.digest("nothing"), Err(ReadError::NotFound)));
+        crate::synth::commit_all(dir.path(), "model").unwrap();
+        let git = GitSource::open(dir.path(), "HEAD").unwrap();
+        assert_eq!(git.digest("model").unwrap().hex(), want);
+        std::os::unix::fs::symlink("a.txt", m.join("sub/link")).unwrap();
+        assert!(matches!(
+            fs.digest("model"),
+            Err(ReadError::NotPlain { .. })
+        ));
     }
 }

@@ -71,6 +71,25 @@ impl Sha256 {
         use sha2::Digest;
         Sha256(sha2::Sha256::digest(bytes).into())
     }
+
+    /// The digest of a folder (an MLflow model folder, say): the sha256 of the lines
+    /// `<sha256 hex>  <path>\n` of its files, sorted by path (bytes, `/`-separated, relative to
+    /// the folder) — exactly what `sha256sum` prints, so
+    /// `find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum`
+    /// in the folder gives the same digest. `files` are (relative path, file digest); their order
+    /// does not matter. docs/format.md documents it.
+    pub fn of_tree(files: &[(String, Sha256)]) -> Self {
+        let mut sorted: Vec<&(String, Sha256)> = files.iter().collect();
+        sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let mut listing = String::new();
+        for (path, sha) in sorted {
+            listing.push_str(&sha.hex());
+            listing.push_str("  ");
+            listing.push_str(path);
+            listing.push('\n');
+        }
+        Sha256::of(listing.as_bytes())
+    }
 }
 
 impl fmt::Debug for Sha256 {

@@ -8,7 +8,7 @@
 
 use crate::monitor::bias::Group;
 use crate::registry::number::yaml as num;
-use crate::registry::schema::VersionSpec;
+use crate::registry::schema::{ArtifactFormat, VersionSpec};
 use crate::yaml::write::{quoted, string as yaml_str};
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -27,8 +27,10 @@ pub struct NewVersion {
     pub created_at: String,
     /// Who registered it.
     pub created_by: String,
-    /// The ONNX artifact.
+    /// The model artifact.
     pub artifact: FileRef,
+    /// Its format (ONNX unless imported from MLflow with another flavor).
+    pub artifact_format: ArtifactFormat,
     /// The explainer file.
     pub explainer: Option<FileRef>,
     /// Lineage.
@@ -80,7 +82,8 @@ pub struct Training {
 /// The training dataset.
 #[derive(Clone, Debug, Default)]
 pub struct Dataset {
-    /// Where it is and its digest.
+    /// Where it is and its digest (empty: not known, no `sha256` key — an MLflow dataset's
+    /// digest is not a sha256).
     pub file: FileRef,
     /// Its snapshot name.
     pub snapshot: Option<String>,
@@ -150,9 +153,10 @@ pub fn render(v: &NewVersion) -> Result<String> {
     let _ = writeln!(y, "created_by: {}", yaml_str(&v.created_by));
     let _ = writeln!(
         y,
-        "artifact: {{uri: {}, sha256: {}, format: onnx}}",
+        "artifact: {{uri: {}, sha256: {}, format: {}}}",
         yaml_str(&v.artifact.uri),
-        v.artifact.sha256
+        v.artifact.sha256,
+        v.artifact_format
     );
     if let Some(e) = &v.explainer {
         let _ = writeln!(
@@ -183,11 +187,10 @@ pub fn render(v: &NewVersion) -> Result<String> {
         let _ = writeln!(y, "  random_seed: {s}");
     }
     if let Some(d) = &t.dataset {
-        let mut s = format!(
-            "{{uri: {}, sha256: {}",
-            yaml_str(&d.file.uri),
-            d.file.sha256
-        );
+        let mut s = format!("{{uri: {}", yaml_str(&d.file.uri));
+        if !d.file.sha256.is_empty() {
+            let _ = write!(s, ", sha256: {}", d.file.sha256);
+        }
         if let Some(snap) = &d.snapshot {
             let _ = write!(s, ", snapshot: {}", yaml_str(snap));
         }
@@ -294,6 +297,7 @@ mod tests {
                 uri: "s3://models/m/v2/model.onnx".into(),
                 sha256: sha.clone(),
             },
+            artifact_format: ArtifactFormat::Onnx,
             explainer: Some(FileRef {
                 uri: "explainers/m.json".into(),
                 sha256: sha.clone(),

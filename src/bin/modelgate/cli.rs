@@ -289,7 +289,9 @@ const REPRODUCE_EXAMPLES: &str = r#"EXAMPLES:
 
 const IMPORT_EXAMPLES: &str = r#"EXAMPLES:
   modelgate import mlflow ./mlruns --dry-run
-  modelgate import mlflow mlflow.db --model churn --copy-artifacts artifacts"#;
+  modelgate import mlflow mlflow.db --model churn --copy-artifacts artifacts
+  modelgate import mlflow ./mlruns --alias-map prod=champion,staging=challenger --strict
+  modelgate import mlflow mlflow.db --artifacts-root ./mlartifacts   # mlflow-artifacts:/ sources"#;
 
 const PLAN_EXAMPLES: &str = r#"EXAMPLES:
   modelgate plan --shards 8                  # a GitHub Actions matrix
@@ -1023,8 +1025,8 @@ pub enum ImportSource {
         /// Show what would be written, write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Copy each ONNX artifact into this repository folder (e.g. `artifacts`) and record
-        /// that path, instead of MLflow's URI.
+        /// Copy each artifact (an ONNX file, or an MLflow model folder) into this repository
+        /// folder (e.g. `artifacts`) and record that path, instead of MLflow's URI.
         #[arg(long, value_name = "DIR")]
         copy_artifacts: Option<String>,
         /// A folder outside the store that holds its artifacts (MLflow's
@@ -1035,6 +1037,14 @@ pub enum ImportSource {
         /// Who imports (default: git's user.email).
         #[arg(long)]
         actor: Option<String>,
+        /// Map MLflow aliases to modelgate's (`prod=champion,staging=challenger`; repeatable).
+        /// `champion` and `challenger` map to themselves.
+        #[arg(long, value_name = "MLFLOW=ALIAS")]
+        alias_map: Vec<String>,
+        /// Refuse the whole import when anything is skipped (a deleted run, a version whose
+        /// artifact is gone) instead of warning.
+        #[arg(long)]
+        strict: bool,
     },
 }
 

@@ -156,7 +156,13 @@ fn version_facts(m: &Model, v: &VersionEntry) -> Vec<(String, String)> {
         ("Created by".into(), s.created_by.clone()),
         ("Artifact".into(), s.artifact.uri.value.clone()),
         ("Artifact sha256".into(), s.artifact.sha256.value.hex()),
-        ("Format".into(), "ONNX".into()),
+        (
+            "Format".into(),
+            match s.artifact.format {
+                crate::registry::schema::ArtifactFormat::Onnx => "ONNX".into(),
+                f => format!("{f} (an MLflow model folder; modelgate does not run it)"),
+            },
+        ),
     ];
     if let Some(e) = &s.explainer {
         facts.push(("Explainer".into(), e.uri.value.clone()));

@@ -73,6 +73,10 @@ pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
                 .spec
                 .as_ref()
                 .context("model.yaml does not parse; run `modelgate validate`")?;
+            v.spec
+                .artifact
+                .format
+                .require_onnx("batch", &format!("{name} v{version} ({})", v.file))?;
             let uri = &v.spec.artifact.uri.value;
             let path = match locate(uri) {
                 Ok(Location::Local(p)) => root.join(p),
