@@ -9,7 +9,6 @@ pub mod lineage;
 pub mod runtime;
 
 use crate::monitor::data;
-use crate::registry::schema::FeatureType;
 use crate::registry::types::Timestamp;
 use crate::shard::Shard;
 use anyhow::{Context, Result, bail};
@@ -20,27 +19,7 @@ use polars::prelude::{
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// One input feature as the model sees it.
-#[derive(Clone, Debug)]
-pub struct Feature {
-    /// Column name.
-    pub name: String,
-    /// Categories (index = encoding) for categorical features.
-    pub categories: Option<Vec<String>>,
-}
-
-impl Feature {
-    /// Features of a model.yaml.
-    pub fn from_spec(f: &crate::registry::schema::Feature) -> Self {
-        Feature {
-            name: f.name.clone(),
-            categories: match f.kind {
-                FeatureType::Categorical => Some(f.categories.clone().unwrap_or_default()),
-                FeatureType::Numerical => None,
-            },
-        }
-    }
-}
+pub use crate::scoring::Feature;
 
 /// What is scored.
 #[derive(Clone, Debug, Serialize)]
@@ -161,116 +140,6 @@ pub fn is_scored_output(path: &Path) -> Result<bool> {
     Ok(SCORED_COLUMNS.iter().all(|c| schema.get(c).is_some()))
 }
 
-fn column_names(df: &DataFrame) -> Vec<&str> {
-    df.get_column_names()
-        .into_iter()
-        .map(|n| n.as_str())
-        .collect()
-}
-
-/// The encoded feature matrix of a batch, row-major, and each row's key.
-fn encode(
-    df: &DataFrame,
-    features: &[Feature],
-    id_columns: &[String],
-    file: &Path,
-    first_row: u64,
-) -> Result<(Vec<f32>, Vec<String>)> {
-    let rows = df.height();
-    let n = features.len();
-    let mut matrix = vec![0f32; rows * n];
-    let mut content_keys: Vec<String> = vec![String::new(); rows];
-    for (j, f) in features.iter().enumerate() {
-        let s = df
-            .column(&f.name)
-            .map_err(|_| {
-                data::missing_column(
-                    file,
-                    &f.name,
-                    &column_names(df),
-                    " (a feature of the model)",
-                )
-            })?
-            .as_materialized_series();
-        match &f.categories {
-            None => {
-                let numeric = s.cast(&DataType::Float64).ok().filter(|_| {
-                    s.dtype().is_primitive_numeric()
-                        || s.dtype() == &DataType::Boolean
-                        || s.null_count() == s.len()
-                });
-                let Some(numeric) = numeric else {
-                    let first = s.str().ok().and_then(|st| {
-                        st.iter()
-                            .position(|v| v.is_some_and(|v| v.trim().parse::<f64>().is_err()))
-                    });
-                    bail!(
-                        "{}: feature `{}` holds {} values, expected numbers (first offending row: {})",
-                        file.display(),
-                        f.name,
-                        s.dtype(),
-                        first
-                            .map(|i| (first_row + i as u64 + 1).to_string())
-                            .unwrap_or_else(|| "?".into())
-                    );
-                };
-                for (i, v) in numeric.f64()?.iter().enumerate() {
-                    // A missing number is NaN: tree models route it as missing.
-                    let x = v.unwrap_or(f64::NAN);
-                    matrix[i * n + j] = x as f32;
-                    if id_columns.is_empty() {
-                        content_keys[i].push_str(&format!("{x}\u{1f}"));
-                    }
-                }
-            }
-            Some(cats) => {
-                let st = s.cast(&DataType::String)?;
-                for (i, v) in st.str()?.iter().enumerate() {
-                    let row = first_row + i as u64 + 1;
-                    let Some(v) = v else {
-                        bail!(
-                            "{}: feature `{}` is null at row {row}; a categorical feature needs a value",
-                            file.display(),
-                            f.name
-                        );
-                    };
-                    let Some(idx) = cats.iter().position(|c| c == v) else {
-                        bail!(
-                            "{}: feature `{}` has the category `{v}` at row {row}, which the model does not know (categories: {})",
-                            file.display(),
-                            f.name,
-                            cats.join(", ")
-                        );
-                    };
-                    matrix[i * n + j] = idx as f32;
-                    if id_columns.is_empty() {
-                        content_keys[i].push_str(v);
-                        content_keys[i].push('\u{1f}');
-                    }
-                }
-            }
-        }
-    }
-    let keys = if id_columns.is_empty() {
-        content_keys
-    } else {
-        let mut keys = vec![String::new(); rows];
-        for c in id_columns {
-            let s = df
-                .column(c)
-                .map_err(|_| data::missing_column(file, c, &column_names(df), " (an id column)"))?
-                .as_materialized_series()
-                .cast(&DataType::String)?;
-            for (i, v) in s.str()?.iter().enumerate() {
-                keys[i].push_str(v.unwrap_or(""));
-                keys[i].push('\u{1f}');
-            }
-        }
-        keys
-    };
-    Ok((matrix, keys))
-}
-
 /// One batch, read and encoded, ready to score (only the rows of this shard).
 struct Prepared {
     /// The input rows kept.
@@ -315,7 +184,13 @@ fn read_and_prepare(
             if height == 0 {
                 break;
             }
-            let (matrix, keys) = encode(&df, &target.features, &opts.id_columns, file, offset)?;
+            let crate::scoring::Encoded { matrix, keys } = crate::scoring::encode_frame(
+                &df,
+                &target.features,
+                &opts.id_columns,
+                file,
+                offset,
+            )?;
             let keep: Vec<bool> = keys
                 .iter()
                 .map(|k| opts.shard.is_none_or(|s| s.owns(k)))
@@ -382,7 +257,7 @@ fn output_frame(
     }
     let predictions: Vec<i32> = scores
         .iter()
-        .map(|s| i32::from(*s >= opts.threshold))
+        .map(|s| crate::scoring::prediction(*s, opts.threshold))
         .collect();
     cols.push(Series::new("score".into(), scores).into_column());
     cols.push(Series::new("prediction".into(), predictions).into_column());
@@ -549,21 +424,7 @@ fn write_batches(
 /// stays bounded): reading and encoding, scoring (ONNX Runtime), and writing Parquet.
 pub fn run(model: &[u8], target: &Target, opts: &Options) -> Result<Manifest> {
     let started = std::time::Instant::now();
-    let mut scorer = runtime::Scorer::new(model, opts.threads)?;
-    if let Some(n) = scorer.n_features {
-        if n != target.features.len() {
-            bail!(
-                "the model expects {n} features but {} are listed ({})",
-                target.features.len(),
-                target
-                    .features
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
+    let mut scorer = crate::scoring::load_session(model, opts.threads, &target.features)?;
     let files = data::expand(&opts.input, &opts.base)?;
     let out_file = std::fs::File::create(&opts.output)
         .with_context(|| format!("creating {}", opts.output.display()))?;
@@ -698,7 +559,7 @@ pub fn score_frame(
     df: &DataFrame,
     file: &Path,
 ) -> Result<Vec<f64>> {
-    let (matrix, _) = encode(df, features, &[], file, 0)?;
+    let matrix = crate::scoring::encode_frame(df, features, &[], file, 0)?.matrix;
     let rows = df.height();
     let mut out = Vec::with_capacity(rows);
     let n = features.len();

@@ -233,35 +233,19 @@ fn monitor_main(work: &Path, main: git2::Oid) -> Result<String> {
 /// Scores the newest inference week with the champion of heart_disease and traces the first
 /// prediction back to its training data and code.
 fn score_with_champion(work: &Path) -> Result<String> {
-    use modelgate::batch::{self, Feature, Options, Target, lineage};
+    use modelgate::batch::{self, Options, lineage};
     modelgate::batch::runtime::environment()?;
     let reg =
         modelgate::registry::load(Box::new(modelgate::registry::source::FsSource::new(work)?))?
             .registry;
     let name = modelgate::registry::types::ModelName::new("heart_disease")?;
-    let m = reg.models.get(&name).context("heart_disease is missing")?;
-    let champion = m
-        .aliases
-        .get(&modelgate::registry::types::Alias::Champion)
-        .map(|v| v.value)
-        .context("no champion")?;
-    let v = m
-        .versions
-        .get(&champion)
-        .context("champion version missing")?;
-    let spec = m.spec.as_ref().context("model.yaml")?;
-    let bytes = std::fs::read(work.join(&v.spec.artifact.uri.value))?;
-    if modelgate::registry::types::Sha256::of(&bytes) != v.spec.artifact.sha256.value {
-        bail!("the champion's artifact does not match its digest");
-    }
-    let target = Target {
-        model: name.to_string(),
-        version: champion,
-        alias: Some("champion".into()),
-        artifact_sha256: v.spec.artifact.sha256.value.hex(),
-        artifact: v.spec.artifact.uri.value.clone(),
-        features: spec.features.iter().map(Feature::from_spec).collect(),
-    };
+    // Read through the registry and verified before loading: the scoring core's one rule.
+    let modelgate::scoring::Resolved { bytes, target } = modelgate::scoring::resolve(
+        &reg,
+        &name,
+        &Ok(modelgate::registry::types::Alias::Champion),
+    )?;
+    let champion = target.version;
     let output = work.join("scored-2024-06-24.parquet");
     let opts = Options {
         input: "examples/heart_disease/inference/2024-06-24.parquet".into(),
