@@ -19,6 +19,7 @@ pub mod monitor;
 pub mod registry;
 pub mod scaffold;
 pub mod scoring;
+pub mod serve;
 pub mod shard;
 pub mod signing;
 pub mod site;

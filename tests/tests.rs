@@ -16,6 +16,7 @@ mod monitor;
 mod reference;
 mod runtime;
 mod schema;
+mod serve;
 mod signing;
 mod site;
 mod validate_fixtures;

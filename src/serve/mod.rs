@@ -1,0 +1,254 @@
+//! Online inference: the registry at a committed revision, loaded for serving (each model's
+//! champion and challenger, artifacts verified before loading, one session pool a version),
+//! swapped atomically when the served revision moves, and the HTTP API on it ([`http`]).
+//!
+//! The binary starts the tokio runtime and the listener; everything here returns values.
+
+pub mod http;
+pub mod openapi;
+
+use crate::batch::Target;
+use crate::registry::source::GitSource;
+use crate::registry::types::{Alias, ModelName};
+use crate::scoring::{Feature, SessionPool};
+use anyhow::{Context, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Which models to serve.
+#[derive(Clone, Debug)]
+pub enum Selection {
+    /// Every model with a champion.
+    All,
+    /// These models.
+    Only(Vec<ModelName>),
+}
+
+/// How to load a revision.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// The git repository that holds the registry.
+    pub repo: PathBuf,
+    /// The models.
+    pub models: Selection,
+    /// Sessions per loaded version.
+    pub pool_size: usize,
+    /// The decision threshold of `prediction`.
+    pub threshold: f64,
+}
+
+/// One loaded version: what it is and its sessions.
+pub struct LoadedVersion {
+    /// Model, version, artifact digest, features.
+    pub target: Target,
+    /// Its ONNX Runtime sessions.
+    pub pool: SessionPool,
+}
+
+/// One served model at a revision.
+pub struct ServedModel {
+    /// The features, in tensor order.
+    pub features: Vec<Feature>,
+    /// Loaded versions by number.
+    pub versions: BTreeMap<u32, Arc<LoadedVersion>>,
+    /// Alias → version (champion, challenger).
+    pub aliases: BTreeMap<String, u32>,
+}
+
+/// The registry at one committed revision, loaded for serving.
+pub struct Served {
+    /// The commit served.
+    pub commit: String,
+    /// The revision as asked for.
+    pub rev: String,
+    /// Models loaded.
+    pub models: BTreeMap<String, ServedModel>,
+    /// Models that failed to load, with why (shown on /readyz; the others are served).
+    pub failed: BTreeMap<String, String>,
+    /// The decision threshold.
+    pub threshold: f64,
+}
+
+/// A served version chosen for a request.
+pub struct Chosen {
+    /// The loaded version.
+    pub version: Arc<LoadedVersion>,
+    /// The alias it was reached by (`None` for `@vN` of a version no alias names).
+    pub alias: Option<String>,
+}
+
+/// Why a model reference does not name a served version (a 404).
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotServed(pub String);
+
+impl Served {
+    /// The version `model`, `model@alias` or `model@vN` names.
+    pub fn choose(&self, reference: &str) -> std::result::Result<Chosen, NotServed> {
+        let (name, sel) = reference.split_once('@').unwrap_or((reference, "champion"));
+        let Some(m) = self.models.get(name) else {
+            return Err(NotServed(match self.failed.get(name) {
+                Some(why) => format!("the model `{name}` failed to load: {why}"),
+                None => format!(
+                    "the model `{name}` is not served (served: {})",
+                    self.models.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            }));
+        };
+        let version = match sel.strip_prefix('v').and_then(|v| v.parse::<u32>().ok()) {
+            Some(v) => v,
+            None => *m.aliases.get(sel).ok_or_else(|| {
+                NotServed(format!(
+                    "`{name}` has no alias `{sel}` at the served revision (aliases: {})",
+                    m.aliases
+                        .iter()
+                        .map(|(a, v)| format!("{a} = v{v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        };
+        let loaded = m.versions.get(&version).ok_or_else(|| {
+            NotServed(format!(
+                "version {version} of `{name}` is not served: only the versions an alias names are loaded ({})",
+                m.aliases
+                    .iter()
+                    .map(|(a, v)| format!("{a} = v{v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+        let alias = if sel.starts_with('v') && sel[1..].parse::<u32>().is_ok() {
+            m.aliases
+                .iter()
+                .find(|(_, v)| **v == version)
+                .map(|(a, _)| a.clone())
+        } else {
+            Some(sel.to_string())
+        };
+        Ok(Chosen {
+            version: loaded.clone(),
+            alias,
+        })
+    }
+}
+
+/// Resolves a revision of the repository to its commit id.
+pub fn resolve_commit(repo: &Path, rev: &str) -> Result<String> {
+    let r = git2::Repository::open(repo)
+        .with_context(|| format!("opening the git repository at {}", repo.display()))?;
+    let c = r
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .with_context(|| format!("resolving `{rev}` in {}", repo.display()))?;
+    Ok(c.id().to_string())
+}
+
+/// Loads the registry at the committed revision `rev` (never uncommitted files), validates it
+/// (a revision with errors is refused whole) and loads the aliased versions of the selected
+/// models, each artifact verified against its sha256 first. A model that fails to load is
+/// listed in [`Served::failed`]; the others are served.
+pub fn load(rev: &str, opts: &LoadOptions) -> Result<Served> {
+    let started = std::time::Instant::now();
+    let src = GitSource::open(&opts.repo, rev).with_context(|| {
+        format!(
+            "reading revision `{rev}` of the git repository at {}",
+            opts.repo.display()
+        )
+    })?;
+    let commit = src.commit().to_string();
+    let outcome = crate::validate::validate_source(Box::new(src), Default::default())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if outcome.report.has_errors() {
+        let errors: Vec<String> = outcome
+            .report
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .take(5)
+            .map(|d| format!("{} {}: {}", d.code.as_str(), d.location(), d.message))
+            .collect();
+        anyhow::bail!(
+            "revision {rev} ({}) does not validate, so it is not served: {}",
+            &commit[..12],
+            errors.join("; ")
+        );
+    }
+    let reg = outcome.registry;
+    crate::batch::runtime::environment()?;
+    let names: Vec<ModelName> = match &opts.models {
+        Selection::All => reg
+            .models
+            .iter()
+            .filter(|(_, m)| m.aliases.contains_key(&Alias::Champion))
+            .map(|(n, _)| n.clone())
+            .collect(),
+        Selection::Only(v) => v.clone(),
+    };
+    let mut models = BTreeMap::new();
+    let mut failed = BTreeMap::new();
+    for name in names {
+        match load_model(&reg, &name, opts.pool_size) {
+            Ok(m) => {
+                models.insert(name.to_string(), m);
+            }
+            Err(e) => {
+                log::warn!("serve: {name} at {rev} failed to load: {e:#}");
+                failed.insert(name.to_string(), format!("{e:#}"));
+            }
+        }
+    }
+    log::debug!(
+        "serve: loaded {} models ({} failed) at {rev} ({commit}) in {:.3} s",
+        models.len(),
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(Served {
+        commit,
+        rev: rev.to_string(),
+        models,
+        failed,
+        threshold: opts.threshold,
+    })
+}
+
+fn load_model(
+    reg: &crate::registry::Registry,
+    name: &ModelName,
+    pool_size: usize,
+) -> Result<ServedModel> {
+    let m = reg
+        .models
+        .get(name)
+        .with_context(|| format!("there is no model `{name}` in this registry"))?;
+    if !m.aliases.contains_key(&Alias::Champion) {
+        anyhow::bail!("`{name}` has no champion");
+    }
+    let mut versions = BTreeMap::new();
+    let mut aliases = BTreeMap::new();
+    let mut features = Vec::new();
+    for (alias, v) in &m.aliases {
+        aliases.insert(alias.to_string(), v.value);
+        if versions.contains_key(&v.value) {
+            continue;
+        }
+        let r = crate::scoring::resolve(reg, name, &Err(v.value))?;
+        let pool = SessionPool::new(&r.bytes, pool_size, &r.target.features)
+            .with_context(|| format!("loading {name} v{}", v.value))?;
+        features = r.target.features.clone();
+        versions.insert(
+            v.value,
+            Arc::new(LoadedVersion {
+                target: r.target,
+                pool,
+            }),
+        );
+    }
+    Ok(ServedModel {
+        features,
+        versions,
+        aliases,
+    })
+}
