@@ -106,21 +106,40 @@ pub struct Manifest {
 /// The stable id of a prediction: the first 128 bits of the sha256 of model, version and the
 /// row's key, as 32 hex digits.
 pub fn prediction_id(model: &str, version: u32, key: &str) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    h.update(model.as_bytes());
-    h.update([0u8]);
-    h.update(version.to_string().as_bytes());
-    h.update([0u8]);
-    h.update(key.as_bytes());
-    let digest = h.finalize();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(32);
-    for b in &digest[..16] {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    PredictionIds::new(model, version).id(key)
+}
+
+/// [`prediction_id`] for many rows of one model version: the hash of the model and version is
+/// computed once, and each row only hashes its key.
+#[derive(Clone)]
+pub struct PredictionIds(sha2::Sha256);
+
+impl PredictionIds {
+    /// For `model` at `version`.
+    pub fn new(model: &str, version: u32) -> Self {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(model.as_bytes());
+        h.update([0u8]);
+        h.update(version.to_string().as_bytes());
+        h.update([0u8]);
+        PredictionIds(h)
     }
-    out
+
+    /// The id of the row whose key is `key`.
+    pub fn id(&self, key: &str) -> String {
+        use sha2::Digest;
+        let mut h = self.0.clone();
+        h.update(key.as_bytes());
+        let digest = h.finalize();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(32);
+        for b in &digest[..16] {
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+        out
+    }
 }
 
 fn lazy(path: &Path) -> Result<LazyFrame> {
@@ -160,6 +179,7 @@ fn read_and_prepare(
     tx: &std::sync::mpsc::SyncSender<Result<Prepared>>,
 ) -> Result<Vec<InputFile>> {
     let n = target.features.len();
+    let id_of = PredictionIds::new(&target.model, target.version);
     let mut inputs = Vec::new();
     for file in files {
         let lf = lazy(file)?;
@@ -203,7 +223,7 @@ fn read_and_prepare(
                 for (i, k) in keep.iter().enumerate() {
                     if *k {
                         m.extend_from_slice(&matrix[i * n..(i + 1) * n]);
-                        ids.push(prediction_id(&target.model, target.version, &keys[i]));
+                        ids.push(id_of.id(&keys[i]));
                         if opts.id_columns.is_empty() {
                             rows.push(offset + i as u64 + 1);
                         }
@@ -240,7 +260,7 @@ fn read_and_prepare(
 
 /// The output frame of a scored batch.
 fn output_frame(
-    p: &Prepared,
+    p: &mut Prepared,
     scores: Vec<f64>,
     target: &Target,
     opts: &Options,
@@ -249,7 +269,7 @@ fn output_frame(
     let kept = scores.len();
     let mut cols: Vec<Column> = Vec::new();
     if opts.id_columns.is_empty() {
-        cols.push(Series::new("row".into(), p.rows.clone()).into_column());
+        cols.push(Series::new("row".into(), std::mem::take(&mut p.rows)).into_column());
     } else {
         for c in &opts.id_columns {
             cols.push(p.input.column(c)?.clone());
@@ -261,7 +281,7 @@ fn output_frame(
         .collect();
     cols.push(Series::new("score".into(), scores).into_column());
     cols.push(Series::new("prediction".into(), predictions).into_column());
-    cols.push(Series::new("prediction_id".into(), p.ids.clone()).into_column());
+    cols.push(Series::new("prediction_id".into(), std::mem::take(&mut p.ids)).into_column());
     // Columns with one value for the whole run are scalar columns: no per-row copies.
     let constant = |name: &str, dtype: DataType, value: AnyValue<'static>| {
         Column::new_scalar(name.into(), Scalar::new(dtype, value), kept)
@@ -458,7 +478,7 @@ pub fn run(model: &[u8], target: &Target, opts: &Options) -> Result<Manifest> {
                 let mut p = prepared?;
                 let rows = p.ids.len();
                 let scores = scorer.score(std::mem::take(&mut p.matrix), rows, n)?;
-                let out = output_frame(&p, scores, target, opts, scored_at_micros)?;
+                let out = output_frame(&mut p, scores, target, opts, scored_at_micros)?;
                 let full = match opts.log {
                     Some(_) => {
                         let mut full = p.input.clone();
@@ -572,4 +592,20 @@ pub fn score_frame(
         start = end;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The id is pinned: sha256("heart_disease\0" "3\0" "P0001\x1f"), first 16 bytes, as
+    /// Python's hashlib computes it; ids written by earlier runs stay findable.
+    #[test]
+    fn prediction_ids_are_stable() {
+        assert_eq!(
+            super::prediction_id("heart_disease", 3, "P0001\u{1f}"),
+            "3a6abd51b2e2ca17485e2174d717236f"
+        );
+        let ids = super::PredictionIds::new("heart_disease", 3);
+        assert_eq!(ids.id("P0001\u{1f}"), "3a6abd51b2e2ca17485e2174d717236f");
+        assert_ne!(ids.id("P0002\u{1f}"), ids.id("P0001\u{1f}"));
+    }
 }

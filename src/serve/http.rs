@@ -433,11 +433,12 @@ fn predict_inner(
         )
     })?;
     let alias = chosen.alias.as_deref();
+    let id_of = crate::batch::PredictionIds::new(&t.model, t.version);
     let predictions: Vec<Prediction> = scores
         .iter()
         .zip(&enc.keys)
         .map(|(s, k)| Prediction {
-            prediction_id: crate::batch::prediction_id(&t.model, t.version, k),
+            prediction_id: id_of.id(k),
             model: &t.model,
             version: t.version,
             alias,
