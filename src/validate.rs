@@ -282,6 +282,9 @@ fn check_model(
                 }
             }
         }
+        if let Some(sv) = &spec.serving {
+            d.extend(check_serving(m, &model_file, sv));
+        }
         for f in &spec.features {
             if f.kind == crate::registry::schema::FeatureType::Categorical
                 && f.categories.as_ref().is_none_or(|c| c.is_empty())
@@ -462,6 +465,49 @@ fn check_model(
                 )),
             );
         }
+    }
+    d
+}
+
+/// A model's `serving:` section: its problems (errors), and a warning when it sends traffic
+/// or shadow requests to a challenger the model does not have (the champion then answers
+/// everything).
+fn check_serving(m: &Model, file: &str, sv: &crate::registry::schema::Serving) -> Vec<Diagnostic> {
+    let mut d: Vec<Diagnostic> = sv
+        .problems()
+        .into_iter()
+        .map(|(span, msg)| {
+            let e = Diagnostic::error(Code::PolicyRange, msg)
+                .in_file(file)
+                .hint("serving: {split: {champion: 90, challenger: 10}, sticky: {field: patient_id}, shadow: false}");
+            match span {
+                Some(s) => e.at(s),
+                None => e,
+            }
+        })
+        .collect();
+    if sv.uses_challenger()
+        && !m
+            .aliases
+            .contains_key(&crate::registry::types::Alias::Challenger)
+    {
+        let (_, weight) = sv.weights();
+        d.push(
+            Diagnostic::warning(
+                Code::PolicyRange,
+                format!(
+                    "serving {} the challenger, but {} has no challenger: the champion answers every request",
+                    if weight > 0 {
+                        format!("sends {weight}% of requests to")
+                    } else {
+                        "shadows".to_string()
+                    },
+                    m.name
+                ),
+            )
+            .in_file(file)
+            .hint(format!("promote a version to challenger (modelgate promote {} N --alias challenger), or remove the challenger's share", m.name)),
+        );
     }
     d
 }

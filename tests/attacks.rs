@@ -1976,3 +1976,117 @@ fn signers_added_with_the_promotion_are_explained() {
     );
     assert!(!hint.contains("modelgate approve"), "{hint}");
 }
+
+/// A pull request sends all traffic to the challenger (v4, which no champion gate approved)
+/// through `serving:` in model.yaml: what answers patients changes without a promotion. It is a
+/// governance change, blocked without the governance roles' approvals and passed with them;
+/// moving the traffic back to the champion afterwards only tightens.
+#[test]
+fn serving_all_traffic_to_the_challenger_needs_governance_approval() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let file = format!("{HD}/model.yaml");
+    edit(p, &file, |t| {
+        format!(
+            "{t}serving:\n  split: {{champion: 0, challenger: 100}}\n  sticky: {{field: patient_id}}\n"
+        )
+    });
+    merge(p, "PR 1: serve the challenger");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    let lines = v["governance"][0]["lines"].to_string();
+    assert!(
+        lines.contains("serving.split.challenger: 0 → 100"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("serving.sticky.field: (none) → patient_id"),
+        "{lines}"
+    );
+    assert_eq!(v["governance"][0]["tightens_only"], false);
+    approve_governance(p, &base, &file, "compliance", "carol");
+    approve_governance(p, &base, &file, "business", "bob");
+    merge(p, "governance roles approve");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+    assert_eq!(v["governance"][0]["status"], "pass");
+
+    // Merged; the next pull request takes the traffic back: no approval needed.
+    let base2 = merge(p, "merge");
+    edit(p, &file, |t| {
+        t.replace(
+            "split: {champion: 0, challenger: 100}",
+            "split: {champion: 100, challenger: 0}",
+        )
+    });
+    merge(p, "PR 2: back to the champion");
+    let (code, v) = check(p, &base2);
+    assert_eq!(code, 0, "{}", messages(&v));
+    assert_eq!(v["governance"][0]["tightens_only"], true);
+}
+
+/// `serving:` is checked: weights summing to 101 and a sticky naming both a field and a header
+/// are errors at their line (MG021); traffic for a challenger the model does not have is a
+/// warning; an unknown key is MG006 with the file and line.
+#[test]
+fn serving_section_is_validated() {
+    let (dir, _) = example_repo();
+    let p = dir.path();
+    let file = format!("{HD}/model.yaml");
+    edit(p, &file, |t| {
+        format!(
+            "{t}serving:\n  split: {{champion: 90, challenger: 11}}\n  sticky: {{field: patient_id, header: X-Patient}}\n"
+        )
+    });
+    let (code, out, _) = run(&["validate", "--format", "json"], p);
+    assert_eq!(code, 1, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let serving: Vec<&Value> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "MG021" && d["file"] == file.as_str())
+        .collect();
+    assert_eq!(serving.len(), 2, "{out}");
+    assert!(
+        serving[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sum to 101"),
+        "{out}"
+    );
+    assert!(
+        serving.iter().all(|d| d["line"].as_u64().unwrap() > 20),
+        "{out}"
+    );
+    // A sound split for a model without a challenger: a warning only.
+    edit(p, &format!("{HD}/aliases.yaml"), |t| {
+        t.replace("challenger: 4\n", "")
+    });
+    edit(p, &file, |t| {
+        t.replace("challenger: 11", "challenger: 10")
+            .replace(", header: X-Patient", "")
+    });
+    let (_, out, _) = run(&["validate", "--format", "json"], p);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let warning = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "MG021")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(warning["severity"], "warning");
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no challenger"),
+        "{out}"
+    );
+    // A typo is reported with its line.
+    edit(p, &file, |t| t.replace("sticky:", "stickie:"));
+    let (code, out, _) = run(&["validate", "--format", "json"], p);
+    assert_eq!(code, 1);
+    assert!(out.contains("MG006") && out.contains("stickie"), "{out}");
+}

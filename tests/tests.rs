@@ -17,6 +17,7 @@ mod reference;
 mod runtime;
 mod schema;
 mod serve;
+mod serve_lib;
 mod signing;
 mod site;
 mod validate_fixtures;

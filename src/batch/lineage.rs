@@ -1,4 +1,5 @@
-//! Lineage: from a prediction (found in batch outputs by its `prediction_id`) or a version back
+//! Lineage: from a prediction (found in batch outputs or the served prediction log by its
+//! `prediction_id`) or a version back
 //! through the model version, the alias it held when it scored, the training run, the dataset
 //! snapshot and its digest, the raw data, the pipeline and the code commit.
 
@@ -23,6 +24,12 @@ pub struct Prediction {
     pub scored_at: String,
     /// The artifact digest recorded with it.
     pub artifact_sha256: String,
+    /// The alias it was served as (served predictions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// Whether it was scored in shadow, logged but not returned (served predictions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<bool>,
 }
 
 /// The chain of one version (and optionally one prediction).
@@ -116,42 +123,106 @@ pub fn aliases_at(
 
 /// Finds a prediction by id in output files (a path or glob).
 pub fn find(pattern: &str, base: &Path, id: &str) -> Result<(Prediction, String, u32)> {
-    for file in crate::monitor::data::expand(pattern, base)? {
-        let df = crate::monitor::data::scan_file(&file)?
+    let files = crate::monitor::data::expand(pattern, base)?;
+    match find_in(&files, id)? {
+        Some(found) => Ok(found),
+        None => bail!("no prediction `{id}` in {pattern}"),
+    }
+}
+
+/// Finds a prediction by id in every model's prediction log: the files its
+/// `monitoring.predictions` (else `monitoring.current`) names under `root`, where `batch --log`
+/// and `modelgate serve` write, and the served log's `shadow/` folder beside them.
+pub fn find_in_registry(
+    reg: &Registry,
+    root: &Path,
+    id: &str,
+) -> Result<(Prediction, String, u32)> {
+    let mut searched = Vec::new();
+    for m in reg.models.values() {
+        let Some(mon) = m.spec.as_ref().and_then(|s| s.monitoring.as_ref()) else {
+            continue;
+        };
+        let log = mon.inference_log();
+        let folder = Path::new(log).parent().unwrap_or(Path::new(""));
+        let shadow = folder
+            .join(crate::serve::predlog::SHADOW_DIR)
+            .join("*.parquet");
+        for pattern in [log.to_string(), shadow.to_string_lossy().replace('\\', "/")] {
+            // A log not written yet has no files: nothing to search. Files that are there are
+            // read as the registry reads what it names (inside the repository, no links).
+            if crate::monitor::data::expand(&pattern, root).is_err() {
+                continue;
+            }
+            let files = crate::monitor::data::expand_in_repository(&pattern, root)?;
+            if let Some(found) = find_in(&files, id)? {
+                return Ok(found);
+            }
+            searched.push(pattern);
+        }
+    }
+    if searched.is_empty() {
+        bail!(
+            "no prediction `{id}`: no model's prediction log has files yet (pass --in PATH|GLOB to search batch outputs)"
+        );
+    }
+    bail!(
+        "no prediction `{id}` in the prediction logs ({}); pass --in PATH|GLOB to search other batch outputs",
+        searched.join(", ")
+    )
+}
+
+/// The first of `files` that holds the prediction.
+fn find_in(files: &[std::path::PathBuf], id: &str) -> Result<Option<(Prediction, String, u32)>> {
+    for file in files {
+        let lf = crate::monitor::data::scan_file(file)?;
+        let mut schema_lf = lf.clone();
+        let schema = schema_lf
+            .collect_schema()
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
+        if schema.get("prediction_id").is_none() {
+            continue;
+        }
+        let df = lf
             .filter(col("prediction_id").eq(lit(id)))
             .collect()
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", file.display()))?;
         if df.height() == 0 {
             continue;
         }
+        let optional = |c: &str| -> Result<Option<String>> {
+            let Ok(column) = df.column(c) else {
+                return Ok(None);
+            };
+            let s = column.as_materialized_series().cast(&DataType::String)?;
+            Ok(s.str()?.get(0).map(str::to_string))
+        };
         let get = |c: &str| -> Result<String> {
-            let s = df
-                .column(c)
-                .map_err(|_| {
-                    anyhow::anyhow!(
-                        "{} has no `{c}` column: not a modelgate batch output",
-                        file.display()
-                    )
-                })?
-                .as_materialized_series()
-                .cast(&DataType::String)?;
-            Ok(s.str()?.get(0).unwrap_or_default().to_string())
+            if df.column(c).is_err() {
+                bail!(
+                    "{} has no `{c}` column: not a modelgate batch output",
+                    file.display()
+                );
+            }
+            Ok(optional(c)?.unwrap_or_default())
         };
         let version: u32 = get("version")?.parse().unwrap_or(0);
         let scored = get("scored_at")?;
-        return Ok((
+        return Ok(Some((
             Prediction {
                 prediction_id: id.to_string(),
                 file: file.to_string_lossy().into_owned(),
                 score: get("score")?.parse().unwrap_or(f64::NAN),
                 scored_at: scored,
                 artifact_sha256: get("artifact_sha256")?,
+                alias: optional("alias")?,
+                shadow: optional("shadow")?.map(|s| s == "true"),
             },
             get("model")?,
             version,
-        ));
+        )));
     }
-    bail!("no prediction `{id}` in {pattern}")
+    Ok(None)
 }
 
 /// Text rendering of a chain.
@@ -164,8 +235,13 @@ pub fn text(c: &Chain) -> String {
     };
     let mut out = String::new();
     if let Some(p) = &c.prediction {
+        let served = match (&p.alias, p.shadow) {
+            (Some(a), Some(true)) => format!(", {a} in shadow"),
+            (Some(a), _) => format!(", served as {a}"),
+            _ => String::new(),
+        };
         out.push_str(&format!(
-            "prediction {} (score {:.6}, scored {}) in {}\n  → ",
+            "prediction {} (score {:.6}, scored {}{served}) in {}\n  → ",
             p.prediction_id, p.score, p.scored_at, p.file
         ));
     }

@@ -2,8 +2,8 @@
 //!
 //! The rules are policy.yaml (gates, roles, severities, governance itself), allowed_signers, and
 //! what in a model.yaml decides gates or predictions: `policy:` overrides,
-//! `protected_attributes`, `task`, `label`, `features` (their order and categories) and
-//! `monitoring`. `check` lists each change in plain words, and blocks it unless signed
+//! `protected_attributes`, `task`, `label`, `features` (their order and categories),
+//! `monitoring` and `serving` (which version answers how much traffic). `check` lists each change in plain words, and blocks it unless signed
 //! approvals (`registry/governance/`) by the roles the **base** policy names for governance
 //! bind the file's path and its new content's sha256. A change that provably only tightens the
 //! rules passes without approvals; anything else — including a new model whose overrides
@@ -126,6 +126,10 @@ fn tightens(path: &str, old: Option<&Value>, new: Option<&Value>) -> bool {
         "require_signed_commits" | "distinct_principals" => flag(new) >= flag(old),
         "governance.roles" => old.is_some() && superset(),
         "protected_attributes" => superset(),
+        // Traffic back to the champion, or no more shadow scoring, only narrows what serves.
+        "serving.split.champion" => higher(None),
+        "serving.split.challenger" => lower(None),
+        "serving.shadow" => flag(new) <= flag(old),
         _ => false,
     }
 }
@@ -177,6 +181,7 @@ fn model_view(global: &Policy, spec: &ModelSpec, with_inputs: bool) -> Flat {
     if let Some(Ok(v)) = retention.map(serde_json::to_value) {
         flatten(&v, "retention", &mut out);
     }
+    serving_view(spec, &mut out);
     if with_inputs {
         out.insert(
             "protected_attributes".into(),
@@ -214,6 +219,27 @@ fn model_view(global: &Policy, spec: &ModelSpec, with_inputs: bool) -> Flat {
         }
     }
     out
+}
+
+/// What `serving:` decides, with its defaults written out (the champion takes everything, no
+/// stickiness, no shadow), so that writing a default is no change and leaving one is.
+fn serving_view(spec: &ModelSpec, out: &mut Flat) {
+    let sv = spec.serving.clone().unwrap_or_default();
+    let (champion, challenger) = sv.weights();
+    out.insert("serving.split.champion".into(), Value::from(champion));
+    out.insert("serving.split.challenger".into(), Value::from(challenger));
+    out.insert(
+        "serving.shadow".into(),
+        Value::from(sv.shadow == Some(true)),
+    );
+    if let Some(k) = &sv.sticky {
+        if let Some(f) = &k.field {
+            out.insert("serving.sticky.field".into(), Value::from(f.value.clone()));
+        }
+        if let Some(h) = &k.header {
+            out.insert("serving.sticky.header".into(), Value::from(h.value.clone()));
+        }
+    }
 }
 
 /// A model's `policy:` overrides as written, flattened.
@@ -470,6 +496,7 @@ fn changes(base: &Registry, head: &Registry) -> Vec<GovernanceChange> {
             (None, Some(h)) if bm.is_none() => {
                 let mut plain = h.clone();
                 plain.policy = None;
+                plain.serving = None;
                 diff(
                     &model_view(base_policy, &plain, false),
                     &model_view(base_policy, h, false),

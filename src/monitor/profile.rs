@@ -382,44 +382,137 @@ fn empty_current(p: &mut Profile) {
     }
 }
 
-/// Counts one value into a column profile's current side.
-fn count(c: &mut ColumnProfile, value: Option<&str>) {
-    match c {
-        ColumnProfile::Numerical {
-            psi_cuts,
-            current_psi,
-            edges,
-            current_fine,
-            nulls,
-            non_finite,
-            ..
-        } => match value.map(str::trim).filter(|v| !v.is_empty()) {
-            None => nulls.current += 1,
-            Some(v) => match v.parse::<f64>() {
-                Ok(x) if x.is_finite() => {
-                    current_psi[psi_cuts.partition_point(|c| *c <= x)] += 1;
-                    let inner = &edges[1..edges.len() - 1];
-                    current_fine[inner.partition_point(|c| *c <= x)] += 1;
-                }
-                Ok(_) => non_finite.current += 1,
-                // A non-number in a numerical column: counted with the nulls would hide it.
-                Err(_) => non_finite.current += 1,
-            },
-        },
-        ColumnProfile::Categorical { current, nulls, .. } => {
-            match value.filter(|v| !v.is_empty()) {
-                None => nulls.current += 1,
-                Some(v) => *current.entry(v.to_string()).or_insert(0) += 1,
+impl Profile {
+    /// The same reference bins with no current data: what current values are counted into.
+    pub fn reference_only(&self) -> Profile {
+        let mut p = self.clone();
+        empty_current(&mut p);
+        p
+    }
+}
+
+/// Where one current value falls in a column profile: the one binning rule of profiles, used
+/// when a profile is built from streamed rows and when a rolling window counts and uncounts
+/// them (`serve::live`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// Null (or empty text).
+    Null,
+    /// NaN, ±inf, or text that is not a number in a numerical column.
+    NonFinite,
+    /// A finite number: its PSI bin and its Wasserstein bin.
+    Bins {
+        /// Index among the 10 PSI bins.
+        psi: usize,
+        /// Index among the 100 Wasserstein bins.
+        fine: usize,
+    },
+    /// A category.
+    Category(String),
+}
+
+impl ColumnProfile {
+    /// The column's name.
+    pub fn name(&self) -> &str {
+        match self {
+            ColumnProfile::Numerical { column, .. } | ColumnProfile::Categorical { column, .. } => {
+                column
             }
         }
     }
+
+    /// The slot of a number.
+    pub fn number_slot(&self, x: f64) -> Slot {
+        match self {
+            ColumnProfile::Numerical {
+                psi_cuts, edges, ..
+            } => {
+                if !x.is_finite() {
+                    return Slot::NonFinite;
+                }
+                let inner = &edges[1..edges.len() - 1];
+                Slot::Bins {
+                    psi: psi_cuts.partition_point(|c| *c <= x),
+                    fine: inner.partition_point(|c| *c <= x),
+                }
+            }
+            ColumnProfile::Categorical { .. } => Slot::Category(format!("{x}")),
+        }
+    }
+
+    /// The slot of a value read as text (a CSV field): trimmed and parsed in a numerical
+    /// column, as it is in a categorical one.
+    pub fn text_slot(&self, value: Option<&str>) -> Slot {
+        match self {
+            ColumnProfile::Numerical { .. } => match value.map(str::trim).filter(|v| !v.is_empty())
+            {
+                None => Slot::Null,
+                Some(v) => match v.parse::<f64>() {
+                    Ok(x) => self.number_slot(x),
+                    // A non-number in a numerical column: counted with the nulls would hide it.
+                    Err(_) => Slot::NonFinite,
+                },
+            },
+            ColumnProfile::Categorical { .. } => match value.filter(|v| !v.is_empty()) {
+                None => Slot::Null,
+                Some(v) => Slot::Category(v.to_string()),
+            },
+        }
+    }
+
+    /// Counts a slot into the current side (`add`), or takes it out again (`!add`: a value
+    /// leaving a rolling window; it must have been counted before).
+    pub fn count_slot(&mut self, slot: &Slot, add: bool) {
+        let step = |x: &mut u64| {
+            if add {
+                *x += 1;
+            } else {
+                *x = x.saturating_sub(1);
+            }
+        };
+        match (self, slot) {
+            (ColumnProfile::Numerical { nulls, .. }, Slot::Null)
+            | (ColumnProfile::Categorical { nulls, .. }, Slot::Null) => step(&mut nulls.current),
+            (ColumnProfile::Numerical { non_finite, .. }, Slot::NonFinite) => {
+                step(&mut non_finite.current)
+            }
+            (
+                ColumnProfile::Numerical {
+                    current_psi,
+                    current_fine,
+                    ..
+                },
+                Slot::Bins { psi, fine },
+            ) => {
+                step(&mut current_psi[*psi]);
+                step(&mut current_fine[*fine]);
+            }
+            (ColumnProfile::Categorical { current, .. }, Slot::Category(v)) => {
+                if add {
+                    *current.entry(v.clone()).or_insert(0) += 1;
+                } else if let Some(n) = current.get_mut(v) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        current.remove(v);
+                    }
+                }
+            }
+            // A slot of the other kind of column: never made by this column's own methods.
+            _ => {}
+        }
+    }
+}
+
+/// Counts one value into a column profile's current side.
+fn count(c: &mut ColumnProfile, value: Option<&str>) {
+    let slot = c.text_slot(value);
+    c.count_slot(&slot, true);
 }
 
 /// Profiles current CSV files of any size against a reference profile's bins, reading them row
 /// by row: memory is the profile, not the data.
 pub fn stream_csv(reference: &Profile, files: &[std::path::PathBuf]) -> Result<Profile> {
-    let mut p = reference.clone();
-    empty_current(&mut p);
+    let mut p = reference.reference_only();
     for file in files {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
@@ -431,10 +524,7 @@ pub fn stream_csv(reference: &Profile, files: &[std::path::PathBuf]) -> Result<P
             .clone();
         let mut index = Vec::new();
         for c in &p.columns {
-            let name = match c {
-                ColumnProfile::Numerical { column, .. }
-                | ColumnProfile::Categorical { column, .. } => column,
-            };
+            let name = c.name();
             match headers.iter().position(|h| h == name) {
                 Some(i) => index.push(i),
                 None => bail!("{} has no column `{name}`", file.display()),

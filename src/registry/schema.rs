@@ -204,8 +204,8 @@ pub struct Monitoring {
     pub reference: Spanned<String>,
     /// The current data (a path or glob) the drift job compares with the reference.
     pub current: Spanned<String>,
-    /// The scored inference log (a path or glob): `batch --log` writes into its folder and
-    /// `bias --model` reads it. Without it, both use `current`.
+    /// The scored inference log (a path or glob): `batch --log` and `serve` write into its
+    /// folder, `bias --model` reads it and `lineage` searches it. Without it, all use `current`.
     #[serde(default)]
     pub predictions: Option<Spanned<String>>,
     /// The timestamp column the window is taken on.
@@ -240,6 +240,113 @@ impl Monitoring {
     }
 }
 
+/// `serving:` in model.yaml: how `modelgate serve` answers requests for the model.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Serving {
+    /// Traffic weights of the champion and the challenger (integers 0..100 summing to 100).
+    /// Absent: the champion answers every request.
+    #[serde(default)]
+    pub split: Option<Split>,
+    /// What keeps one caller on one version: a field of the request row or a request header.
+    /// Absent: each request is routed at random by the weights.
+    #[serde(default)]
+    pub sticky: Option<Sticky>,
+    /// Also score the challenger on requests the champion answers and log it, returning only
+    /// the champion's answer.
+    #[serde(default)]
+    pub shadow: Option<bool>,
+}
+
+impl Serving {
+    /// The champion's and the challenger's weights in percent: the split's, else 100/0.
+    pub fn weights(&self) -> (u32, u32) {
+        self.split
+            .as_ref()
+            .map(|s| (s.champion.value, s.challenger.value))
+            .unwrap_or((100, 0))
+    }
+
+    /// Whether anything but the champion is ever scored: a challenger weight or shadow.
+    pub fn uses_challenger(&self) -> bool {
+        self.weights().1 > 0 || self.shadow == Some(true)
+    }
+
+    /// What makes the section unusable, each with where it is written: weights that are not
+    /// whole percents 0..=100 summing to 100, a `sticky` naming neither or both of `field` and
+    /// `header`, or an empty one. `validate` reports these (MG021) and the router refuses them.
+    pub fn problems(&self) -> Vec<(Option<crate::yaml::Span>, String)> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.split {
+            for (name, w) in [("champion", &s.champion), ("challenger", &s.challenger)] {
+                if w.value > 100 {
+                    out.push((
+                        Some(w.span),
+                        format!(
+                            "serving.split.{name} is {}, expected a percent 0..100",
+                            w.value
+                        ),
+                    ));
+                }
+            }
+            let sum = u64::from(s.champion.value) + u64::from(s.challenger.value);
+            if sum != 100 {
+                out.push((
+                    Some(s.champion.span),
+                    format!(
+                        "serving.split weights sum to {sum} (champion {} + challenger {}), expected 100",
+                        s.champion.value, s.challenger.value
+                    ),
+                ));
+            }
+        }
+        if let Some(k) = &self.sticky {
+            match (&k.field, &k.header) {
+                (None, None) => out.push((
+                    None,
+                    "serving.sticky names neither a `field` nor a `header`; expected exactly one"
+                        .into(),
+                )),
+                (Some(f), Some(_)) => out.push((
+                    Some(f.span),
+                    "serving.sticky names both a `field` and a `header`; expected exactly one"
+                        .into(),
+                )),
+                (Some(v), None) | (None, Some(v)) if v.value.trim().is_empty() => out.push((
+                    Some(v.span),
+                    "serving.sticky names an empty field or header".into(),
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// `split: {champion: 90, challenger: 10}`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Split {
+    /// Percent of requests the champion answers.
+    #[schemars(range(max = 100))]
+    pub champion: Spanned<u32>,
+    /// Percent of requests the challenger answers.
+    #[schemars(range(max = 100))]
+    pub challenger: Spanned<u32>,
+}
+
+/// `sticky: {field: patient_id}` or `sticky: {header: X-Patient-Id}`: exactly one of the two.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sticky {
+    /// A field of the request row whose value keys the split.
+    #[serde(default)]
+    pub field: Option<Spanned<String>>,
+    /// A request header whose value keys the split.
+    #[serde(default)]
+    pub header: Option<Spanned<String>>,
+}
+
 /// `registry/models/<model>/model.yaml`.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -268,6 +375,9 @@ pub struct ModelSpec {
     /// Overrides of policy.yaml.
     #[serde(default)]
     pub policy: Option<PolicyOverride>,
+    /// How `modelgate serve` splits traffic between the champion and the challenger.
+    #[serde(default)]
+    pub serving: Option<Serving>,
     /// Free-form tags.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,

@@ -2,10 +2,16 @@
 //! champion and challenger, artifacts verified before loading, one session pool a version),
 //! swapped atomically when the served revision moves, and the HTTP API on it ([`http`]).
 //!
+//! The pieces it plugs in: the champion/challenger split (`split`), the prediction log the
+//! monitoring jobs read (`predlog`) and live drift (`live`).
+//!
 //! The binary starts the tokio runtime and the listener; everything here returns values.
 
 pub mod http;
+pub mod live;
 pub mod openapi;
+pub mod predlog;
+pub mod split;
 
 use crate::batch::Target;
 use crate::registry::source::GitSource;

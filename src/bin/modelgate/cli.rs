@@ -764,7 +764,8 @@ pub struct LineageArgs {
     /// `model@vN` (or `model@champion`), or a prediction id.
     #[arg(value_name = "MODEL@VERSION|PREDICTION_ID")]
     pub target: String,
-    /// Batch outputs to look for a prediction id in (path or glob).
+    /// Batch outputs to look for a prediction id in (path or glob). Default: every model's
+    /// prediction log (`monitoring.predictions`, where `batch --log` and `serve` write).
     #[arg(long = "in", value_name = "PATH|GLOB")]
     pub inputs: Option<String>,
     /// Output format.

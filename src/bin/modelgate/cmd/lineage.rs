@@ -2,7 +2,7 @@
 
 use super::{Ctx, EXIT_OK};
 use crate::cli::LineageArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use modelgate::batch::lineage;
 use modelgate::diag::render::Format;
 use modelgate::registry::source::FsSource;
@@ -15,11 +15,10 @@ pub fn run(ctx: &Ctx, args: &LineageArgs) -> Result<u8> {
         let (name, version) = modelgate::lifecycle::resolve_version(&reg, &args.target)?;
         lineage::of_version(&reg, name.as_str(), version)?
     } else {
-        let pattern = args
-            .inputs
-            .as_deref()
-            .context("a prediction id is looked up in batch outputs: pass --in PATH|GLOB")?;
-        let (p, model, version) = lineage::find(pattern, &std::env::current_dir()?, &args.target)?;
+        let (p, model, version) = match args.inputs.as_deref() {
+            Some(pattern) => lineage::find(pattern, &std::env::current_dir()?, &args.target)?,
+            None => lineage::find_in_registry(&reg, &root, &args.target)?,
+        };
         let mut chain = lineage::of_version(&reg, &model, version)?;
         if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&p.scored_at.replace(' ', "T")) {
             chain.aliases_at_scoring =
