@@ -614,3 +614,240 @@ fn sigterm_shuts_down_gracefully() {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+/// Stops a server with SIGTERM and waits: the prediction logs are flushed before it exits.
+#[cfg(unix)]
+fn stop(mut s: Server) {
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            assert_eq!(st.code(), Some(0));
+            return;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The rows of every Parquet file of a folder.
+fn log_rows(dir: &Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    let mut frames = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "parquet") {
+            frames.push(
+                LazyFrame::scan_parquet(PlRefPath::from(p.to_str().unwrap()), Default::default())
+                    .unwrap(),
+            );
+        }
+    }
+    assert!(!frames.is_empty(), "no log file in {}", dir.display());
+    concat(frames, Default::default())
+        .unwrap()
+        .collect()
+        .unwrap()
+}
+
+/// model.yaml's split: 70% champion, 30% challenger, sticky by the `patient` field, with the
+/// challenger in shadow. Over real HTTP: the proportions hold, one patient always gets one
+/// version, the split in force is on /v1/models, and shadow predictions are logged (apart)
+/// but never returned.
+#[cfg(unix)]
+#[test]
+fn ab_split_is_proportional_and_sticky_and_shadow_is_logged_not_returned() {
+    let (dir, _) = example_repo();
+    edit(dir.path(), &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "policy: {}",
+            "policy: {}\nserving:\n  split: {champion: 70, challenger: 30}\n  sticky: {field: patient}\n  shadow: true",
+        )
+    });
+    commit_all(dir.path(), "split").unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        dir.path(),
+        &[
+            "--models",
+            "heart_disease",
+            "--log-dir",
+            logs.path().to_str().unwrap(),
+        ],
+    );
+    let r = client().get(format!("{}/v1/models", s.url)).send().unwrap();
+    let v: Value = r.json().unwrap();
+    assert_eq!(
+        v["models"][0]["split"],
+        json!({"champion": 70, "challenger": 30, "sticky": {"field": "patient"}, "shadow": true}),
+        "{v}"
+    );
+    let patients: Vec<String> = (0..1000).map(|i| format!("patient-{i}")).collect();
+    let ask = |ps: &[String]| -> Vec<(String, u64)> {
+        let rows: Vec<Value> = ps
+            .iter()
+            .map(|p| with(row(), "patient", json!(p)))
+            .collect();
+        let (code, v) = s.predict("heart_disease", &json!({ "rows": rows }));
+        assert_eq!(code, 200, "{v}");
+        v["predictions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["alias"].as_str().unwrap().to_string(),
+                    p["version"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let first: Vec<(String, u64)> = patients.chunks(250).flat_map(ask).collect();
+    let champion = first.iter().filter(|(a, _)| a == "champion").count();
+    assert!(
+        (640..=760).contains(&champion),
+        "{champion} of 1000 to the champion, expected about 700"
+    );
+    for (a, v) in &first {
+        assert_eq!(
+            u64::from(a == "champion") * 3 + u64::from(a == "challenger") * 4,
+            *v
+        );
+    }
+    // Sticky: the same patients, in another order and one at a time, get the same versions.
+    let mut again: Vec<(String, u64)> = patients[..50]
+        .iter()
+        .map(|p| ask(std::slice::from_ref(p))[0].clone())
+        .collect();
+    again.extend(
+        ask(&patients[50..250].iter().rev().cloned().collect::<Vec<_>>())
+            .into_iter()
+            .rev(),
+    );
+    assert_eq!(again, first[..250].to_vec());
+    // Explicit aliases bypass the split.
+    let (_, v) = s.predict(
+        "heart_disease@challenger",
+        &json!({"row": with(row(), "patient", json!("patient-0"))}),
+    );
+    assert_eq!(v["predictions"][0]["version"], 4);
+    stop(s);
+
+    // Every answered row is logged once as served; every champion row once more in shadow.
+    let served = log_rows(&logs.path().join("heart_disease"));
+    let shadow = log_rows(&logs.path().join("heart_disease/shadow"));
+    assert_eq!(served.height(), 1000 + 50 + 200 + 1);
+    let champion_rows = champion + first[..250].iter().filter(|(a, _)| a == "champion").count();
+    assert_eq!(shadow.height(), champion_rows);
+    let versions = shadow.column("version").unwrap().u32().unwrap().clone();
+    assert!(versions.iter().all(|v| v == Some(4)));
+    let flags = shadow.column("shadow").unwrap().bool().unwrap().clone();
+    assert!(flags.iter().all(|f| f == Some(true)));
+}
+
+/// A served prediction is traced back with `lineage <prediction-id>` (no --in: the server wrote
+/// it into the model's monitoring folder), the scheduled drift job reads the served log, and
+/// the live drift share is on /metrics and /v1/models.
+#[cfg(unix)]
+#[test]
+fn served_predictions_reach_lineage_the_drift_job_and_live_drift() {
+    use polars::prelude::*;
+    let (dir, _) = example_repo();
+    edit(dir.path(), &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "current: examples/heart_disease/inference/*.parquet",
+            "current: examples/heart_disease/served/*.parquet",
+        )
+    });
+    commit_all(dir.path(), "the drift job reads the served log").unwrap();
+    let s = Server::start(
+        dir.path(),
+        &["--models", "heart_disease", "--live-window", "500"],
+    );
+    // The reference's own rows: no drift.
+    let reference = LazyFrame::scan_parquet(
+        PlRefPath::from(
+            dir.path()
+                .join("examples/heart_disease/reference.parquet")
+                .to_str()
+                .unwrap(),
+        ),
+        Default::default(),
+    )
+    .unwrap()
+    .limit(300)
+    .collect()
+    .unwrap();
+    let mut rows = vec![serde_json::Map::new(); reference.height()];
+    for c in reference.columns() {
+        let s = c.as_materialized_series();
+        for (i, r) in rows.iter_mut().enumerate() {
+            let v = match s.get(i).unwrap() {
+                AnyValue::Null => Value::Null,
+                AnyValue::Float64(x) => json!(x),
+                AnyValue::Int64(x) => json!(x),
+                AnyValue::Int32(x) => json!(x),
+                AnyValue::String(x) => json!(x),
+                _ => continue,
+            };
+            r.insert(c.name().to_string(), v);
+        }
+    }
+    let mut ids = Vec::new();
+    for chunk in rows.chunks(100) {
+        let (code, v) = s.predict("heart_disease", &json!({ "rows": chunk }));
+        assert_eq!(code, 200, "{v}");
+        ids.extend(
+            v["predictions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["prediction_id"].as_str().unwrap().to_string()),
+        );
+    }
+    let r = client().get(format!("{}/v1/models", s.url)).send().unwrap();
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["models"][0]["drift"]["rows"], 300, "{v}");
+    let live = v["models"][0]["drift"]["drift_share"].as_f64().unwrap();
+    let (_, m) = s.get("/metrics");
+    assert!(
+        m.contains(&format!(
+            "modelgate_serve_drift_share{{model=\"heart_disease\"}} {live}\n"
+        )),
+        "{live} {m}"
+    );
+    assert!(
+        m.contains(r#"modelgate_serve_log_rows{model="heart_disease",state="accepted"} 300"#),
+        "{m}"
+    );
+    stop(s);
+
+    let (code, out, err) = run(&["lineage", &ids[7]], dir.path());
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&ids[7]), "{out}");
+    assert!(out.contains("model heart_disease v3"), "{out}");
+    let (code, out, err) = run(
+        &[
+            "drift",
+            "--model",
+            "heart_disease",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        dir.path(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["data"]["rows"]["current"], 300, "{out}");
+    // The live share is the drift job's share on the same rows.
+    let job = v[0]["data"]["drift_share"].as_f64().unwrap();
+    assert!(
+        (job - live).abs() < 1e-9,
+        "live {live}, drift job {job}: {out}"
+    );
+}

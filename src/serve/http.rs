@@ -5,7 +5,8 @@
 //!
 //! Bad input is a 4xx JSON answer `{"error":{"code","message","column"}}`, never a panic.
 
-use super::{LoadOptions, Served};
+use super::{LoadOptions, Served, predlog, split};
+use crate::registry::types::Alias;
 use arc_swap::ArcSwap;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -19,6 +20,7 @@ use prometheus::{
     HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -71,6 +73,8 @@ pub struct Metrics {
     revision: IntGaugeVec,
     swaps: IntCounter,
     swap_failures: IntCounter,
+    drift_share: prometheus::GaugeVec,
+    log_rows: IntGaugeVec,
 }
 
 impl Metrics {
@@ -126,6 +130,22 @@ impl Metrics {
             "modelgate_serve_swap_failures_total",
             "Revisions refused (they did not validate or load).",
         )?;
+        let drift_share = prometheus::GaugeVec::new(
+            Opts::new(
+                "modelgate_serve_drift_share",
+                "Share of features drifting in the live window of served rows.",
+            ),
+            &["model"],
+        )?;
+        let log_rows = IntGaugeVec::new(
+            Opts::new(
+                "modelgate_serve_log_rows",
+                "Rows of the prediction log: accepted, dropped (the queue was full), written, failed.",
+            ),
+            &["model", "state"],
+        )?;
+        registry.register(Box::new(drift_share.clone()))?;
+        registry.register(Box::new(log_rows.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(rows.clone()))?;
         registry.register(Box::new(errors.clone()))?;
@@ -146,6 +166,8 @@ impl Metrics {
             revision,
             swaps,
             swap_failures,
+            drift_share,
+            log_rows,
         })
     }
 
@@ -215,6 +237,15 @@ impl App {
         }
     }
 
+    /// Writes every prediction accepted so far into finished log files (graceful shutdown).
+    pub fn flush_logs(&self) -> Vec<(String, anyhow::Result<()>)> {
+        self.current()
+            .models
+            .iter()
+            .filter_map(|(name, m)| m.log.as_ref().map(|l| (name.clone(), l.flush())))
+            .collect()
+    }
+
     /// The last refused revision, if the served one has not moved since.
     pub fn refused(&self) -> Option<Refused> {
         self.refused.lock().ok().and_then(|r| r.clone())
@@ -252,7 +283,8 @@ pub async fn watch(
         }
         log::info!("serve: `{rev}` moved to {commit}; loading it");
         let (o, c) = (opts.clone(), commit.clone());
-        match tokio::task::spawn_blocking(move || super::load(&c, &o)).await {
+        let before = app.current();
+        match tokio::task::spawn_blocking(move || super::load(&c, &o, Some(&before))).await {
             Ok(Ok(served)) => {
                 log::info!(
                     "serve: now serving {commit} ({} models, {} failed)",
@@ -333,10 +365,11 @@ struct PredictResponse<'a> {
 async fn predict(
     State(app): State<Arc<App>>,
     Path(reference): Path<String>,
+    headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
     let started = Instant::now();
-    match predict_inner(&app, &reference, body, started) {
+    match predict_inner(&app, &reference, &headers, body, started) {
         Ok(r) => r,
         Err(e) => {
             let name = reference.split('@').next().unwrap_or("");
@@ -352,16 +385,43 @@ async fn predict(
     }
 }
 
+/// The text of a sticky field's value: a string as it is, anything else as JSON.
+fn key_text(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Which version answers one row: the loaded version and the alias it answers as.
+struct Route {
+    serve: (Arc<super::LoadedVersion>, Alias),
+    shadow: Option<(Arc<super::LoadedVersion>, Alias)>,
+    key: Option<String>,
+}
+
 fn predict_inner(
     app: &App,
     reference: &str,
+    headers: &HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
     started: Instant,
 ) -> Result<Response, ApiError> {
     let served = app.current();
+    // Resolves the model (and, for `@alias` / `@vN`, the version) or says why not.
     let chosen = served
         .choose(reference)
         .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, "unknown_model", e.0))?;
+    let name = reference.split('@').next().unwrap_or(reference);
+    let explicit = reference.contains('@');
+    let Some(m) = served.models.get(name) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_model",
+            format!("the model `{name}` is not served"),
+        ));
+    };
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -414,49 +474,191 @@ fn predict_inner(
             ),
         ));
     }
-    let v = &chosen.version;
-    let t = &v.target;
+    // Every version of a model takes model.yaml's features: one encoding for all rows.
     let enc =
-        crate::scoring::encode_json(&rows, &t.features, &req.id_fields).map_err(|e| ApiError {
+        crate::scoring::encode_json(&rows, &m.features, &req.id_fields).map_err(|e| ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: e.code,
             message: e.message,
             column: Some(e.column),
         })?;
-    let n = t.features.len();
-    let scores = v.pool.score(enc.matrix, rows.len(), n).map_err(|e| {
-        log::error!("serve: scoring {} v{}: {e:#}", t.model, t.version);
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "scoring_failed",
-            format!("scoring failed: {e:#}"),
-        )
-    })?;
-    let alias = chosen.alias.as_deref();
-    let id_of = crate::batch::PredictionIds::new(&t.model, t.version);
-    let predictions: Vec<Prediction> = scores
-        .iter()
-        .zip(&enc.keys)
-        .map(|(s, k)| Prediction {
-            prediction_id: id_of.id(k),
+    let n = m.features.len();
+    // Route each row: a named alias or version answers all; else the model's split decides,
+    // by the sticky key (a field of the row, or a header of the request).
+    let header_key = match m.router.sticky() {
+        Some(split::KeySource::Header(h)) => headers
+            .get(h.as_str())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
+        _ => None,
+    };
+    let version_of = |a: Alias| -> Result<Arc<super::LoadedVersion>, ApiError> {
+        m.aliases
+            .get(a.as_str())
+            .and_then(|v| m.versions.get(v))
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    format!("`{name}` has no {a} to route to"),
+                )
+            })
+    };
+    let mut routes = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let key = match m.router.sticky() {
+            Some(split::KeySource::Field(f)) => row.get(f).and_then(key_text),
+            Some(split::KeySource::Header(_)) => header_key.clone(),
+            None => None,
+        };
+        let route = if explicit {
+            let alias = chosen
+                .alias
+                .as_deref()
+                .and_then(|a| a.parse::<Alias>().ok())
+                .unwrap_or(Alias::Champion);
+            Route {
+                serve: (chosen.version.clone(), alias),
+                shadow: None,
+                key,
+            }
+        } else {
+            let d = m.router.route(key.as_deref().map(str::as_bytes));
+            Route {
+                serve: (version_of(d.serve)?, d.serve),
+                shadow: d
+                    .shadow
+                    .map(|a| version_of(a).map(|v| (v, a)))
+                    .transpose()?,
+                key,
+            }
+        };
+        routes.push(route);
+    }
+    // Score each version's rows in one call.
+    let score_rows = |v: &super::LoadedVersion, idx: &[usize]| -> Result<Vec<f64>, ApiError> {
+        let mut matrix = Vec::with_capacity(idx.len() * n);
+        for &i in idx {
+            matrix.extend_from_slice(&enc.matrix[i * n..(i + 1) * n]);
+        }
+        v.pool.score(matrix, idx.len(), n).map_err(|e| {
+            log::error!(
+                "serve: scoring {} v{}: {e:#}",
+                v.target.model,
+                v.target.version
+            );
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "scoring_failed",
+                format!("scoring failed: {e:#}"),
+            )
+        })
+    };
+    let mut scores = vec![0f64; rows.len()];
+    let mut groups: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, r) in routes.iter().enumerate() {
+        groups.entry(r.serve.0.target.version).or_default().push(i);
+    }
+    for idx in groups.values() {
+        let v = &routes[idx[0]].serve.0;
+        for (i, s) in idx.iter().zip(score_rows(v, idx)?) {
+            scores[*i] = s;
+        }
+    }
+    let shadow_idx: Vec<usize> = (0..rows.len())
+        .filter(|i| routes[*i].shadow.is_some())
+        .collect();
+    let shadow_scores = match shadow_idx.first() {
+        Some(&first) => {
+            let v = &routes[first].shadow.as_ref().map(|s| s.0.clone());
+            match v {
+                Some(v) => score_rows(v, &shadow_idx)?,
+                None => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
+    let now = chrono::Utc::now();
+    let mut predictions = Vec::with_capacity(rows.len());
+    let mut ids: BTreeMap<u32, crate::batch::PredictionIds> = BTreeMap::new();
+    let mut id_of = |t: &crate::batch::Target, key: &str| {
+        ids.entry(t.version)
+            .or_insert_with(|| crate::batch::PredictionIds::new(&t.model, t.version))
+            .id(key)
+    };
+    let log_row =
+        |i: usize, t: &crate::batch::Target, alias: Alias, score: f64, id: String, shadow: bool| {
+            if let Some(log) = &m.log {
+                log.append(predlog::Served {
+                    inputs: m
+                        .log_columns
+                        .iter()
+                        .map(|c| {
+                            rows[i]
+                                .get(&c.name)
+                                .cloned()
+                                .unwrap_or(serde_json::Value::Null)
+                        })
+                        .collect(),
+                    score,
+                    prediction: crate::scoring::prediction(score, served.threshold),
+                    prediction_id: id,
+                    version: t.version,
+                    alias,
+                    artifact_sha256: t.artifact_sha256.clone(),
+                    served_at: now,
+                    request_key: routes[i].key.clone(),
+                    shadow,
+                });
+            }
+        };
+    for (i, r) in routes.iter().enumerate() {
+        let (v, alias) = &r.serve;
+        let t = &v.target;
+        let id = id_of(t, &enc.keys[i]);
+        log_row(i, t, *alias, scores[i], id.clone(), false);
+        predictions.push(Prediction {
+            prediction_id: id,
             model: &t.model,
             version: t.version,
-            alias,
-            score: *s,
-            prediction: crate::scoring::prediction(*s, served.threshold),
-        })
-        .collect();
-    let version = t.version.to_string();
-    let labels = [t.model.as_str(), version.as_str(), alias.unwrap_or("")];
-    app.metrics.requests.with_label_values(&labels).inc();
-    app.metrics
-        .rows
-        .with_label_values(&labels)
-        .inc_by(rows.len() as u64);
-    app.metrics
-        .latency
-        .with_label_values(&labels)
-        .observe(started.elapsed().as_secs_f64());
+            alias: Some(alias.as_str()),
+            score: scores[i],
+            prediction: crate::scoring::prediction(scores[i], served.threshold),
+        });
+    }
+    for (i, s) in shadow_idx.iter().zip(&shadow_scores) {
+        if let Some((v, alias)) = &routes[*i].shadow {
+            let id = id_of(&v.target, &enc.keys[*i]);
+            log_row(*i, &v.target, *alias, *s, id, true);
+        }
+    }
+    if let Some(live) = &m.live {
+        if let Ok(mut live) = live.lock() {
+            for row in &rows {
+                let values: Vec<serde_json::Value> = m
+                    .features
+                    .iter()
+                    .map(|f| row.get(&f.name).cloned().unwrap_or(serde_json::Value::Null))
+                    .collect();
+                live.observe(&values);
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    for idx in groups.values() {
+        let r = &routes[idx[0]];
+        let version = r.serve.0.target.version.to_string();
+        let labels = [name, version.as_str(), r.serve.1.as_str()];
+        app.metrics.requests.with_label_values(&labels).inc();
+        app.metrics
+            .rows
+            .with_label_values(&labels)
+            .inc_by(idx.len() as u64);
+        app.metrics
+            .latency
+            .with_label_values(&labels)
+            .observe(elapsed);
+    }
     Ok(Json(PredictResponse {
         revision: &served.commit,
         predictions,
@@ -483,6 +685,13 @@ async fn models(State(app): State<Arc<App>>) -> Response {
                     "artifact_sha256": v.target.artifact_sha256,
                     "sessions": v.pool.size(),
                 })).collect::<Vec<_>>(),
+                "split": m.router.view(),
+                "drift": live_drift(m),
+                "log": m.log.as_ref().map(|l| serde_json::json!({
+                    "dir": l.dir(),
+                    "stats": l.stats(),
+                })),
+                "notes": m.notes,
             })
         })
         .collect();
@@ -493,6 +702,26 @@ async fn models(State(app): State<Arc<App>>) -> Response {
         "failed": s.failed,
     }))
     .into_response()
+}
+
+/// The live drift of a model: rows in the window, drift share and severity (`null` without
+/// live drift).
+fn live_drift(m: &super::ServedModel) -> serde_json::Value {
+    let Some(live) = &m.live else {
+        return serde_json::Value::Null;
+    };
+    let Ok(live) = live.lock() else {
+        return serde_json::Value::Null;
+    };
+    match live.report() {
+        Ok(Some(r)) => serde_json::json!({
+            "rows": live.rows(),
+            "drift_share": r.drift_share,
+            "severity": r.severity,
+        }),
+        Ok(None) => serde_json::json!({"rows": 0, "drift_share": null, "severity": null}),
+        Err(e) => serde_json::json!({"rows": live.rows(), "error": format!("{e:#}")}),
+    }
 }
 
 async fn healthz() -> Response {
@@ -519,6 +748,35 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     use prometheus::Encoder;
+    let served = app.current();
+    app.metrics.drift_share.reset();
+    app.metrics.log_rows.reset();
+    for (name, m) in &served.models {
+        if let Some(share) = m
+            .live
+            .as_ref()
+            .and_then(|l| l.lock().ok().and_then(|l| l.drift_share()))
+        {
+            app.metrics
+                .drift_share
+                .with_label_values(&[name.as_str()])
+                .set(share);
+        }
+        if let Some(log) = &m.log {
+            let st = log.stats();
+            for (state, v) in [
+                ("accepted", st.accepted),
+                ("dropped", st.dropped),
+                ("written", st.written),
+                ("failed", st.failed),
+            ] {
+                app.metrics
+                    .log_rows
+                    .with_label_values(&[name.as_str(), state])
+                    .set(v as i64);
+            }
+        }
+    }
     let enc = prometheus::TextEncoder::new();
     let mut buf = Vec::new();
     match enc.encode(&app.metrics.registry.gather(), &mut buf) {

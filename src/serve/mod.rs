@@ -42,6 +42,13 @@ pub struct LoadOptions {
     pub pool_size: usize,
     /// The decision threshold of `prediction`.
     pub threshold: f64,
+    /// The working tree of the registry: the default prediction log folders (each model's
+    /// monitoring folder) and the reference data of live drift are under it.
+    pub root: PathBuf,
+    /// The prediction log folder (`<dir>/<model>/`) instead of each model's monitoring folder.
+    pub log_dir: Option<PathBuf>,
+    /// Rows of the live drift window of a model.
+    pub live_window: usize,
 }
 
 /// One loaded version: what it is and its sessions.
@@ -60,6 +67,19 @@ pub struct ServedModel {
     pub versions: BTreeMap<u32, Arc<LoadedVersion>>,
     /// Alias → version (champion, challenger).
     pub aliases: BTreeMap<String, u32>,
+    /// The champion/challenger split of model.yaml's `serving:` section.
+    pub router: split::Router,
+    /// The prediction log (kept across swaps while its columns stay the same).
+    pub log: Option<Arc<predlog::PredictionLog>>,
+    /// The request columns the log holds.
+    pub log_columns: Vec<predlog::InputColumn>,
+    /// Live drift of the served rows against the reference (kept across swaps while the
+    /// reference and the features stay the same).
+    pub live: Option<Arc<std::sync::Mutex<live::LiveDrift>>>,
+    /// What live drift is computed from (the reference and the features), to reuse it.
+    live_key: String,
+    /// Why there is no log or no live drift, if so.
+    pub notes: Vec<String>,
 }
 
 /// The registry at one committed revision, loaded for serving.
@@ -155,7 +175,10 @@ pub fn resolve_commit(repo: &Path, rev: &str) -> Result<String> {
 /// (a revision with errors is refused whole) and loads the aliased versions of the selected
 /// models, each artifact verified against its sha256 first. A model that fails to load is
 /// listed in [`Served::failed`]; the others are served.
-pub fn load(rev: &str, opts: &LoadOptions) -> Result<Served> {
+///
+/// `previous`, the revision served until now, lends its prediction logs and live drift windows
+/// to the models whose log columns and reference are unchanged, so a swap loses no row.
+pub fn load(rev: &str, opts: &LoadOptions, previous: Option<&Served>) -> Result<Served> {
     let started = std::time::Instant::now();
     let src = GitSource::open(&opts.repo, rev).with_context(|| {
         format!(
@@ -195,7 +218,8 @@ pub fn load(rev: &str, opts: &LoadOptions) -> Result<Served> {
     let mut models = BTreeMap::new();
     let mut failed = BTreeMap::new();
     for name in names {
-        match load_model(&reg, &name, opts.pool_size) {
+        let before = previous.and_then(|p| p.models.get(name.as_str()));
+        match load_model(&reg, &name, opts, before) {
             Ok(m) => {
                 models.insert(name.to_string(), m);
             }
@@ -223,7 +247,8 @@ pub fn load(rev: &str, opts: &LoadOptions) -> Result<Served> {
 fn load_model(
     reg: &crate::registry::Registry,
     name: &ModelName,
-    pool_size: usize,
+    opts: &LoadOptions,
+    before: Option<&ServedModel>,
 ) -> Result<ServedModel> {
     let m = reg
         .models
@@ -232,18 +257,20 @@ fn load_model(
     if !m.aliases.contains_key(&Alias::Champion) {
         anyhow::bail!("`{name}` has no champion");
     }
+    let spec = m
+        .spec
+        .as_ref()
+        .with_context(|| format!("{}/model.yaml does not parse", m.dir))?;
     let mut versions = BTreeMap::new();
     let mut aliases = BTreeMap::new();
-    let mut features = Vec::new();
     for (alias, v) in &m.aliases {
         aliases.insert(alias.to_string(), v.value);
         if versions.contains_key(&v.value) {
             continue;
         }
         let r = crate::scoring::resolve(reg, name, &Err(v.value))?;
-        let pool = SessionPool::new(&r.bytes, pool_size, &r.target.features)
+        let pool = SessionPool::new(&r.bytes, opts.pool_size, &r.target.features)
             .with_context(|| format!("loading {name} v{}", v.value))?;
-        features = r.target.features.clone();
         versions.insert(
             v.value,
             Arc::new(LoadedVersion {
@@ -252,9 +279,66 @@ fn load_model(
             }),
         );
     }
+    let features: Vec<Feature> = spec.features.iter().map(Feature::from_spec).collect();
+    let router = split::Router::new(
+        name.as_str(),
+        spec.serving.as_ref(),
+        m.aliases.contains_key(&Alias::Challenger),
+    )?;
+    let mut notes = Vec::new();
+    let model_file = format!("{}/model.yaml", m.dir);
+    let log_columns = predlog::input_columns(spec);
+    let log_dir = match &opts.log_dir {
+        Some(d) => Ok(d.join(name.as_str())),
+        None => predlog::default_dir(&opts.root, &model_file, spec),
+    };
+    let log = match log_dir {
+        Ok(dir) => match before.and_then(|b| {
+            b.log
+                .as_ref()
+                .filter(|l| l.dir() == dir && b.log_columns == log_columns)
+        }) {
+            Some(l) => Some(l.clone()),
+            None => Some(Arc::new(predlog::PredictionLog::open(
+                name.as_str(),
+                log_columns.clone(),
+                predlog::LogOptions::new(dir),
+            )?)),
+        },
+        Err(e) => {
+            log::warn!("serve: {name}: no prediction log: {e:#}");
+            notes.push(format!("no prediction log: {e:#}"));
+            None
+        }
+    };
+    let live_key = format!(
+        "{:?}|{:?}",
+        spec.monitoring.as_ref().map(|m| &m.reference),
+        features
+            .iter()
+            .map(|f| (&f.name, &f.categories))
+            .collect::<Vec<_>>()
+    );
+    let live = match before.filter(|b| b.live_key == live_key && b.live.is_some()) {
+        Some(b) => b.live.clone(),
+        None => match live::LiveDrift::for_model(reg, &opts.root, m, opts.live_window) {
+            Ok(l) => Some(Arc::new(std::sync::Mutex::new(l))),
+            Err(e) => {
+                log::warn!("serve: {name}: no live drift: {e:#}");
+                notes.push(format!("no live drift: {e:#}"));
+                None
+            }
+        },
+    };
     Ok(ServedModel {
         features,
         versions,
         aliases,
+        router,
+        log,
+        log_columns,
+        live,
+        live_key,
+        notes,
     })
 }

@@ -678,6 +678,13 @@ pub struct ServeArgs {
     /// Seconds between polls of --watch (SIGHUP polls at once).
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub poll_interval: f64,
+    /// Folder of the prediction logs (`DIR/<model>/`; default: each model's monitoring folder,
+    /// the folder of `monitoring.predictions`, else of `monitoring.current`).
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<std::path::PathBuf>,
+    /// Rows in the live drift window of each model (drift share on /metrics and /v1/models).
+    #[arg(long, value_name = "ROWS", default_value_t = 10_000)]
+    pub live_window: usize,
     /// A file holding the bearer token that /v1/ requests must carry.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<std::path::PathBuf>,

@@ -53,14 +53,21 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<u8> {
         )
     };
     let cores = modelgate::scoring::default_pool_size();
+    if args.live_window == 0 {
+        bail!("--live-window must be at least 1");
+    }
+    let root = ctx.registry_root()?;
     let opts = LoadOptions {
-        repo: ctx.registry_root()?,
+        repo: root.clone(),
+        root,
+        log_dir: args.log_dir.clone(),
+        live_window: args.live_window,
         models,
         pool_size: args.sessions.unwrap_or(cores),
         threshold: args.threshold,
     };
     let rev = args.watch.clone().unwrap_or_else(|| args.rev.clone());
-    let served = modelgate::serve::load(&rev, &opts)?;
+    let served = modelgate::serve::load(&rev, &opts, None)?;
     if served.models.is_empty() {
         bail!(
             "no model to serve at {rev}: {}",
@@ -111,6 +118,7 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<u8> {
         "failed": served.failed,
     });
     let app = App::new(served, config)?;
+    let app_for_logs = app.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.workers.unwrap_or(cores).max(1))
         .enable_all()
@@ -159,7 +167,13 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<u8> {
             .with_graceful_shutdown(shutdown())
             .await
             .context("serving")?;
-        eprintln!("modelgate serve: stopped (requests in flight were answered)");
+        // Every accepted prediction reaches its log before the process ends.
+        for (model, r) in app_for_logs.flush_logs() {
+            if let Err(e) = r {
+                eprintln!("modelgate: warning: flushing the prediction log of {model}: {e:#}");
+            }
+        }
+        eprintln!("modelgate serve: stopped (requests in flight were answered, logs flushed)");
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(EXIT_OK)
