@@ -851,3 +851,55 @@ fn served_predictions_reach_lineage_the_drift_job_and_live_drift() {
         "live {live}, drift job {job}: {out}"
     );
 }
+
+/// Sticky by a header: every request carrying one value reaches one version, whatever its rows.
+#[test]
+fn a_sticky_header_keeps_a_caller_on_one_version() {
+    let (dir, _) = example_repo();
+    edit(dir.path(), &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "policy: {}",
+            "policy: {}\nserving:\n  split: {champion: 50, challenger: 50}\n  sticky: {header: X-Patient-Id}",
+        )
+    });
+    commit_all(dir.path(), "split by header").unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let s = Server::start(
+        dir.path(),
+        &[
+            "--models",
+            "heart_disease",
+            "--log-dir",
+            logs.path().to_str().unwrap(),
+        ],
+    );
+    let ask = |patient: &str, rows: usize| -> Vec<u64> {
+        let r = client()
+            .post(format!("{}/v1/models/heart_disease/predict", s.url))
+            .header("x-patient-id", patient)
+            .json(&json!({"rows": vec![row(); rows]}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let v: Value = r.json().unwrap();
+        v["predictions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["version"].as_u64().unwrap())
+            .collect()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..40 {
+        let p = format!("p-{i}");
+        let first = ask(&p, 3);
+        assert!(first.iter().all(|v| *v == first[0]), "{first:?}");
+        assert_eq!(ask(&p, 1), vec![first[0]], "{p}");
+        seen.insert(first[0]);
+    }
+    assert_eq!(
+        seen,
+        [3, 4].into_iter().collect(),
+        "both versions answer someone"
+    );
+}
