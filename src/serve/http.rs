@@ -512,11 +512,8 @@ fn predict_inner(
             None => None,
         };
         let route = if explicit {
-            let alias = chosen
-                .alias
-                .as_deref()
-                .and_then(|a| a.parse::<Alias>().ok())
-                .unwrap_or(Alias::Champion);
+            // Only aliased versions are loaded, so a chosen version always has its alias.
+            let alias = chosen.alias.unwrap_or(Alias::Champion);
             Route {
                 serve: (chosen.version.clone(), alias),
                 shadow: None,

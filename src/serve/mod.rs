@@ -100,8 +100,8 @@ pub struct Served {
 pub struct Chosen {
     /// The loaded version.
     pub version: Arc<LoadedVersion>,
-    /// The alias it was reached by (`None` for `@vN` of a version no alias names).
-    pub alias: Option<String>,
+    /// The alias it was reached by (for `@vN`, the alias that names the version).
+    pub alias: Option<Alias>,
 }
 
 /// Why a model reference does not name a served version (a 404).
@@ -112,7 +112,10 @@ pub struct NotServed(pub String);
 impl Served {
     /// The version `model`, `model@alias` or `model@vN` names.
     pub fn choose(&self, reference: &str) -> std::result::Result<Chosen, NotServed> {
-        let (name, sel) = reference.split_once('@').unwrap_or((reference, "champion"));
+        // The one grammar of `model@alias|vN` (batch, lineage and the lifecycle commands).
+        let (name, sel) = crate::lifecycle::parse_target(reference)
+            .map_err(|e| NotServed(format!("`{reference}`: {e:#}")))?;
+        let name = name.as_str();
         let Some(m) = self.models.get(name) else {
             return Err(NotServed(match self.failed.get(name) {
                 Some(why) => format!("the model `{name}` failed to load: {why}"),
@@ -122,36 +125,35 @@ impl Served {
                 ),
             }));
         };
-        let version = match sel.strip_prefix('v').and_then(|v| v.parse::<u32>().ok()) {
-            Some(v) => v,
-            None => *m.aliases.get(sel).ok_or_else(|| {
+        let aliases = || {
+            m.aliases
+                .iter()
+                .map(|(a, v)| format!("{a} = v{v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let version = match sel {
+            Err(v) => v,
+            Ok(a) => *m.aliases.get(a.as_str()).ok_or_else(|| {
                 NotServed(format!(
-                    "`{name}` has no alias `{sel}` at the served revision (aliases: {})",
-                    m.aliases
-                        .iter()
-                        .map(|(a, v)| format!("{a} = v{v}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "`{name}` has no {a} at the served revision (aliases: {})",
+                    aliases()
                 ))
             })?,
         };
         let loaded = m.versions.get(&version).ok_or_else(|| {
             NotServed(format!(
                 "version {version} of `{name}` is not served: only the versions an alias names are loaded ({})",
-                m.aliases
-                    .iter()
-                    .map(|(a, v)| format!("{a} = v{v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                aliases()
             ))
         })?;
-        let alias = if sel.starts_with('v') && sel[1..].parse::<u32>().is_ok() {
-            m.aliases
+        let alias = match sel {
+            Ok(a) => Some(a),
+            Err(_) => m
+                .aliases
                 .iter()
                 .find(|(_, v)| **v == version)
-                .map(|(a, _)| a.clone())
-        } else {
-            Some(sel.to_string())
+                .and_then(|(a, _)| a.parse::<Alias>().ok()),
         };
         Ok(Chosen {
             version: loaded.clone(),
