@@ -18,6 +18,7 @@ pub mod lifecycle;
 pub mod monitor;
 pub mod registry;
 pub mod scaffold;
+pub mod scoring;
 pub mod serve;
 pub mod shard;
 pub mod signing;

@@ -156,6 +156,11 @@ fn demo_runs_on_the_example() {
     let block = out.find("verdict: BLOCKED").expect("a blocked check");
     assert!(pass < block, "{out}");
     assert!(out.contains("it belongs to bob@example.com"), "{out}");
+    // The promotion reaches a running server.
+    let online = &out[out.find("15. Online").expect("the serve section")..];
+    let before = online.find("→ v3 (champion)").expect("v3 answers first");
+    let after = online.find("→ v4 (champion)").expect("then v4");
+    assert!(before < after, "{online}");
     assert!(target.join("registry/policy.yaml").is_file());
     assert!(target.join(".git").is_dir());
 }

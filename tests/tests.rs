@@ -18,6 +18,7 @@ mod reference;
 mod runtime;
 mod schema;
 mod serve;
+mod serve_lib;
 mod signing;
 mod site;
 mod validate_fixtures;

@@ -9,7 +9,6 @@ pub mod lineage;
 pub mod runtime;
 
 use crate::monitor::data;
-use crate::registry::schema::FeatureType;
 use crate::registry::types::Timestamp;
 use crate::shard::Shard;
 use anyhow::{Context, Result, bail};
@@ -20,27 +19,7 @@ use polars::prelude::{
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// One input feature as the model sees it.
-#[derive(Clone, Debug)]
-pub struct Feature {
-    /// Column name.
-    pub name: String,
-    /// Categories (index = encoding) for categorical features.
-    pub categories: Option<Vec<String>>,
-}
-
-impl Feature {
-    /// Features of a model.yaml.
-    pub fn from_spec(f: &crate::registry::schema::Feature) -> Self {
-        Feature {
-            name: f.name.clone(),
-            categories: match f.kind {
-                FeatureType::Categorical => Some(f.categories.clone().unwrap_or_default()),
-                FeatureType::Numerical => None,
-            },
-        }
-    }
-}
+pub use crate::scoring::Feature;
 
 /// What is scored.
 #[derive(Clone, Debug, Serialize)]
@@ -127,21 +106,40 @@ pub struct Manifest {
 /// The stable id of a prediction: the first 128 bits of the sha256 of model, version and the
 /// row's key, as 32 hex digits.
 pub fn prediction_id(model: &str, version: u32, key: &str) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    h.update(model.as_bytes());
-    h.update([0u8]);
-    h.update(version.to_string().as_bytes());
-    h.update([0u8]);
-    h.update(key.as_bytes());
-    let digest = h.finalize();
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(32);
-    for b in &digest[..16] {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    PredictionIds::new(model, version).id(key)
+}
+
+/// [`prediction_id`] for many rows of one model version: the hash of the model and version is
+/// computed once, and each row only hashes its key.
+#[derive(Clone)]
+pub struct PredictionIds(sha2::Sha256);
+
+impl PredictionIds {
+    /// For `model` at `version`.
+    pub fn new(model: &str, version: u32) -> Self {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(model.as_bytes());
+        h.update([0u8]);
+        h.update(version.to_string().as_bytes());
+        h.update([0u8]);
+        PredictionIds(h)
     }
-    out
+
+    /// The id of the row whose key is `key`.
+    pub fn id(&self, key: &str) -> String {
+        use sha2::Digest;
+        let mut h = self.0.clone();
+        h.update(key.as_bytes());
+        let digest = h.finalize();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = String::with_capacity(32);
+        for b in &digest[..16] {
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+        out
+    }
 }
 
 fn lazy(path: &Path) -> Result<LazyFrame> {
@@ -159,116 +157,6 @@ pub fn is_scored_output(path: &Path) -> Result<bool> {
         .collect_schema()
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
     Ok(SCORED_COLUMNS.iter().all(|c| schema.get(c).is_some()))
-}
-
-fn column_names(df: &DataFrame) -> Vec<&str> {
-    df.get_column_names()
-        .into_iter()
-        .map(|n| n.as_str())
-        .collect()
-}
-
-/// The encoded feature matrix of a batch, row-major, and each row's key.
-fn encode(
-    df: &DataFrame,
-    features: &[Feature],
-    id_columns: &[String],
-    file: &Path,
-    first_row: u64,
-) -> Result<(Vec<f32>, Vec<String>)> {
-    let rows = df.height();
-    let n = features.len();
-    let mut matrix = vec![0f32; rows * n];
-    let mut content_keys: Vec<String> = vec![String::new(); rows];
-    for (j, f) in features.iter().enumerate() {
-        let s = df
-            .column(&f.name)
-            .map_err(|_| {
-                data::missing_column(
-                    file,
-                    &f.name,
-                    &column_names(df),
-                    " (a feature of the model)",
-                )
-            })?
-            .as_materialized_series();
-        match &f.categories {
-            None => {
-                let numeric = s.cast(&DataType::Float64).ok().filter(|_| {
-                    s.dtype().is_primitive_numeric()
-                        || s.dtype() == &DataType::Boolean
-                        || s.null_count() == s.len()
-                });
-                let Some(numeric) = numeric else {
-                    let first = s.str().ok().and_then(|st| {
-                        st.iter()
-                            .position(|v| v.is_some_and(|v| v.trim().parse::<f64>().is_err()))
-                    });
-                    bail!(
-                        "{}: feature `{}` holds {} values, expected numbers (first offending row: {})",
-                        file.display(),
-                        f.name,
-                        s.dtype(),
-                        first
-                            .map(|i| (first_row + i as u64 + 1).to_string())
-                            .unwrap_or_else(|| "?".into())
-                    );
-                };
-                for (i, v) in numeric.f64()?.iter().enumerate() {
-                    // A missing number is NaN: tree models route it as missing.
-                    let x = v.unwrap_or(f64::NAN);
-                    matrix[i * n + j] = x as f32;
-                    if id_columns.is_empty() {
-                        content_keys[i].push_str(&format!("{x}\u{1f}"));
-                    }
-                }
-            }
-            Some(cats) => {
-                let st = s.cast(&DataType::String)?;
-                for (i, v) in st.str()?.iter().enumerate() {
-                    let row = first_row + i as u64 + 1;
-                    let Some(v) = v else {
-                        bail!(
-                            "{}: feature `{}` is null at row {row}; a categorical feature needs a value",
-                            file.display(),
-                            f.name
-                        );
-                    };
-                    let Some(idx) = cats.iter().position(|c| c == v) else {
-                        bail!(
-                            "{}: feature `{}` has the category `{v}` at row {row}, which the model does not know (categories: {})",
-                            file.display(),
-                            f.name,
-                            cats.join(", ")
-                        );
-                    };
-                    matrix[i * n + j] = idx as f32;
-                    if id_columns.is_empty() {
-                        content_keys[i].push_str(v);
-                        content_keys[i].push('\u{1f}');
-                    }
-                }
-            }
-        }
-    }
-    let keys = if id_columns.is_empty() {
-        content_keys
-    } else {
-        let mut keys = vec![String::new(); rows];
-        for c in id_columns {
-            let s = df
-                .column(c)
-                .map_err(|_| data::missing_column(file, c, &column_names(df), " (an id column)"))?
-                .as_materialized_series()
-                .cast(&DataType::String)?;
-            for (i, v) in s.str()?.iter().enumerate() {
-                keys[i].push_str(v.unwrap_or(""));
-                keys[i].push('\u{1f}');
-            }
-        }
-        keys
-    };
-    Ok((matrix, keys))
 }
 
 /// One batch, read and encoded, ready to score (only the rows of this shard).
@@ -291,6 +179,7 @@ fn read_and_prepare(
     tx: &std::sync::mpsc::SyncSender<Result<Prepared>>,
 ) -> Result<Vec<InputFile>> {
     let n = target.features.len();
+    let id_of = PredictionIds::new(&target.model, target.version);
     let mut inputs = Vec::new();
     for file in files {
         let lf = lazy(file)?;
@@ -315,7 +204,13 @@ fn read_and_prepare(
             if height == 0 {
                 break;
             }
-            let (matrix, keys) = encode(&df, &target.features, &opts.id_columns, file, offset)?;
+            let crate::scoring::Encoded { matrix, keys } = crate::scoring::encode_frame(
+                &df,
+                &target.features,
+                &opts.id_columns,
+                file,
+                offset,
+            )?;
             let keep: Vec<bool> = keys
                 .iter()
                 .map(|k| opts.shard.is_none_or(|s| s.owns(k)))
@@ -328,7 +223,7 @@ fn read_and_prepare(
                 for (i, k) in keep.iter().enumerate() {
                     if *k {
                         m.extend_from_slice(&matrix[i * n..(i + 1) * n]);
-                        ids.push(prediction_id(&target.model, target.version, &keys[i]));
+                        ids.push(id_of.id(&keys[i]));
                         if opts.id_columns.is_empty() {
                             rows.push(offset + i as u64 + 1);
                         }
@@ -365,7 +260,7 @@ fn read_and_prepare(
 
 /// The output frame of a scored batch.
 fn output_frame(
-    p: &Prepared,
+    p: &mut Prepared,
     scores: Vec<f64>,
     target: &Target,
     opts: &Options,
@@ -374,7 +269,7 @@ fn output_frame(
     let kept = scores.len();
     let mut cols: Vec<Column> = Vec::new();
     if opts.id_columns.is_empty() {
-        cols.push(Series::new("row".into(), p.rows.clone()).into_column());
+        cols.push(Series::new("row".into(), std::mem::take(&mut p.rows)).into_column());
     } else {
         for c in &opts.id_columns {
             cols.push(p.input.column(c)?.clone());
@@ -382,11 +277,11 @@ fn output_frame(
     }
     let predictions: Vec<i32> = scores
         .iter()
-        .map(|s| i32::from(*s >= opts.threshold))
+        .map(|s| crate::scoring::prediction(*s, opts.threshold))
         .collect();
     cols.push(Series::new("score".into(), scores).into_column());
     cols.push(Series::new("prediction".into(), predictions).into_column());
-    cols.push(Series::new("prediction_id".into(), p.ids.clone()).into_column());
+    cols.push(Series::new("prediction_id".into(), std::mem::take(&mut p.ids)).into_column());
     // Columns with one value for the whole run are scalar columns: no per-row copies.
     let constant = |name: &str, dtype: DataType, value: AnyValue<'static>| {
         Column::new_scalar(name.into(), Scalar::new(dtype, value), kept)
@@ -549,21 +444,7 @@ fn write_batches(
 /// stays bounded): reading and encoding, scoring (ONNX Runtime), and writing Parquet.
 pub fn run(model: &[u8], target: &Target, opts: &Options) -> Result<Manifest> {
     let started = std::time::Instant::now();
-    let mut scorer = runtime::Scorer::new(model, opts.threads)?;
-    if let Some(n) = scorer.n_features {
-        if n != target.features.len() {
-            bail!(
-                "the model expects {n} features but {} are listed ({})",
-                target.features.len(),
-                target
-                    .features
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
+    let mut scorer = crate::scoring::load_session(model, opts.threads, &target.features)?;
     let files = data::expand(&opts.input, &opts.base)?;
     let out_file = std::fs::File::create(&opts.output)
         .with_context(|| format!("creating {}", opts.output.display()))?;
@@ -597,7 +478,7 @@ pub fn run(model: &[u8], target: &Target, opts: &Options) -> Result<Manifest> {
                 let mut p = prepared?;
                 let rows = p.ids.len();
                 let scores = scorer.score(std::mem::take(&mut p.matrix), rows, n)?;
-                let out = output_frame(&p, scores, target, opts, scored_at_micros)?;
+                let out = output_frame(&mut p, scores, target, opts, scored_at_micros)?;
                 let full = match opts.log {
                     Some(_) => {
                         let mut full = p.input.clone();
@@ -698,7 +579,7 @@ pub fn score_frame(
     df: &DataFrame,
     file: &Path,
 ) -> Result<Vec<f64>> {
-    let (matrix, _) = encode(df, features, &[], file, 0)?;
+    let matrix = crate::scoring::encode_frame(df, features, &[], file, 0)?.matrix;
     let rows = df.height();
     let mut out = Vec::with_capacity(rows);
     let n = features.len();
@@ -711,4 +592,20 @@ pub fn score_frame(
         start = end;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The id is pinned: sha256("heart_disease\0" "3\0" "P0001\x1f"), first 16 bytes, as
+    /// Python's hashlib computes it; ids written by earlier runs stay findable.
+    #[test]
+    fn prediction_ids_are_stable() {
+        assert_eq!(
+            super::prediction_id("heart_disease", 3, "P0001\u{1f}"),
+            "3a6abd51b2e2ca17485e2174d717236f"
+        );
+        let ids = super::PredictionIds::new("heart_disease", 3);
+        assert_eq!(ids.id("P0001\u{1f}"), "3a6abd51b2e2ca17485e2174d717236f");
+        assert_ne!(ids.id("P0002\u{1f}"), ids.id("P0001\u{1f}"));
+    }
 }

@@ -111,6 +111,10 @@ pub enum Command {
     /// Batch inference with ONNX Runtime, with lineage for every prediction.
     #[command(after_help = BATCH_EXAMPLES)]
     Batch(BatchArgs),
+    /// Serve each model's champion (and the versions its aliases name) over HTTP from the
+    /// registry at a committed revision, swapping in new revisions as a ref moves.
+    #[command(after_help = SERVE_EXAMPLES)]
+    Serve(ServeArgs),
     /// Apply the retention policy: a plan, or applied with --apply.
     #[command(after_help = RETIRE_EXAMPLES)]
     Retire(RetireArgs),
@@ -188,6 +192,7 @@ impl Command {
             Command::Evaluate(a) => is(a.format),
             Command::Profile(a) => out(a.format),
             Command::Batch(a) => is(a.format),
+            Command::Serve(a) => out(a.format),
             Command::Retire(a) => is(a.format),
             Command::Search(a) => is(a.format),
             Command::Lineage(a) => is(a.format),
@@ -270,6 +275,12 @@ const PROFILE_EXAMPLES: &str = r#"EXAMPLES:
 const BATCH_EXAMPLES: &str = r#"EXAMPLES:
   modelgate batch churn@champion --input 'in/*.parquet' --output scored.parquet
   modelgate batch churn@v3 --input in.csv --output part-0.parquet --shard 0/4 --log"#;
+
+const SERVE_EXAMPLES: &str = r#"EXAMPLES:
+  modelgate serve                                  # every champion at HEAD on 127.0.0.1:8080
+  modelgate serve --models heart_disease --listen 0.0.0.0:8080 --token-file /run/secrets/token
+  modelgate serve --watch origin/main --poll-interval 10   # promotions reach the server
+  curl -s localhost:8080/v1/models/heart_disease/predict -d '{"row": {"age": 63, "sex": "M"}}'"#;
 
 const RETIRE_EXAMPLES: &str = r#"EXAMPLES:
   modelgate retire                           # the plan: what the retention policy would do
@@ -640,6 +651,70 @@ pub struct ProfileArgs {
     /// Read the current CSV data row by row (bounded memory, whatever its size).
     #[arg(long)]
     pub stream: bool,
+}
+
+/// `modelgate serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The committed revision to serve (never uncommitted files); with --watch, the ref
+    /// watched is served from the start.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the address is printed).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The models to serve, comma-separated (default: every model with a champion).
+    #[arg(
+        long,
+        value_name = "A,B",
+        value_delimiter = ',',
+        conflicts_with = "all"
+    )]
+    pub models: Vec<String>,
+    /// Serve every model with a champion (the default).
+    #[arg(long)]
+    pub all: bool,
+    /// Poll this ref and swap in each new commit it names once it validates and loads.
+    #[arg(long, value_name = "REF")]
+    pub watch: Option<String>,
+    /// Seconds between polls of --watch (SIGHUP polls at once).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub poll_interval: f64,
+    /// Folder of the prediction logs (`DIR/<model>/`; default: each model's monitoring folder,
+    /// the folder of `monitoring.predictions`, else of `monitoring.current`).
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<std::path::PathBuf>,
+    /// Rows in the live drift window of each model (drift share on /metrics and /v1/models).
+    #[arg(long, value_name = "ROWS", default_value_t = 10_000)]
+    pub live_window: usize,
+    /// A file holding the bearer token that /v1/ requests must carry.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+    /// Decision threshold of `prediction`.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f64,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+    /// Most rows in one request.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_rows: usize,
+    /// Seconds a request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Requests handled at once; more are refused with 503.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub concurrency: usize,
+    /// ONNX Runtime sessions per loaded version (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub sessions: Option<usize>,
+    /// Worker threads of the server (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Output format of the first line (where it listens, the revision and the models): text,
+    /// or one JSON document (errors too).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// `modelgate batch`.

@@ -6,7 +6,6 @@ use anyhow::{Context, Result, bail};
 use modelgate::batch::{self, Feature, Options, Target};
 use modelgate::diag::render::Format;
 use modelgate::registry::source::FsSource;
-use modelgate::validate::{Location, locate};
 use std::io::IsTerminal;
 
 /// Runs the command.
@@ -55,54 +54,14 @@ pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
                 .models
                 .get(&name)
                 .with_context(|| format!("there is no model `{name}` in this registry"))?;
-            let (version, alias) = match sel {
-                Ok(a) => (
-                    m.aliases
-                        .get(&a)
-                        .map(|v| v.value)
-                        .with_context(|| format!("{name} has no {a}"))?,
-                    Some(a.to_string()),
-                ),
-                Err(v) => (v, None),
-            };
-            let v = m
-                .versions
-                .get(&version)
-                .with_context(|| format!("{name} has no version {version}"))?;
             let spec = m
                 .spec
                 .as_ref()
                 .context("model.yaml does not parse; run `modelgate validate`")?;
-            v.spec
-                .artifact
-                .format
-                .require_onnx("batch", &format!("{name} v{version} ({})", v.file))?;
-            let uri = &v.spec.artifact.uri.value;
-            let path = match locate(uri) {
-                Ok(Location::Local(p)) => root.join(p),
-                Ok(Location::Remote) => {
-                    bail!("the artifact {uri} is remote; fetch it and score with --onnx")
-                }
-                Err(_) => bail!("the artifact path {uri} is outside the repository"),
-            };
-            // Read as the registry reads: a plain file inside the repository, no link.
-            let bytes = modelgate::registry::source::FsSource::new(&root)
-                .map_err(anyhow::Error::from)
-                .and_then(|src| {
-                    use modelgate::registry::source::Source;
-                    let rel = path.strip_prefix(&root).unwrap_or(&path).to_string_lossy();
-                    src.read(&rel, u64::MAX).map_err(anyhow::Error::from)
-                })
-                .with_context(|| format!("reading the artifact {}", path.display()))?;
-            // Verify before loading: a tampered artifact is never run.
-            let actual = modelgate::registry::types::Sha256::of(&bytes);
-            if actual != v.spec.artifact.sha256.value {
-                bail!(
-                    "the artifact {uri} has sha256 {actual}, but {} records {}: refusing to score with it",
-                    v.file,
-                    v.spec.artifact.sha256.value
-                );
-            }
+            // Read through the registry's source and verified before loading (the scoring core).
+            let modelgate::scoring::Resolved { bytes, target } =
+                modelgate::scoring::resolve(&reg, &name, &sel, "batch")?;
+            let version = target.version;
             let log = if args.log {
                 let mon = spec.monitoring.as_ref().context(
                     "--log needs `monitoring.predictions` (or `monitoring.current`) in model.yaml",
@@ -120,14 +79,6 @@ pub fn run(ctx: &Ctx, args: &BatchArgs) -> Result<u8> {
                 )?)
             } else {
                 None
-            };
-            let target = Target {
-                model: name.to_string(),
-                version,
-                alias,
-                artifact_sha256: actual.hex(),
-                artifact: uri.clone(),
-                features: spec.features.iter().map(Feature::from_spec).collect(),
             };
             (bytes, target, std::env::current_dir()?, log)
         }

@@ -233,35 +233,20 @@ fn monitor_main(work: &Path, main: git2::Oid) -> Result<String> {
 /// Scores the newest inference week with the champion of heart_disease and traces the first
 /// prediction back to its training data and code.
 fn score_with_champion(work: &Path) -> Result<String> {
-    use modelgate::batch::{self, Feature, Options, Target, lineage};
+    use modelgate::batch::{self, Options, lineage};
     modelgate::batch::runtime::environment()?;
     let reg =
         modelgate::registry::load(Box::new(modelgate::registry::source::FsSource::new(work)?))?
             .registry;
     let name = modelgate::registry::types::ModelName::new("heart_disease")?;
-    let m = reg.models.get(&name).context("heart_disease is missing")?;
-    let champion = m
-        .aliases
-        .get(&modelgate::registry::types::Alias::Champion)
-        .map(|v| v.value)
-        .context("no champion")?;
-    let v = m
-        .versions
-        .get(&champion)
-        .context("champion version missing")?;
-    let spec = m.spec.as_ref().context("model.yaml")?;
-    let bytes = std::fs::read(work.join(&v.spec.artifact.uri.value))?;
-    if modelgate::registry::types::Sha256::of(&bytes) != v.spec.artifact.sha256.value {
-        bail!("the champion's artifact does not match its digest");
-    }
-    let target = Target {
-        model: name.to_string(),
-        version: champion,
-        alias: Some("champion".into()),
-        artifact_sha256: v.spec.artifact.sha256.value.hex(),
-        artifact: v.spec.artifact.uri.value.clone(),
-        features: spec.features.iter().map(Feature::from_spec).collect(),
-    };
+    // Read through the registry and verified before loading: the scoring core's one rule.
+    let modelgate::scoring::Resolved { bytes, target } = modelgate::scoring::resolve(
+        &reg,
+        &name,
+        &Ok(modelgate::registry::types::Alias::Champion),
+        "demo",
+    )?;
+    let champion = target.version;
     let output = work.join("scored-2024-06-24.parquet");
     let opts = Options {
         input: "examples/heart_disease/inference/2024-06-24.parquet".into(),
@@ -300,6 +285,104 @@ fn score_with_champion(work: &Path) -> Result<String> {
         output.display(),
         lineage::text(&chain)
     ))
+}
+
+/// Serves heart_disease from the branch `served` (at `main`) on 127.0.0.1, then moves the branch
+/// to the promotion's commit, as a merge would: the running server validates and loads it and
+/// swaps v4 in; the same request answered by v3 before is answered by v4 after.
+fn serve_a_promotion(work: &Path, main: git2::Oid, promoted: git2::Oid) -> Result<String> {
+    use modelgate::serve::{self, LoadOptions, Selection, http};
+    let repo = git2::Repository::open(work)?;
+    repo.reference("refs/heads/served", main, true, "demo: the served branch")?;
+    let logs = tempfile::tempdir()?;
+    let opts = LoadOptions {
+        repo: work.to_path_buf(),
+        models: Selection::Only(vec![modelgate::registry::types::ModelName::new(
+            "heart_disease",
+        )?]),
+        pool_size: 1,
+        threshold: 0.5,
+        root: work.to_path_buf(),
+        log_dir: Some(logs.path().to_path_buf()),
+        live_window: 1000,
+    };
+    let app = http::App::new(serve::load("served", &opts, None)?, Default::default())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let row = serde_json::json!({"row": {
+        "age": 63, "resting_bp": 145, "cholesterol": 233, "max_heart_rate": 150,
+        "st_depression": 2.3, "bmi": 27.1, "glucose": 101, "num_vessels": 0,
+        "exercise_minutes": 30, "sex": "M", "chest_pain": "typical", "smoker": "no"
+    }})
+    .to_string();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!(
+            "http://{}/v1/models/heart_disease/predict",
+            listener.local_addr()?
+        );
+        let router = http::router(app.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(http::watch(
+            app.clone(),
+            opts.clone(),
+            "served".into(),
+            std::time::Duration::from_secs(3600),
+            wake.clone(),
+        ));
+        let client = reqwest::Client::new();
+        let ask = || async {
+            let text = client
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(row.clone())
+                .send()
+                .await?
+                .text()
+                .await?;
+            let v: serde_json::Value = serde_json::from_str(&text)?;
+            anyhow::Ok(v["predictions"][0].clone())
+        };
+        let mut out = String::new();
+        let before = ask().await?;
+        out.push_str(&format!(
+            "POST {url} → v{} ({}), score {:.6}\n",
+            before["version"], before["alias"].as_str().unwrap_or("-"), before["score"].as_f64().unwrap_or(f64::NAN)
+        ));
+        git2::Repository::open(work)?.reference(
+            "refs/heads/served",
+            promoted,
+            true,
+            "demo: merge the promotion",
+        )?;
+        out.push_str(&format!(
+            "the promotion (v4 → champion, three signed approvals) is merged into `served` ({})\n",
+            &promoted.to_string()[..12]
+        ));
+        wake.notify_one();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while app.current().commit != promoted.to_string() {
+            if let Some(r) = app.refused() {
+                anyhow::bail!("the promotion was not served: {}", r.error);
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("the promotion did not reach the server in 60 s");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let after = ask().await?;
+        out.push_str(&format!(
+            "the server validated the commit, verified and loaded v4, and swapped it in\nPOST {url} → v{} ({}), score {:.6}\n",
+            after["version"], after["alias"].as_str().unwrap_or("-"), after["score"].as_f64().unwrap_or(f64::NAN)
+        ));
+        if after["version"] != 4 {
+            anyhow::bail!("the server still answers with v{}", after["version"]);
+        }
+        anyhow::Ok(out)
+    })
 }
 
 /// Registers diabetes v3 from the example's v2 artifact, with metrics and bias numbers computed
@@ -536,7 +619,6 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
     let forged = modelgate::check::check(&work, "main", "forged-approval", &Default::default())?;
     print!("{}", modelgate::check::report::text(&forged, ctx.color));
     let blocked = forged.verdict() == modelgate::check::Verdict::Block;
-    let _ = pass;
 
     heading("7. Monitoring on main: modelgate drift --all");
     let monitored = monitor_main(&work, main)?;
@@ -636,6 +718,19 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
     );
     println!("open file://{}", report.index.display());
 
+    heading("15. Online: modelgate serve --watch served, then the promotion is merged into it");
+    let mut served_promotion = true;
+    match &onnx {
+        Ok(()) => match serve_a_promotion(&work, main, pass) {
+            Ok(text) => print!("{text}"),
+            Err(e) => {
+                println!("failed: {e:#}");
+                served_promotion = false;
+            }
+        },
+        Err(why) => println!("skipped: {why}"),
+    }
+
     heading("Where to look");
     println!("the registry:   {}", work.join("registry").display());
     println!("model cards:    {}", work.join("model-cards").display());
@@ -662,6 +757,7 @@ pub fn run(ctx: &Ctx, args: &DemoArgs) -> Result<u8> {
     );
     // Skipping the ONNX sections is expected only when asked to (--no-install).
     let onnx_as_expected = (onnx.is_ok() && scored) || (args.no_install && onnx.is_err());
-    let as_expected = !validated_with_errors && passed && blocked && onnx_as_expected;
+    let as_expected =
+        !validated_with_errors && passed && blocked && onnx_as_expected && served_promotion;
     Ok(if as_expected { EXIT_OK } else { EXIT_FAIL })
 }

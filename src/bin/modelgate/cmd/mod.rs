@@ -29,6 +29,7 @@ mod retire;
 mod runtime;
 mod schema;
 mod search;
+mod serve;
 mod show;
 mod site;
 mod validate;
@@ -191,6 +192,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Evaluate(a) => evaluate::run(&a),
         Command::Profile(a) => profile::run(&a),
         Command::Batch(a) => batch::run(&ctx, &a),
+        Command::Serve(a) => serve::run(&ctx, &a),
         Command::Plan(a) => plan::run(&ctx, &a),
         Command::Search(a) => search::run(&ctx, &a),
         Command::Lineage(a) => lineage::run(&ctx, &a),

@@ -1,0 +1,544 @@
+//! The one scoring core that `batch`, `register --evaluate` and `serve` all call: a model's
+//! features, the encoder that turns either a polars frame or JSON rows into the same f32
+//! matrix (one rule for a number, one for a category, so a row scores identically online and in
+//! batch), the artifact read from the registry and verified against its sha256 before it is
+//! loaded, a pool of ONNX Runtime sessions, and the decision at the threshold.
+
+use crate::batch::runtime::Scorer;
+use crate::registry::Registry;
+use crate::registry::schema::FeatureType;
+use crate::registry::types::{Alias, ModelName, Sha256};
+use anyhow::{Context, Result, bail};
+use polars::prelude::{DataFrame, DataType};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::{Condvar, Mutex};
+
+/// One input feature as the model sees it.
+#[derive(Clone, Debug)]
+pub struct Feature {
+    /// Column name.
+    pub name: String,
+    /// Categories (index = encoding) for categorical features.
+    pub categories: Option<Vec<String>>,
+}
+
+impl Feature {
+    /// Features of a model.yaml.
+    pub fn from_spec(f: &crate::registry::schema::Feature) -> Self {
+        Feature {
+            name: f.name.clone(),
+            categories: match f.kind {
+                FeatureType::Categorical => Some(f.categories.clone().unwrap_or_default()),
+                FeatureType::Numerical => None,
+            },
+        }
+    }
+}
+
+/// The feature matrix of some rows, row-major, and each row's key (the input of
+/// [`crate::batch::prediction_id`]).
+#[derive(Clone, Debug, Default)]
+pub struct Encoded {
+    /// rows × features, row-major.
+    pub matrix: Vec<f32>,
+    /// One key a row: its id columns, else its encoded content.
+    pub keys: Vec<String>,
+}
+
+/// Why a row cannot be encoded: the column and the reason, for a 4xx answer or an error
+/// naming the file and row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct InputError {
+    /// `missing_feature`, `unseen_category`, `wrong_type`, `null_category`.
+    pub code: &'static str,
+    /// The column.
+    pub column: String,
+    /// 0-based index of the row in the request (or 1-based row of a file, in the message).
+    pub row: Option<u64>,
+    /// What was wrong and what was expected.
+    pub message: String,
+}
+
+/// The value a number takes in the matrix, and its part of a content key: the one rule for
+/// numbers (a missing number is NaN: tree models route it as missing).
+#[inline]
+fn encode_number(x: Option<f64>, key: Option<&mut String>) -> f32 {
+    let x = x.unwrap_or(f64::NAN);
+    if let Some(k) = key {
+        use std::fmt::Write;
+        let _ = write!(k, "{x}\u{1f}");
+    }
+    x as f32
+}
+
+/// The index of a category, and its part of a content key: the one rule for categories.
+#[inline]
+fn encode_category(cats: &[String], v: &str, key: Option<&mut String>) -> Option<f32> {
+    let idx = cats.iter().position(|c| c == v)?;
+    if let Some(k) = key {
+        k.push_str(v);
+        k.push('\u{1f}');
+    }
+    Some(idx as f32)
+}
+
+/// `at` says where (` at row 7`), or is empty.
+fn unseen(column: &str, v: &str, at: &str, cats: &[String]) -> String {
+    format!(
+        "feature `{column}` has the category `{v}`{at}, which the model does not know (categories: {})",
+        cats.join(", ")
+    )
+}
+
+/// Encodes a frame (a batch of a file): `first_row` is the 0-based offset of the frame in
+/// `file`, for error messages.
+pub fn encode_frame(
+    df: &DataFrame,
+    features: &[Feature],
+    id_columns: &[String],
+    file: &Path,
+    first_row: u64,
+) -> Result<Encoded> {
+    use crate::monitor::data;
+    let names: Vec<&str> = df
+        .get_column_names()
+        .into_iter()
+        .map(|n| n.as_str())
+        .collect();
+    let rows = df.height();
+    let n = features.len();
+    let mut matrix = vec![0f32; rows * n];
+    let content = id_columns.is_empty();
+    let mut keys: Vec<String> = vec![String::new(); rows];
+    for (j, f) in features.iter().enumerate() {
+        let s = df
+            .column(&f.name)
+            .map_err(|_| data::missing_column(file, &f.name, &names, " (a feature of the model)"))?
+            .as_materialized_series();
+        match &f.categories {
+            None => {
+                let numeric = s.cast(&DataType::Float64).ok().filter(|_| {
+                    s.dtype().is_primitive_numeric()
+                        || s.dtype() == &DataType::Boolean
+                        || s.null_count() == s.len()
+                });
+                let Some(numeric) = numeric else {
+                    let first = s.str().ok().and_then(|st| {
+                        st.iter()
+                            .position(|v| v.is_some_and(|v| v.trim().parse::<f64>().is_err()))
+                    });
+                    bail!(
+                        "{}: feature `{}` holds {} values, expected numbers (first offending row: {})",
+                        file.display(),
+                        f.name,
+                        s.dtype(),
+                        first
+                            .map(|i| (first_row + i as u64 + 1).to_string())
+                            .unwrap_or_else(|| "?".into())
+                    );
+                };
+                for (i, v) in numeric.f64()?.iter().enumerate() {
+                    matrix[i * n + j] = encode_number(v, content.then_some(&mut keys[i]));
+                }
+            }
+            Some(cats) => {
+                let st = s.cast(&DataType::String)?;
+                for (i, v) in st.str()?.iter().enumerate() {
+                    let row = first_row + i as u64 + 1;
+                    let Some(v) = v else {
+                        bail!(
+                            "{}: feature `{}` is null at row {row}; a categorical feature needs a value",
+                            file.display(),
+                            f.name
+                        );
+                    };
+                    let Some(x) = encode_category(cats, v, content.then_some(&mut keys[i])) else {
+                        bail!(
+                            "{}: {}",
+                            file.display(),
+                            unseen(&f.name, v, &format!(" at row {row}"), cats)
+                        );
+                    };
+                    matrix[i * n + j] = x;
+                }
+            }
+        }
+    }
+    if !content {
+        for c in id_columns {
+            let s = df
+                .column(c)
+                .map_err(|_| data::missing_column(file, c, &names, " (an id column)"))?
+                .as_materialized_series()
+                .cast(&DataType::String)?;
+            for (i, v) in s.str()?.iter().enumerate() {
+                keys[i].push_str(v.unwrap_or(""));
+                keys[i].push('\u{1f}');
+            }
+        }
+    }
+    Ok(Encoded { matrix, keys })
+}
+
+/// A JSON value as a category, as polars casts a column to text: strings as they are,
+/// integers and booleans in their usual spelling.
+fn json_category(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Encodes JSON rows keyed by feature name (extra fields are ignored). `id_fields`, when not
+/// empty, make the key of a row (as `batch --id-column` does); else its content does.
+pub fn encode_json(
+    rows: &[serde_json::Map<String, serde_json::Value>],
+    features: &[Feature],
+    id_fields: &[String],
+) -> std::result::Result<Encoded, InputError> {
+    let n = features.len();
+    let mut matrix = vec![0f32; rows.len() * n];
+    let content = id_fields.is_empty();
+    let mut keys = vec![String::new(); rows.len()];
+    for (i, row) in rows.iter().enumerate() {
+        let err = |code, column: &str, message: String| InputError {
+            code,
+            column: column.to_string(),
+            row: Some(i as u64),
+            message: format!("row {i}: {message}"),
+        };
+        for (j, f) in features.iter().enumerate() {
+            let Some(v) = row.get(&f.name) else {
+                return Err(err(
+                    "missing_feature",
+                    &f.name,
+                    format!("feature `{}` is missing (a feature of the model)", f.name),
+                ));
+            };
+            let key = content.then_some(&mut keys[i]);
+            matrix[i * n + j] = match &f.categories {
+                None => {
+                    let x = match v {
+                        serde_json::Value::Null => None,
+                        serde_json::Value::Number(x) => x.as_f64(),
+                        serde_json::Value::Bool(b) => Some(f64::from(u8::from(*b))),
+                        other => {
+                            return Err(err(
+                                "wrong_type",
+                                &f.name,
+                                format!(
+                                    "feature `{}` is {}, expected a number (or null for missing)",
+                                    f.name,
+                                    json_kind(other)
+                                ),
+                            ));
+                        }
+                    };
+                    encode_number(x, key)
+                }
+                Some(cats) => {
+                    if v.is_null() {
+                        return Err(err(
+                            "null_category",
+                            &f.name,
+                            format!(
+                                "feature `{}` is null; a categorical feature needs a value",
+                                f.name
+                            ),
+                        ));
+                    }
+                    let Some(text) = json_category(v) else {
+                        return Err(err(
+                            "wrong_type",
+                            &f.name,
+                            format!(
+                                "feature `{}` is {}, expected a category (a string: {})",
+                                f.name,
+                                json_kind(v),
+                                cats.join(", ")
+                            ),
+                        ));
+                    };
+                    encode_category(cats, &text, key).ok_or_else(|| {
+                        err("unseen_category", &f.name, unseen(&f.name, &text, "", cats))
+                    })?
+                }
+            };
+        }
+        for c in id_fields {
+            let v = row.get(c).ok_or_else(|| {
+                err(
+                    "missing_feature",
+                    c,
+                    format!("the id field `{c}` is missing"),
+                )
+            })?;
+            match v {
+                serde_json::Value::Null => {}
+                serde_json::Value::String(s) => keys[i].push_str(s),
+                other => keys[i].push_str(&other.to_string()),
+            }
+            keys[i].push('\u{1f}');
+        }
+    }
+    Ok(Encoded { matrix, keys })
+}
+
+/// The decision at a threshold: 1 when the score reaches it.
+#[inline]
+pub fn prediction(score: f64, threshold: f64) -> i32 {
+    i32::from(score >= threshold)
+}
+
+/// A model version resolved in a registry, its artifact read and verified.
+pub struct Resolved {
+    /// What is scored.
+    pub target: crate::batch::Target,
+    /// The artifact's bytes (their sha256 is the recorded one).
+    pub bytes: Vec<u8>,
+}
+
+/// Resolves `name` at an alias or a version in a loaded registry (a working tree or a git
+/// revision), reads its artifact through the registry's source (plain files inside the
+/// repository only) and verifies its sha256 before anything loads it.
+pub fn resolve(
+    reg: &Registry,
+    name: &ModelName,
+    sel: &Result<Alias, u32>,
+    command: &str,
+) -> Result<Resolved> {
+    use crate::validate::{Location, locate};
+    let m = reg
+        .models
+        .get(name)
+        .with_context(|| format!("there is no model `{name}` in this registry"))?;
+    let (version, alias) = match sel {
+        Ok(a) => (
+            m.aliases
+                .get(a)
+                .map(|v| v.value)
+                .with_context(|| format!("{name} has no {a}"))?,
+            Some(a.to_string()),
+        ),
+        Err(v) => (*v, None),
+    };
+    let v = m
+        .versions
+        .get(&version)
+        .with_context(|| format!("{name} has no version {version}"))?;
+    let spec = m.spec.as_ref().with_context(|| {
+        format!(
+            "{}/model.yaml does not parse; run `modelgate validate`",
+            m.dir
+        )
+    })?;
+    v.spec
+        .artifact
+        .format
+        .require_onnx(command, &format!("{name} v{version} ({})", v.file))?;
+    let uri = &v.spec.artifact.uri.value;
+    let path = match locate(uri) {
+        Ok(Location::Local(p)) => p,
+        Ok(Location::Remote) => {
+            bail!("the artifact {uri} is remote; fetch it and score with --onnx")
+        }
+        Err(_) => bail!("the artifact path {uri} is outside the repository"),
+    };
+    let bytes = reg
+        .source
+        .read(&path, u64::MAX)
+        .map_err(|e| anyhow::anyhow!("reading the artifact {uri}: {e}"))?;
+    // Verify before loading: a tampered artifact is never run.
+    let actual = Sha256::of(&bytes);
+    if actual != v.spec.artifact.sha256.value {
+        bail!(
+            "the artifact {uri} has sha256 {actual}, but {} records {}: refusing to score with it",
+            v.file,
+            v.spec.artifact.sha256.value
+        );
+    }
+    Ok(Resolved {
+        target: crate::batch::Target {
+            model: name.to_string(),
+            version,
+            alias,
+            artifact_sha256: actual.hex(),
+            artifact: uri.clone(),
+            features: spec.features.iter().map(Feature::from_spec).collect(),
+        },
+        bytes,
+    })
+}
+
+/// Loads a session and checks that the model takes as many features as are listed.
+pub fn load_session(model: &[u8], threads: usize, features: &[Feature]) -> Result<Scorer> {
+    let scorer = Scorer::new(model, threads)?;
+    if let Some(n) = scorer.n_features {
+        if n != features.len() {
+            bail!(
+                "the model expects {n} features but {} are listed ({})",
+                features.len(),
+                features
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    Ok(scorer)
+}
+
+/// A small pool of ONNX Runtime sessions of one model (a session runs one call at a time):
+/// as many as there are cores, so concurrent requests do not queue behind one lock.
+pub struct SessionPool {
+    free: Mutex<Vec<Scorer>>,
+    returned: Condvar,
+    size: usize,
+}
+
+impl SessionPool {
+    /// `size` sessions (at least one) of one intra-op thread each.
+    pub fn new(model: &[u8], size: usize, features: &[Feature]) -> Result<SessionPool> {
+        let size = size.max(1);
+        let mut free = Vec::with_capacity(size);
+        for _ in 0..size {
+            free.push(load_session(model, 1, features)?);
+        }
+        Ok(SessionPool {
+            free: Mutex::new(free),
+            returned: Condvar::new(),
+            size,
+        })
+    }
+
+    /// How many sessions the pool holds.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Scores `rows` rows of `n` features with a free session (waits for one when all are
+    /// busy): the probability of the positive class.
+    pub fn score(&self, matrix: Vec<f32>, rows: usize, n: usize) -> Result<Vec<f64>> {
+        let mut scorer = {
+            let mut free = self
+                .free
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the session pool is poisoned"))?;
+            loop {
+                if let Some(s) = free.pop() {
+                    break s;
+                }
+                free = self
+                    .returned
+                    .wait(free)
+                    .map_err(|_| anyhow::anyhow!("the session pool is poisoned"))?;
+            }
+        };
+        let out = scorer.score(matrix, rows, n);
+        if let Ok(mut free) = self.free.lock() {
+            free.push(scorer);
+        }
+        self.returned.notify_one();
+        out
+    }
+}
+
+/// The number of sessions of a served model: the cores of the machine.
+pub fn default_pool_size() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features() -> Vec<Feature> {
+        vec![
+            Feature {
+                name: "age".into(),
+                categories: None,
+            },
+            Feature {
+                name: "sex".into(),
+                categories: Some(vec!["F".into(), "M".into()]),
+            },
+        ]
+    }
+
+    fn rows(v: serde_json::Value) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_object().unwrap().clone())
+            .collect()
+    }
+
+    /// JSON rows and a frame of the same values encode to the same matrix and keys.
+    #[test]
+    fn json_and_frame_encode_alike() {
+        use polars::prelude::*;
+        let df = df!("age" => [Some(63.0f64), None], "sex" => ["M", "F"]).unwrap();
+        let f = encode_frame(&df, &features(), &[], Path::new("x.parquet"), 0).unwrap();
+        let j = encode_json(
+            &rows(serde_json::json!([{"age": 63, "sex": "M"}, {"age": null, "sex": "F"}])),
+            &features(),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(f.keys, j.keys);
+        assert_eq!(
+            f.matrix.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+            j.matrix.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn bad_json_rows_name_the_column_and_the_reason() {
+        let cases = [
+            (serde_json::json!([{"sex": "M"}]), "missing_feature", "age"),
+            (
+                serde_json::json!([{"age": 1, "sex": "X"}]),
+                "unseen_category",
+                "sex",
+            ),
+            (
+                serde_json::json!([{"age": "old", "sex": "M"}]),
+                "wrong_type",
+                "age",
+            ),
+            (
+                serde_json::json!([{"age": 1, "sex": [1]}]),
+                "wrong_type",
+                "sex",
+            ),
+            (
+                serde_json::json!([{"age": 1, "sex": null}]),
+                "null_category",
+                "sex",
+            ),
+        ];
+        for (v, code, column) in cases {
+            let e = encode_json(&rows(v.clone()), &features(), &[]).unwrap_err();
+            assert_eq!((e.code, e.column.as_str()), (code, column), "{v}: {e}");
+            assert!(e.message.contains(column), "{e}");
+        }
+    }
+}
