@@ -7,7 +7,7 @@
 //! - **Dry run without a token**: every request is printed (method, path, body) instead of
 //!   sent, and reads answer as if the repository were empty, so local runs and the demo need no
 //!   account.
-//! - **Retries** (octocrab's own retry layer is off, so the policy is in one place): 5xx and 429
+//! - **Retries** (octocrab's own retry layer is not compiled in, so the policy is in one place): 5xx and 429
 //!   are retried with exponential backoff; a 403 or 429 that is a rate limit waits for
 //!   `Retry-After` or until `x-ratelimit-reset`; the waiting is bounded in total
 //!   (`MODELGATE_GITHUB_MAX_WAIT`, seconds, default 60), after which the error says when the limit
@@ -346,14 +346,12 @@ impl GitHub {
                         .base_uri(api.as_str())
                         .map_err(|e| anyhow::anyhow!("GITHUB_API_URL `{api}`: {e}"))?
                         .personal_token(token)
-                        .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
                         .set_connect_timeout(Some(Duration::from_secs(10)))
                         .set_read_timeout(Some(Duration::from_secs(30)))
                         .build()
                         .map_err(|e| anyhow::anyhow!("building the GitHub client: {e}"))?;
                     // Webhooks get a client without the token: it must never leave GitHub.
                     let hooks = octocrab::Octocrab::builder()
-                        .add_retry_config(octocrab::service::middleware::retry::RetryConfig::None)
                         .set_connect_timeout(Some(Duration::from_secs(10)))
                         .set_read_timeout(Some(Duration::from_secs(30)))
                         .build()
