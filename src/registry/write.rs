@@ -53,8 +53,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes (creating or replacing) a group of files under `root`, all or none: every new
-/// content is first written to a temporary file beside its target; only when all are written are
-/// they renamed into place, and if a rename fails the files already replaced are restored.
+/// content is first written to a temporary file beside its target; only when all are written and
+/// on disk are they renamed into place, and if a rename fails the files already replaced are
+/// restored. The group is flushed to disk once, not file by file (see [`flush`]): an import of a
+/// thousand versions writes thousands of files.
 pub fn write_changes(root: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     let mut staged = Vec::new();
     for (rel, content) in files {
@@ -66,11 +68,13 @@ pub fn write_changes(root: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
         let mut tmp = tempfile::NamedTempFile::new_in(dir)
             .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
         tmp.write_all(content)
-            .and_then(|_| tmp.as_file().sync_all())
             .with_context(|| format!("writing {}", path.display()))?;
         let original = std::fs::read(&path).ok();
         staged.push((path, tmp, original));
     }
+    let temporaries: Vec<&std::fs::File> = staged.iter().map(|(_, t, _)| t.as_file()).collect();
+    flush(root, &temporaries).context("flushing the new files to disk")?;
+    let mut folders: Vec<PathBuf> = Vec::new();
     let mut done: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
     for (path, tmp, original) in staged {
         if let Err(e) = tmp.persist(&path) {
@@ -82,7 +86,54 @@ pub fn write_changes(root: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
             }
             return Err(e.error).with_context(|| format!("renaming into {}", path.display()));
         }
+        if let Some(dir) = path.parent().filter(|d| !folders.iter().any(|f| f == d)) {
+            folders.push(dir.to_path_buf());
+        }
         done.push((path, original));
+    }
+    flush_renames(root, &folders).context("flushing the renamed files to disk")
+}
+
+/// Makes the written contents of `files` durable. On Linux one `syncfs` of the file system that
+/// holds `root` does it for all of them at once (one journal commit and one disk-cache flush,
+/// where a `fsync` per file costs one each: 4.5 ms a file on this kind of disk); elsewhere each
+/// file is synced.
+fn flush(root: &Path, files: &[&std::fs::File]) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = files;
+        rustix::fs::syncfs(std::fs::File::open(root)?)?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = root;
+        for f in files {
+            f.sync_all()?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the renames into `folders` durable: the folder entries are on disk, not only the files'
+/// contents.
+fn flush_renames(root: &Path, folders: &[PathBuf]) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = folders;
+        rustix::fs::syncfs(std::fs::File::open(root)?)?;
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
+    {
+        let _ = root;
+        for dir in folders {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        // Windows: a rename is made durable by the file system's own journal; folders cannot be
+        // opened for syncing.
+        let _ = (root, folders);
     }
     Ok(())
 }
