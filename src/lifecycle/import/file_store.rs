@@ -1,4 +1,7 @@
-//! The `mlruns/` file store: YAML `meta.yaml` files and one file per param, metric and tag.
+//! The `mlruns/` file store: a folder per experiment (deleted ones in `.trash/`) holding a
+//! folder per run and `models/m-<id>/` per logged model, and `models/<name>/version-<N>/` per
+//! registered model version; each with a `meta.yaml` and one file per param, metric, tag and
+//! alias. Every file is read only inside the store's roots ([`super::confine`]).
 
 use super::confine::{files_under, yaml_file};
 use super::{DatasetInput, LoggedModel, MlModel, MlVersion, Run, Store, dataset_source, later};
@@ -7,12 +10,217 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-fn s(v: &Value, k: &str) -> Option<String> {
-    match v.get(k)? {
+/// Reads the store in the folder `mlruns`, only inside `roots`.
+pub(super) fn read(mlruns: &Path, roots: &[PathBuf]) -> Result<Store> {
+    let mut store = Store {
+        base: mlruns.parent().unwrap_or(mlruns).to_path_buf(),
+        roots: roots.to_vec(),
+        ..Default::default()
+    };
+    for (dir, trashed) in experiment_dirs(mlruns) {
+        read_experiment(&dir, trashed, roots, &mut store)?;
+    }
+    for dir in sub_dirs(&mlruns.join("models")) {
+        store.models.push(registered_model(&dir, roots)?);
+    }
+    Ok(store)
+}
+
+/// The experiment folders (with a `meta.yaml`; not the registered models' `models/`), those in
+/// `.trash/` marked `true`, sorted.
+fn experiment_dirs(mlruns: &Path) -> Vec<(PathBuf, bool)> {
+    let mut out = Vec::new();
+    for (dir, trashed) in [(mlruns.to_path_buf(), false), (mlruns.join(".trash"), true)] {
+        out.extend(
+            sub_dirs(&dir)
+                .into_iter()
+                .filter(|p| p.join("meta.yaml").is_file() && folder_name(p) != "models")
+                .map(|p| (p, trashed)),
+        );
+    }
+    out.sort();
+    out
+}
+
+/// An experiment's logged models and runs, into `store`; everything in a deleted (or trashed)
+/// experiment is deleted.
+fn read_experiment(dir: &Path, trashed: bool, roots: &[PathBuf], store: &mut Store) -> Result<()> {
+    let meta = yaml_file(&dir.join("meta.yaml"), roots)?;
+    let experiment = meta_text(&meta, "name");
+    let deleted = trashed || stage_is_deleted(&meta);
+    let datasets = datasets(&dir.join("datasets"), roots)?;
+    for model_dir in sub_dirs(&dir.join("models")) {
+        if let Some(m) = logged_model(&model_dir, deleted, roots)? {
+            store.logged_models.insert(m.id.clone(), m);
+        }
+    }
+    let run_dirs = sub_dirs(dir)
+        .into_iter()
+        .filter(|p| p.join("meta.yaml").is_file());
+    for run_dir in run_dirs {
+        let run = run(&run_dir, experiment.as_deref(), deleted, &datasets, roots)?;
+        store.runs.insert(run.id.clone(), run);
+    }
+    Ok(())
+}
+
+/// A logged model's folder (`<experiment>/models/m-<id>/`); none when its `meta.yaml` does not
+/// read or names no model id.
+fn logged_model(
+    dir: &Path,
+    experiment_deleted: bool,
+    roots: &[PathBuf],
+) -> Result<Option<LoggedModel>> {
+    let Ok(meta) = yaml_file(&dir.join("meta.yaml"), roots) else {
+        return Ok(None);
+    };
+    let Some(id) = meta_text(&meta, "model_id") else {
+        return Ok(None);
+    };
+    Ok(Some(LoggedModel {
+        id,
+        artifact_location: meta_text(&meta, "artifact_location").unwrap_or_default(),
+        source_run_id: meta_text(&meta, "source_run_id").filter(|r| !r.is_empty()),
+        deleted: experiment_deleted || stage_is_deleted(&meta),
+        params: key_files(&dir.join("params"), roots)?,
+        metrics: latest_metrics(&dir.join("metrics"), roots)?,
+    }))
+}
+
+/// A run's folder (`<experiment>/<run id>/`), with its params, latest metrics, tags and the
+/// datasets (of its experiment's `datasets`) it used.
+fn run(
+    dir: &Path,
+    experiment: Option<&str>,
+    experiment_deleted: bool,
+    datasets: &BTreeMap<String, DatasetInput>,
+    roots: &[PathBuf],
+) -> Result<Run> {
+    let meta = yaml_file(&dir.join("meta.yaml"), roots)?;
+    let id = meta_text(&meta, "run_id")
+        .or_else(|| meta_text(&meta, "run_uuid"))
+        .unwrap_or_else(|| folder_name(dir));
+    let metrics = latest_metrics(&dir.join("metrics"), roots)?;
+    let lifecycle = if experiment_deleted {
+        "deleted".to_string()
+    } else {
+        meta_text(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into())
+    };
+    Ok(Run {
+        id,
+        name: meta_text(&meta, "run_name"),
+        experiment: experiment.map(str::to_string),
+        lifecycle,
+        artifact_uri: meta_text(&meta, "artifact_uri").unwrap_or_default(),
+        user: meta_text(&meta, "user_id"),
+        params: key_files(&dir.join("params"), roots)?,
+        metrics,
+        tags: key_files(&dir.join("tags"), roots)?,
+        inputs: inputs(&dir.join("inputs"), datasets, roots)?,
+    })
+}
+
+/// A registered model's folder (`models/<name>/`), with its aliases, versions (sorted) and
+/// tags.
+fn registered_model(dir: &Path, roots: &[PathBuf]) -> Result<MlModel> {
+    let meta = yaml_file(&dir.join("meta.yaml"), roots)?;
+    let name = meta_text(&meta, "name").unwrap_or_else(|| folder_name(dir));
+    let aliases = aliases(dir, &meta, roots)?;
+    let version_dirs = sub_dirs(dir)
+        .into_iter()
+        .filter(|p| folder_name(p).starts_with("version-"));
+    let mut versions = Vec::new();
+    for version_dir in version_dirs {
+        versions.push(model_version(&version_dir, roots)?);
+    }
+    versions.sort_by_key(|v| v.version);
+    Ok(MlModel {
+        name,
+        description: meta_text(&meta, "description").filter(|d| !d.is_empty()),
+        tags: key_files(&dir.join("tags"), roots)?,
+        versions,
+        aliases,
+    })
+}
+
+/// A registered model's aliases: its `aliases/<alias>` files, each holding a version number;
+/// else the `aliases:` of its `meta.yaml`.
+fn aliases(dir: &Path, meta: &Value, roots: &[PathBuf]) -> Result<BTreeMap<String, u32>> {
+    let mut aliases = BTreeMap::new();
+    for (a, v) in key_files(&dir.join("aliases"), roots)? {
+        let n: u32 = v.trim().parse().map_err(|_| {
+            anyhow::anyhow!(
+                "{}: alias `{a}` holds `{v}`, expected a version number",
+                dir.join("aliases").join(&a).display()
+            )
+        })?;
+        aliases.insert(a, n);
+    }
+    if aliases.is_empty() {
+        if let Some(Value::Object(m)) = meta.get("aliases") {
+            for (a, v) in m {
+                if let Some(n) = v
+                    .as_str()
+                    .and_then(|x| x.parse().ok())
+                    .or(v.as_u64().map(|x| x as u32))
+                {
+                    aliases.insert(a.clone(), n);
+                }
+            }
+        }
+    }
+    Ok(aliases)
+}
+
+/// A registered model version's folder (`models/<name>/version-<N>/`), with its tags.
+fn model_version(dir: &Path, roots: &[PathBuf]) -> Result<MlVersion> {
+    let meta = yaml_file(&dir.join("meta.yaml"), roots)?;
+    let version = meta
+        .get("version")
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|x| x.parse().ok()))
+        })
+        .and_then(|v| u32::try_from(v).ok())
+        .with_context(|| format!("{}: no version number", dir.join("meta.yaml").display()))?;
+    Ok(MlVersion {
+        version,
+        created_ms: meta
+            .get("creation_timestamp")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
+        description: meta_text(&meta, "description").filter(|d| !d.is_empty()),
+        source: meta_text(&meta, "source").unwrap_or_default(),
+        run_id: meta_text(&meta, "run_id").filter(|r| !r.is_empty()),
+        tags: key_files(&dir.join("tags"), roots)?,
+        user: meta_text(&meta, "user_id"),
+        deleted: meta_text(&meta, "current_stage").as_deref() == Some("Deleted_Internal"),
+        model_id: meta_text(&meta, "model_id").filter(|m| !m.is_empty()),
+        storage_location: meta_text(&meta, "storage_location").filter(|m| !m.is_empty()),
+    })
+}
+
+/// A field of a `meta.yaml` as text (a number or a boolean as it reads; none when missing or
+/// null).
+fn meta_text(meta: &Value, key: &str) -> Option<String> {
+    match meta.get(key)? {
         Value::String(s) => Some(s.clone()),
         Value::Null => None,
         other => Some(other.to_string()),
     }
+}
+
+/// Whether a `meta.yaml` says `lifecycle_stage: deleted`.
+fn stage_is_deleted(meta: &Value) -> bool {
+    meta_text(meta, "lifecycle_stage").as_deref() == Some("deleted")
+}
+
+/// The last component of `path`, as text.
+fn folder_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Files under `dir` as key → content; keys with `/` are sub-folders (MLflow's layout). Read
@@ -27,8 +235,19 @@ fn key_files(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, String>> 
     Ok(out)
 }
 
+/// The latest value of each metric file in `dir` (see [`latest_metric`]).
+fn latest_metrics(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, f64>> {
+    let mut metrics = BTreeMap::new();
+    for (key, text) in key_files(dir, roots)? {
+        if let Some(v) = latest_metric(&text, &dir.join(&key))? {
+            metrics.insert(key, v);
+        }
+    }
+    Ok(metrics)
+}
+
 /// The latest value of a metric file: the point with the highest (step, timestamp, value).
-pub fn latest_metric(text: &str, file: &Path) -> Result<Option<f64>> {
+fn latest_metric(text: &str, file: &Path) -> Result<Option<f64>> {
     let mut best: Option<(i64, i64, f64)> = None;
     for (i, line) in text.lines().enumerate() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -76,22 +295,17 @@ fn sub_dirs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A file store experiment's `datasets/<id>/meta.yaml`: id → dataset.
-fn file_store_datasets(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, DatasetInput>> {
+/// An experiment's `datasets/<id>/meta.yaml`: id → dataset.
+fn datasets(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, DatasetInput>> {
     let mut out = BTreeMap::new();
     for d in sub_dirs(dir) {
         let meta = yaml_file(&d.join("meta.yaml"), roots)?;
-        let id = d
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
         out.insert(
-            id,
+            folder_name(&d),
             DatasetInput {
-                name: s(&meta, "name").unwrap_or_default(),
-                digest: s(&meta, "digest").unwrap_or_default(),
-                source: dataset_source(&s(&meta, "source").unwrap_or_default()),
+                name: meta_text(&meta, "name").unwrap_or_default(),
+                digest: meta_text(&meta, "digest").unwrap_or_default(),
+                source: dataset_source(&meta_text(&meta, "source").unwrap_or_default()),
                 context: None,
             },
         );
@@ -99,8 +313,8 @@ fn file_store_datasets(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String,
     Ok(out)
 }
 
-/// A file store run's `inputs/<id>/meta.yaml`: the datasets it used, by the order of their ids.
-fn file_store_inputs(
+/// A run's `inputs/<id>/meta.yaml`: the datasets it used, by the order of their ids.
+fn inputs(
     dir: &Path,
     datasets: &BTreeMap<String, DatasetInput>,
     roots: &[PathBuf],
@@ -108,10 +322,10 @@ fn file_store_inputs(
     let mut out = Vec::new();
     for d in sub_dirs(dir) {
         let meta = yaml_file(&d.join("meta.yaml"), roots)?;
-        if s(&meta, "source_type").as_deref() != Some("DATASET") {
+        if meta_text(&meta, "source_type").as_deref() != Some("DATASET") {
             continue;
         }
-        let Some(ds) = s(&meta, "source_id").and_then(|id| datasets.get(&id)) else {
+        let Some(ds) = meta_text(&meta, "source_id").and_then(|id| datasets.get(&id)) else {
             continue;
         };
         let context = meta
@@ -125,194 +339,4 @@ fn file_store_inputs(
         });
     }
     Ok(out)
-}
-
-pub(super) fn read(mlruns: &Path, roots: &[PathBuf]) -> Result<Store> {
-    let mut store = Store {
-        base: mlruns.parent().unwrap_or(mlruns).to_path_buf(),
-        roots: roots.to_vec(),
-        ..Default::default()
-    };
-    // Experiments (and those in .trash) and their runs.
-    let mut exp_dirs = Vec::new();
-    for dir in [mlruns.to_path_buf(), mlruns.join(".trash")] {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if p.is_dir() && p.join("meta.yaml").is_file() && name != "models" {
-                exp_dirs.push((p, dir != mlruns));
-            }
-        }
-    }
-    exp_dirs.sort();
-    for (exp, trashed) in exp_dirs {
-        let meta = yaml_file(&exp.join("meta.yaml"), roots)?;
-        let exp_name = s(&meta, "name");
-        let exp_deleted = trashed || s(&meta, "lifecycle_stage").as_deref() == Some("deleted");
-        let datasets = file_store_datasets(&exp.join("datasets"), roots)?;
-        for md in sub_dirs(&exp.join("models")) {
-            let Ok(meta) = yaml_file(&md.join("meta.yaml"), roots) else {
-                continue;
-            };
-            let Some(id) = s(&meta, "model_id") else {
-                continue;
-            };
-            store.logged_models.insert(
-                id.clone(),
-                LoggedModel {
-                    id,
-                    artifact_location: s(&meta, "artifact_location").unwrap_or_default(),
-                    source_run_id: s(&meta, "source_run_id").filter(|r| !r.is_empty()),
-                    deleted: exp_deleted
-                        || s(&meta, "lifecycle_stage").as_deref() == Some("deleted"),
-                    params: key_files(&md.join("params"), roots)?,
-                    metrics: {
-                        let mut metrics = BTreeMap::new();
-                        let mdir = md.join("metrics");
-                        for (k, text) in key_files(&mdir, roots)? {
-                            if let Some(v) = latest_metric(&text, &mdir.join(&k))? {
-                                metrics.insert(k, v);
-                            }
-                        }
-                        metrics
-                    },
-                },
-            );
-        }
-        let Ok(rd) = std::fs::read_dir(&exp) else {
-            continue;
-        };
-        let mut runs: Vec<PathBuf> = rd
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir() && p.join("meta.yaml").is_file())
-            .collect();
-        runs.sort();
-        for r in runs {
-            let meta = yaml_file(&r.join("meta.yaml"), roots)?;
-            let id = s(&meta, "run_id")
-                .or_else(|| s(&meta, "run_uuid"))
-                .unwrap_or_else(|| r.file_name().unwrap_or_default().to_string_lossy().into());
-            let mut metrics = BTreeMap::new();
-            let mdir = r.join("metrics");
-            for (k, text) in key_files(&mdir, roots)? {
-                if let Some(v) = latest_metric(&text, &mdir.join(&k))? {
-                    metrics.insert(k, v);
-                }
-            }
-            let lifecycle = if exp_deleted {
-                "deleted".to_string()
-            } else {
-                s(&meta, "lifecycle_stage").unwrap_or_else(|| "active".into())
-            };
-            store.runs.insert(
-                id.clone(),
-                Run {
-                    id,
-                    name: s(&meta, "run_name"),
-                    experiment: exp_name.clone(),
-                    lifecycle,
-                    artifact_uri: s(&meta, "artifact_uri").unwrap_or_default(),
-                    user: s(&meta, "user_id"),
-                    params: key_files(&r.join("params"), roots)?,
-                    metrics,
-                    tags: key_files(&r.join("tags"), roots)?,
-                    inputs: file_store_inputs(&r.join("inputs"), &datasets, roots)?,
-                },
-            );
-        }
-    }
-    // Registered models.
-    let models_dir = mlruns.join("models");
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&models_dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    for md in names {
-        let meta = yaml_file(&md.join("meta.yaml"), roots)?;
-        let name = s(&meta, "name")
-            .unwrap_or_else(|| md.file_name().unwrap_or_default().to_string_lossy().into());
-        let mut aliases = BTreeMap::new();
-        for (a, v) in key_files(&md.join("aliases"), roots)? {
-            let n: u32 = v.trim().parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "{}: alias `{a}` holds `{v}`, expected a version number",
-                    md.join("aliases").join(&a).display()
-                )
-            })?;
-            aliases.insert(a, n);
-        }
-        if aliases.is_empty() {
-            if let Some(Value::Object(m)) = meta.get("aliases") {
-                for (a, v) in m {
-                    if let Some(n) = v
-                        .as_str()
-                        .and_then(|x| x.parse().ok())
-                        .or(v.as_u64().map(|x| x as u32))
-                    {
-                        aliases.insert(a.clone(), n);
-                    }
-                }
-            }
-        }
-        let mut versions = Vec::new();
-        let mut vdirs: Vec<PathBuf> = std::fs::read_dir(&md)
-            .map(|rd| {
-                rd.flatten()
-                    .map(|e| e.path())
-                    .filter(|p| {
-                        p.is_dir()
-                            && p.file_name()
-                                .is_some_and(|n| n.to_string_lossy().starts_with("version-"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        vdirs.sort();
-        for vd in vdirs {
-            let vm = yaml_file(&vd.join("meta.yaml"), roots)?;
-            let version = vm
-                .get("version")
-                .and_then(|v| {
-                    v.as_u64()
-                        .or_else(|| v.as_str().and_then(|x| x.parse().ok()))
-                })
-                .and_then(|v| u32::try_from(v).ok())
-                .with_context(|| {
-                    format!("{}: no version number", vd.join("meta.yaml").display())
-                })?;
-            versions.push(MlVersion {
-                version,
-                created_ms: vm
-                    .get("creation_timestamp")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0),
-                description: s(&vm, "description").filter(|d| !d.is_empty()),
-                source: s(&vm, "source").unwrap_or_default(),
-                run_id: s(&vm, "run_id").filter(|r| !r.is_empty()),
-                tags: key_files(&vd.join("tags"), roots)?,
-                user: s(&vm, "user_id"),
-                deleted: s(&vm, "current_stage").as_deref() == Some("Deleted_Internal"),
-                model_id: s(&vm, "model_id").filter(|m| !m.is_empty()),
-                storage_location: s(&vm, "storage_location").filter(|m| !m.is_empty()),
-            });
-        }
-        versions.sort_by_key(|v| v.version);
-        store.models.push(MlModel {
-            name,
-            description: s(&meta, "description").filter(|d| !d.is_empty()),
-            tags: key_files(&md.join("tags"), roots)?,
-            versions,
-            aliases,
-        });
-    }
-    Ok(store)
 }
