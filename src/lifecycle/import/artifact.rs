@@ -2,7 +2,7 @@
 //! flavors, environment pins) and its digest.
 
 use super::confine::{files_under, inside, yaml_file};
-use super::{Run, Store};
+use super::{Run, Store, file_name};
 use crate::registry::schema::ArtifactFormat;
 use crate::registry::types::Sha256;
 use crate::registry::version_yaml;
@@ -10,69 +10,103 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// Why a version has no local artifact (a deleted logged model, a remote URI, files that are
+/// gone): a sentence for the warning that skips it.
+type NoArtifact = String;
+
 /// Finds a local file or folder for an artifact URI, following a moved store: `Err` says why
-/// there is none (a deleted logged model, a remote URI, files that are gone).
+/// there is none.
 pub(super) fn local_path(
     uri: &str,
     store: &Store,
     run: Option<&Run>,
-) -> std::result::Result<PathBuf, String> {
+) -> std::result::Result<PathBuf, NoArtifact> {
     if let Some(rest) = uri.strip_prefix("models:/") {
-        let id = rest.trim_end_matches('/');
-        if !id.starts_with("m-") || id.contains('/') {
-            return Err(format!(
-                "its source `{uri}` names a registered model, not a logged model (`models:/m-<id>`)"
-            ));
-        }
-        let Some(lm) = store.logged_models.get(id) else {
-            return Err(format!(
-                "its logged model {id} (`{uri}`) is not in the store (deleted permanently, or the store is incomplete)"
-            ));
-        };
-        if lm.deleted {
-            return Err(format!("its logged model {id} is deleted in MLflow"));
-        }
-        return local_path(&lm.artifact_location, store, None);
+        return logged_model_path(uri, rest, store);
     }
     if let Some(rest) = uri.strip_prefix("runs:/") {
-        let (_, sub) = rest.split_once('/').unwrap_or((rest, ""));
-        let Some(run) = run else {
-            return Err(format!(
-                "its source `{uri}` names a run that is not in the store"
-            ));
-        };
-        return local_path(
-            &format!("{}/{sub}", run.artifact_uri.trim_end_matches('/')),
-            store,
-            None,
-        );
+        return run_path(uri, rest, store, run);
     }
     if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
-        // `mlflow-artifacts:/<path>` or `mlflow-artifacts://<host>/<path>`: a path under the
-        // folder the tracking server serves (its --artifacts-destination).
-        let rel = match rest.strip_prefix("//") {
-            Some(r) => r.split_once('/').map(|x| x.1).unwrap_or(""),
-            None => rest.trim_start_matches('/'),
-        };
-        if rel.split('/').any(|c| c == "..") {
-            return Err(format!(
-                "its artifact `{uri}` climbs out of the artifact root"
-            ));
-        }
-        let extra = &store.roots[1.min(store.roots.len())..];
-        if extra.is_empty() {
-            return Err(format!(
-                "its artifact `{uri}` is served by an MLflow tracking server: give the folder it serves (its --artifacts-destination, e.g. ./mlartifacts) with --artifacts-root"
-            ));
-        }
-        return extra
-            .iter()
-            .map(|r| r.join(rel))
-            .find(|c| std::fs::symlink_metadata(c).is_ok())
-            .ok_or_else(|| {
-                format!("its artifact `{uri}` is gone (not under any --artifacts-root folder)")
-            });
+        return served_path(uri, rest, store);
     }
+    file_path(uri, store)
+}
+
+/// `models:/m-<id>`: the files of a logged model (MLflow 3).
+fn logged_model_path(
+    uri: &str,
+    rest: &str,
+    store: &Store,
+) -> std::result::Result<PathBuf, NoArtifact> {
+    let id = rest.trim_end_matches('/');
+    if !id.starts_with("m-") || id.contains('/') {
+        return Err(format!(
+            "its source `{uri}` names a registered model, not a logged model (`models:/m-<id>`)"
+        ));
+    }
+    let Some(lm) = store.logged_models.get(id) else {
+        return Err(format!(
+            "its logged model {id} (`{uri}`) is not in the store (deleted permanently, or the store is incomplete)"
+        ));
+    };
+    if lm.deleted {
+        return Err(format!("its logged model {id} is deleted in MLflow"));
+    }
+    local_path(&lm.artifact_location, store, None)
+}
+
+/// `runs:/<run id>/<path>`: a path under the run's artifact URI.
+fn run_path(
+    uri: &str,
+    rest: &str,
+    store: &Store,
+    run: Option<&Run>,
+) -> std::result::Result<PathBuf, NoArtifact> {
+    let (_, sub) = rest.split_once('/').unwrap_or((rest, ""));
+    let Some(run) = run else {
+        return Err(format!(
+            "its source `{uri}` names a run that is not in the store"
+        ));
+    };
+    local_path(
+        &format!("{}/{sub}", run.artifact_uri.trim_end_matches('/')),
+        store,
+        None,
+    )
+}
+
+/// `mlflow-artifacts:/<path>` or `mlflow-artifacts://<host>/<path>`: a path under the folder
+/// the tracking server serves (its --artifacts-destination), given with --artifacts-root.
+fn served_path(uri: &str, rest: &str, store: &Store) -> std::result::Result<PathBuf, NoArtifact> {
+    let rel = match rest.strip_prefix("//") {
+        Some(r) => r.split_once('/').map(|x| x.1).unwrap_or(""),
+        None => rest.trim_start_matches('/'),
+    };
+    if rel.split('/').any(|c| c == "..") {
+        return Err(format!(
+            "its artifact `{uri}` climbs out of the artifact root"
+        ));
+    }
+    let extra = &store.roots[1.min(store.roots.len())..];
+    if extra.is_empty() {
+        return Err(format!(
+            "its artifact `{uri}` is served by an MLflow tracking server: give the folder it serves (its --artifacts-destination, e.g. ./mlartifacts) with --artifacts-root"
+        ));
+    }
+    extra
+        .iter()
+        .map(|r| r.join(rel))
+        .find(|c| std::fs::symlink_metadata(c).is_ok())
+        .ok_or_else(|| {
+            format!("its artifact `{uri}` is gone (not under any --artifacts-root folder)")
+        })
+}
+
+/// `file://<path>`, `file:<path>` or a bare path: the path inside the store, else found again
+/// in a moved store, else the path itself (to be refused by name when it is read, when it
+/// leads out of the store). A remote URI is not a local path.
+fn file_path(uri: &str, store: &Store) -> std::result::Result<PathBuf, NoArtifact> {
     let path = if let Some(p) = uri.strip_prefix("file://") {
         PathBuf::from(p)
     } else if let Some(p) = uri.strip_prefix("file:") {
@@ -91,20 +125,8 @@ pub(super) fn local_path(
     if path.exists() && in_store(&path) {
         return Ok(path);
     }
-    // A moved store: look for the path under the store's folder from `mlruns/` on.
-    let comps: Vec<String> = path
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    for i in 0..comps.len() {
-        if comps[i] == "mlruns" {
-            let cand: PathBuf = std::iter::once(store.base.clone())
-                .chain(comps[i..].iter().map(PathBuf::from))
-                .collect();
-            if std::fs::symlink_metadata(&cand).is_ok() {
-                return Ok(cand);
-            }
-        }
+    if let Some(moved) = in_moved_store(&path, &store.base) {
+        return Ok(moved);
     }
     // Outside the store: returned, to be refused by name when it is read.
     if std::fs::symlink_metadata(&path).is_ok() {
@@ -113,6 +135,23 @@ pub(super) fn local_path(
     Err(format!(
         "its artifact `{uri}` is gone (no such file or folder, in the store or where MLflow wrote it)"
     ))
+}
+
+/// `path` in a moved store: looked up under the store's folder `base` from each of its
+/// `mlruns` components on (the first that exists).
+fn in_moved_store(path: &Path, base: &Path) -> Option<PathBuf> {
+    let comps: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    (0..comps.len())
+        .filter(|&i| comps[i] == "mlruns")
+        .map(|i| {
+            std::iter::once(base.to_path_buf())
+                .chain(comps[i..].iter().map(PathBuf::from))
+                .collect::<PathBuf>()
+        })
+        .find(|cand| std::fs::symlink_metadata(cand).is_ok())
 }
 
 /// A model artifact found in the store.
@@ -178,44 +217,11 @@ fn environment(files: &[(String, PathBuf)]) -> version_yaml::Environment {
 pub(super) fn artifact_in(path: &Path, roots: &[PathBuf]) -> Result<Found> {
     inside(path, roots)?;
     if path.is_file() {
-        if path.extension().is_none_or(|x| x != "onnx") {
-            bail!(
-                "{} is a single file that is neither ONNX nor an MLflow model folder (with an MLmodel file)",
-                path.display()
-            );
-        }
-        let name = path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        return Ok(Found {
-            format: ArtifactFormat::Onnx,
-            path: path.to_path_buf(),
-            files: vec![(name, path.to_path_buf())],
-            is_dir: false,
-            flavors: Vec::new(),
-            env: Default::default(),
-        });
+        return onnx_file(path);
     }
     let files = files_under(path, roots)?;
     let env = environment(&files);
-    let flavors: Vec<String> = match files.iter().find(|(k, _)| k == "MLmodel") {
-        Some((_, mlmodel)) => {
-            let meta = yaml_file(mlmodel, roots)?;
-            let mut f: Vec<String> = meta
-                .get("flavors")
-                .and_then(Value::as_object)
-                .map(|m| m.keys().cloned().collect())
-                .unwrap_or_default();
-            f.sort();
-            if f.is_empty() {
-                bail!("{}: no flavors (not an MLflow model)", mlmodel.display());
-            }
-            f
-        }
-        None => Vec::new(),
-    };
+    let flavors = flavors(&files, roots)?;
     let format = format_of(&flavors);
     if format != ArtifactFormat::Onnx {
         return Ok(Found {
@@ -228,36 +234,71 @@ pub(super) fn artifact_in(path: &Path, roots: &[PathBuf]) -> Result<Found> {
         });
     }
     // ONNX: the one .onnx file of the folder is the artifact (what `batch` loads).
+    let onnx = the_onnx_file(path, &files, &flavors)?;
+    Ok(Found {
+        format,
+        files: vec![(file_name(&onnx), onnx.clone())],
+        path: onnx,
+        is_dir: false,
+        flavors,
+        env,
+    })
+}
+
+/// A single file as the artifact: an ONNX file, nothing else.
+fn onnx_file(path: &Path) -> Result<Found> {
+    if path.extension().is_none_or(|x| x != "onnx") {
+        bail!(
+            "{} is a single file that is neither ONNX nor an MLflow model folder (with an MLmodel file)",
+            path.display()
+        );
+    }
+    Ok(Found {
+        format: ArtifactFormat::Onnx,
+        path: path.to_path_buf(),
+        files: vec![(file_name(path), path.to_path_buf())],
+        is_dir: false,
+        flavors: Vec::new(),
+        env: Default::default(),
+    })
+}
+
+/// The flavors of a model folder's `MLmodel` file, sorted (none without one; an `MLmodel`
+/// without flavors is an error).
+fn flavors(files: &[(String, PathBuf)], roots: &[PathBuf]) -> Result<Vec<String>> {
+    let Some((_, mlmodel)) = files.iter().find(|(k, _)| k == "MLmodel") else {
+        return Ok(Vec::new());
+    };
+    let meta = yaml_file(mlmodel, roots)?;
+    let mut flavors: Vec<String> = meta
+        .get("flavors")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    flavors.sort();
+    if flavors.is_empty() {
+        bail!("{}: no flavors (not an MLflow model)", mlmodel.display());
+    }
+    Ok(flavors)
+}
+
+/// The one `.onnx` file among a model folder's `files` (none, or more than one, is an error).
+fn the_onnx_file(dir: &Path, files: &[(String, PathBuf)], flavors: &[String]) -> Result<PathBuf> {
     let mut found: Vec<PathBuf> = files
         .iter()
         .map(|(_, p)| p.clone())
         .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
         .collect();
     match found.len() {
-        1 => {
-            let onnx = found.remove(0);
-            let name = onnx
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            Ok(Found {
-                format,
-                files: vec![(name, onnx.clone())],
-                path: onnx,
-                is_dir: false,
-                flavors,
-                env,
-            })
-        }
+        1 => Ok(found.remove(0)),
         0 if flavors.is_empty() => bail!(
             "no MLmodel file and no .onnx file in {}: not an MLflow model folder",
-            path.display()
+            dir.display()
         ),
-        0 => bail!("{} has the onnx flavor but no .onnx file", path.display()),
+        0 => bail!("{} has the onnx flavor but no .onnx file", dir.display()),
         _ => bail!(
             "{} holds {} .onnx files; expected one",
-            path.display(),
+            dir.display(),
             found.len()
         ),
     }

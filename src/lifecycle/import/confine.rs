@@ -6,6 +6,17 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// The folders an import may read: `store_root` and `extra` (`--artifacts-root`), resolved.
+pub(super) fn roots(store_root: &Path, extra: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    std::iter::once(store_root)
+        .chain(extra.iter().map(PathBuf::as_path))
+        .map(|r| {
+            r.canonicalize()
+                .with_context(|| format!("resolving {}", r.display()))
+        })
+        .collect()
+}
+
 /// `path` resolved, when it resolves inside `roots`; an error naming it when it resolves
 /// outside them or cannot be resolved (a symbolic link loop, a dangling link). A path that does
 /// not exist is returned as it is (reading it fails with its own error).

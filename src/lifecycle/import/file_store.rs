@@ -4,7 +4,9 @@
 //! alias. Every file is read only inside the store's roots ([`super::confine`]).
 
 use super::confine::{files_under, yaml_file};
-use super::{DatasetInput, LoggedModel, MlModel, MlVersion, Run, Store, dataset_source, later};
+use super::{
+    DatasetInput, LoggedModel, MlModel, MlVersion, Run, Store, dataset_source, file_name, later,
+};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -34,7 +36,7 @@ fn experiment_dirs(mlruns: &Path) -> Vec<(PathBuf, bool)> {
         out.extend(
             sub_dirs(&dir)
                 .into_iter()
-                .filter(|p| p.join("meta.yaml").is_file() && folder_name(p) != "models")
+                .filter(|p| p.join("meta.yaml").is_file() && file_name(p) != "models")
                 .map(|p| (p, trashed)),
         );
     }
@@ -99,7 +101,7 @@ fn run(
     let meta = yaml_file(&dir.join("meta.yaml"), roots)?;
     let id = meta_text(&meta, "run_id")
         .or_else(|| meta_text(&meta, "run_uuid"))
-        .unwrap_or_else(|| folder_name(dir));
+        .unwrap_or_else(|| file_name(dir));
     let metrics = latest_metrics(&dir.join("metrics"), roots)?;
     let lifecycle = if experiment_deleted {
         "deleted".to_string()
@@ -124,11 +126,11 @@ fn run(
 /// tags.
 fn registered_model(dir: &Path, roots: &[PathBuf]) -> Result<MlModel> {
     let meta = yaml_file(&dir.join("meta.yaml"), roots)?;
-    let name = meta_text(&meta, "name").unwrap_or_else(|| folder_name(dir));
+    let name = meta_text(&meta, "name").unwrap_or_else(|| file_name(dir));
     let aliases = aliases(dir, &meta, roots)?;
     let version_dirs = sub_dirs(dir)
         .into_iter()
-        .filter(|p| folder_name(p).starts_with("version-"));
+        .filter(|p| file_name(p).starts_with("version-"));
     let mut versions = Vec::new();
     for version_dir in version_dirs {
         versions.push(model_version(&version_dir, roots)?);
@@ -215,14 +217,6 @@ fn stage_is_deleted(meta: &Value) -> bool {
     meta_text(meta, "lifecycle_stage").as_deref() == Some("deleted")
 }
 
-/// The last component of `path`, as text.
-fn folder_name(path: &Path) -> String {
-    path.file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned()
-}
-
 /// Files under `dir` as key → content; keys with `/` are sub-folders (MLflow's layout). Read
 /// only inside `roots` (see [`files_under`]).
 fn key_files(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, String>> {
@@ -301,7 +295,7 @@ fn datasets(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, DatasetInp
     for d in sub_dirs(dir) {
         let meta = yaml_file(&d.join("meta.yaml"), roots)?;
         out.insert(
-            folder_name(&d),
+            file_name(&d),
             DatasetInput {
                 name: meta_text(&meta, "name").unwrap_or_default(),
                 digest: meta_text(&meta, "digest").unwrap_or_default(),

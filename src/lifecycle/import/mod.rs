@@ -46,7 +46,7 @@ mod sqlite;
 
 pub use plan::{Options, Plan, alias_map, plan};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -162,17 +162,6 @@ pub struct Store {
     pub logged_models: BTreeMap<String, LoggedModel>,
 }
 
-/// The folders an import may read: `store_root` and `extra` (`--artifacts-root`), resolved.
-fn roots(store_root: &Path, extra: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    std::iter::once(store_root)
-        .chain(extra.iter().map(PathBuf::as_path))
-        .map(|r| {
-            r.canonicalize()
-                .with_context(|| format!("resolving {}", r.display()))
-        })
-        .collect()
-}
-
 /// Opens a store: a `.db`/`sqlite:///` file, or an `mlruns` folder (or a folder holding one).
 /// Only files inside the store and inside `artifacts_roots` are read.
 pub fn open(store: &str, artifacts_roots: &[PathBuf]) -> Result<Store> {
@@ -180,7 +169,7 @@ pub fn open(store: &str, artifacts_roots: &[PathBuf]) -> Result<Store> {
     let path = PathBuf::from(path.as_deref().unwrap_or(store));
     if path.is_file() {
         let mut s = sqlite::read(&path)?;
-        s.roots = roots(&s.base, artifacts_roots)?;
+        s.roots = confine::roots(&s.base, artifacts_roots)?;
         return Ok(s);
     }
     if path.is_dir() {
@@ -194,7 +183,7 @@ pub fn open(store: &str, artifacts_roots: &[PathBuf]) -> Result<Store> {
                 path.display()
             );
         };
-        return file_store::read(&mlruns, &roots(&mlruns, artifacts_roots)?);
+        return file_store::read(&mlruns, &confine::roots(&mlruns, artifacts_roots)?);
     }
     bail!("{store}: no such file or folder (expected an mlruns folder or an MLflow SQLite file)")
 }
@@ -216,4 +205,12 @@ fn dataset_source(raw: &str) -> String {
                 .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
         })
         .unwrap_or_else(|| raw.to_string())
+}
+
+/// The last component of `path`, as text.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
