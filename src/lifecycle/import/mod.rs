@@ -35,6 +35,8 @@
 //!   that lead out of them or loop);
 //! - `artifact`: a version's artifact: its source URI resolved to a local path, its format,
 //!   flavors and environment pins, its digest;
+//! - `version`: one MLflow version as a modelgate version: its run and artifact found and
+//!   checked, compared with an earlier import, written as `versions/v<N>.yaml`;
 //! - `plan`: what to write: new versions, alias moves, versions that changed in MLflow
 //!   (reported, never overwritten), what is skipped with a warning.
 
@@ -43,6 +45,7 @@ mod confine;
 mod file_store;
 mod plan;
 mod sqlite;
+mod version;
 
 pub use plan::{Options, Plan, alias_map, plan};
 
