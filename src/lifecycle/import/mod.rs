@@ -56,113 +56,113 @@ use std::path::{Path, PathBuf};
 
 /// A run, as the importer needs it.
 #[derive(Clone, Debug, Default)]
-pub struct Run {
+struct Run {
     /// Run id.
-    pub id: String,
+    id: String,
     /// Run name.
-    pub name: Option<String>,
+    name: Option<String>,
     /// Experiment name.
-    pub experiment: Option<String>,
+    experiment: Option<String>,
     /// `active` or `deleted`.
-    pub lifecycle: String,
+    lifecycle: String,
     /// Where its artifacts are.
-    pub artifact_uri: String,
+    artifact_uri: String,
     /// Who ran it.
-    pub user: Option<String>,
+    user: Option<String>,
     /// Params.
-    pub params: BTreeMap<String, String>,
+    params: BTreeMap<String, String>,
     /// Latest value per metric.
-    pub metrics: BTreeMap<String, f64>,
+    metrics: BTreeMap<String, f64>,
     /// Tags.
-    pub tags: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
     /// Dataset inputs (MLflow 3 `inputs`), in the store's order.
-    pub inputs: Vec<DatasetInput>,
+    inputs: Vec<DatasetInput>,
 }
 
 /// A dataset a run used (MLflow's `log_input`).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct DatasetInput {
+struct DatasetInput {
     /// Dataset name.
-    pub name: String,
+    name: String,
     /// MLflow's digest of it (not a sha256).
-    pub digest: String,
+    digest: String,
     /// Where it came from: the `uri` of MLflow's source JSON, or the source as written.
-    pub source: String,
+    source: String,
     /// `mlflow.data.context` (`training`, `eval`, …), when set.
-    pub context: Option<String>,
+    context: Option<String>,
 }
 
 /// An MLflow 3 logged model (`models:/m-<id>`).
 #[derive(Clone, Debug, Default)]
-pub struct LoggedModel {
+struct LoggedModel {
     /// `m-<id>`.
-    pub id: String,
+    id: String,
     /// Where its files are (`…/<experiment>/models/m-<id>/artifacts`).
-    pub artifact_location: String,
+    artifact_location: String,
     /// The run that made it.
-    pub source_run_id: Option<String>,
+    source_run_id: Option<String>,
     /// Deleted in MLflow.
-    pub deleted: bool,
+    deleted: bool,
     /// Its params.
-    pub params: BTreeMap<String, String>,
+    params: BTreeMap<String, String>,
     /// The latest value of each of its own metrics (MLflow 3 logs evaluation metrics to a
     /// logged model).
-    pub metrics: BTreeMap<String, f64>,
+    metrics: BTreeMap<String, f64>,
 }
 
 /// A registered model version.
 #[derive(Clone, Debug, Default)]
-pub struct MlVersion {
+struct MlVersion {
     /// Version number.
-    pub version: u32,
+    version: u32,
     /// Created (ms since the epoch).
-    pub created_ms: i64,
+    created_ms: i64,
     /// Description.
-    pub description: Option<String>,
+    description: Option<String>,
     /// `source` URI.
-    pub source: String,
+    source: String,
     /// Run id.
-    pub run_id: Option<String>,
+    run_id: Option<String>,
     /// Version tags.
-    pub tags: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
     /// Who registered it.
-    pub user: Option<String>,
+    user: Option<String>,
     /// Deleted in MLflow.
-    pub deleted: bool,
+    deleted: bool,
     /// The logged model it was registered from (MLflow 3), when known.
-    pub model_id: Option<String>,
+    model_id: Option<String>,
     /// Where MLflow copied its files (`storage_location`), when recorded.
-    pub storage_location: Option<String>,
+    storage_location: Option<String>,
 }
 
 /// A registered model.
 #[derive(Clone, Debug, Default)]
-pub struct MlModel {
+struct MlModel {
     /// MLflow's name.
-    pub name: String,
+    name: String,
     /// Description.
-    pub description: Option<String>,
+    description: Option<String>,
     /// Tags.
-    pub tags: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
     /// Versions.
-    pub versions: Vec<MlVersion>,
+    versions: Vec<MlVersion>,
     /// Aliases.
-    pub aliases: BTreeMap<String, u32>,
+    aliases: BTreeMap<String, u32>,
 }
 
 /// What a store holds.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     /// The folder paths are resolved against when the store was moved.
-    pub base: PathBuf,
+    base: PathBuf,
     /// The only folders that may be read (resolved): the store's own, then `--artifacts-root`.
-    pub roots: Vec<PathBuf>,
+    roots: Vec<PathBuf>,
     /// Registered models.
-    pub models: Vec<MlModel>,
+    models: Vec<MlModel>,
     /// Runs by id (deleted runs included, marked).
-    pub runs: BTreeMap<String, Run>,
+    runs: BTreeMap<String, Run>,
     /// Logged models by id (MLflow 3).
-    pub logged_models: BTreeMap<String, LoggedModel>,
+    logged_models: BTreeMap<String, LoggedModel>,
 }
 
 /// Opens a store: a `.db`/`sqlite:///` file, or an `mlruns` folder (or a folder holding one).
