@@ -150,7 +150,8 @@ struct MlModel {
     aliases: BTreeMap<String, u32>,
 }
 
-/// What a store holds.
+/// What a store holds: read by [`open`], planned by [`plan`] (its contents are the importer's
+/// own).
 #[derive(Clone, Debug, Default)]
 pub struct Store {
     /// The folder paths are resolved against when the store was moved.
