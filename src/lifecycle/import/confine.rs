@@ -1,0 +1,126 @@
+//! Reading only inside the store: every path is resolved and checked against the folders an
+//! import may read, and every folder is read once (a symbolic link loop is an error, never a
+//! hang).
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The folders an import may read: `store_root` and `extra` (`--artifacts-root`), resolved.
+pub(super) fn roots(store_root: &Path, extra: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    std::iter::once(store_root)
+        .chain(extra.iter().map(PathBuf::as_path))
+        .map(|r| {
+            r.canonicalize()
+                .with_context(|| format!("resolving {}", r.display()))
+        })
+        .collect()
+}
+
+/// `path` resolved, when it resolves inside `roots`; an error naming it when it resolves
+/// outside them or cannot be resolved (a symbolic link loop, a dangling link). A path that does
+/// not exist is returned as it is (reading it fails with its own error).
+pub(super) fn inside(path: &Path, roots: &[PathBuf]) -> Result<PathBuf> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Ok(path.to_path_buf());
+    }
+    let real = path.canonicalize().map_err(|e| {
+        Unsafe(format!(
+            "{} cannot be resolved ({e}): a symbolic link loop or a dangling link in the MLflow store",
+            path.display()
+        ))
+    })?;
+    if roots.iter().any(|r| real.starts_with(r)) {
+        return Ok(real);
+    }
+    let allowed: Vec<String> = roots.iter().map(|r| r.display().to_string()).collect();
+    Err(Unsafe(format!(
+        "{} leads to {}, outside the MLflow store: import reads only inside {} (add a folder with --artifacts-root if the store keeps its artifacts there)",
+        path.display(),
+        real.display(),
+        allowed.join(" and ")
+    ))
+    .into())
+}
+
+/// A path that leads out of the store, or a symbolic link loop: planted, not broken, so never a
+/// version skipped with a warning — the whole import is refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct Unsafe(String);
+
+/// Every file under `dir` (key: its path below `dir`, `/`-separated), read only inside `roots`:
+/// a symbolic link is followed only to a place inside them, and every folder is read once (a
+/// link back to a folder already read is a loop, and an error naming it).
+pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> {
+    fn walk(
+        d: &Path,
+        prefix: &str,
+        roots: &[PathBuf],
+        seen: &mut std::collections::HashSet<PathBuf>,
+        out: &mut Vec<(String, PathBuf)>,
+    ) -> Result<()> {
+        let Ok(rd) = std::fs::read_dir(d) else {
+            return Ok(());
+        };
+        for e in rd.flatten() {
+            let path = e.path();
+            let name = e.file_name().to_string_lossy().into_owned();
+            let key = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let Ok(ft) = e.file_type() else {
+                continue;
+            };
+            let is_dir = if ft.is_symlink() {
+                inside(&path, roots)?.is_dir()
+            } else {
+                ft.is_dir()
+            };
+            if is_dir {
+                let real = inside(&path, roots)?;
+                if d.canonicalize().is_ok_and(|here| here.starts_with(&real)) {
+                    return Err(Unsafe(format!(
+                        "{} leads to {}, a folder that holds it: a symbolic link loop in the MLflow store",
+                        path.display(),
+                        real.display()
+                    ))
+                    .into());
+                }
+                if !seen.insert(real.clone()) {
+                    return Err(Unsafe(format!(
+                        "{} leads to {}, a folder already read: a symbolic link loop in the MLflow store",
+                        path.display(),
+                        real.display()
+                    ))
+                    .into());
+                }
+                walk(&path, &key, roots, seen, out)?;
+            } else {
+                out.push((key, path));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    let mut seen = std::collections::HashSet::new();
+    seen.insert(inside(dir, roots)?);
+    walk(dir, "", roots, &mut seen, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+pub(super) fn yaml_file(path: &Path, roots: &[PathBuf]) -> Result<Value> {
+    inside(path, roots)?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let node = crate::yaml::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not YAML: {}", path.display(), e.message))?;
+    crate::yaml::de::from_node::<Value>(&node)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
