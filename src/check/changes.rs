@@ -392,9 +392,51 @@ pub fn immutability(base: &Registry, head: &Registry) -> Vec<Diagnostic> {
                 }
                 _ => {}
             }
+            if let Some(hv) = hm.versions.get(n) {
+                d.extend(artifact_changed(base, head, bv, hv));
+            }
         }
     }
     d
+}
+
+/// A merged version's artifact is immutable in git, not only through its digest: a folder
+/// whose tree changes while its digest still matches (a file made executable; the digest covers
+/// names and bytes, not modes) is refused too (MG054). A changed digest is validate's MG014; a
+/// purged artifact (`deleted_at`) is retention's business.
+fn artifact_changed(
+    base: &Registry,
+    head: &Registry,
+    bv: &VersionEntry,
+    hv: &VersionEntry,
+) -> Option<Diagnostic> {
+    if hv.spec.deleted_at.is_some() || bv.spec.artifact.uri.value != hv.spec.artifact.uri.value {
+        return None; // purged, or the version file itself was edited (MG039)
+    }
+    let Ok(crate::validate::Location::Local(path)) =
+        crate::validate::locate(&hv.spec.artifact.uri.value)
+    else {
+        return None;
+    };
+    let (was, is) = (
+        base.source.fingerprint(&path)?,
+        head.source.fingerprint(&path)?,
+    );
+    if was == is || head.source.digest(&path).ok()? != hv.spec.artifact.sha256.value {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            Code::ArtifactChanged,
+            format!(
+                "the artifact {path} of merged v{} changed in git (git object {was} → {is}) although its sha256 still matches: a file mode in it changed, and a merged version's artifact is immutable",
+                bv.number
+            ),
+        )
+        .in_file(&hv.file)
+        .at(hv.spec.artifact.sha256.span)
+        .hint("restore the artifact as it was merged (`git checkout <base> -- <path>`), or register the change as a new version"),
+    )
 }
 
 /// Restoring a retired version is a promotion: `archived_at` may be removed only in a pull

@@ -1312,7 +1312,8 @@ fn digest_of(found: &Found) -> Result<Sha256> {
         each.push((k.clone(), sha));
     }
     if found.is_dir {
-        Ok(Sha256::of_tree(&each))
+        Sha256::of_tree(&each)
+            .with_context(|| format!("hashing the folder {}", found.path.display()))
     } else {
         each.pop()
             .map(|(_, s)| s)
