@@ -5,7 +5,7 @@
 //! by the git command line, so that links, modes and gitlinks are what git records), approvals
 //! signed with the demo keys.
 
-use crate::attacks::{has, promote_and_approve};
+use crate::attacks::{approve_governance, has, promote_and_approve};
 use crate::check::{HD, check, edit, example_repo, messages, mg};
 use modelgate::registry::types::Sha256;
 use std::path::Path;
@@ -356,4 +356,223 @@ fn a_line_break_in_a_file_name_cannot_forge_a_folder_digest() {
     let (code, out, _) = crate::util::run(&["validate"], p);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("MG046") && out.contains("line break"), "{out}");
+}
+
+// ---- The governed `serving:` section ------------------------------------------------------
+
+const MODEL_YAML: &str = "registry/models/heart_disease/model.yaml";
+
+/// PR 1, honest and governed: 5% of heart_disease's traffic goes to the challenger (v4), sticky
+/// by patient, with the governance roles' signed approvals. Returns the merged base.
+fn small_challenger_share() -> (tempfile::TempDir, String) {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    edit(p, MODEL_YAML, |t| {
+        format!(
+            "{t}serving:\n  split: {{champion: 95, challenger: 5}}\n  sticky: {{field: patient_id}}\n"
+        )
+    });
+    approve_governance(p, &base, MODEL_YAML, "compliance", "carol");
+    approve_governance(p, &base, MODEL_YAML, "business", "bob");
+    merge(p, "PR 1: 5% to the challenger, approved");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "the governed PR 1 passes: {}", messages(&v));
+    let base2 = merge(p, "merged");
+    (dir, base2)
+}
+
+/// PR 2 raises the challenger's share, changes the sticky key (moving callers between
+/// versions) or turns shadow scoring on, each without approvals: governance changes judged
+/// against the base's section, MG048. PR 1's approvals do not carry over (they bind the file's
+/// content they approved and were used up by PR 1).
+#[test]
+fn a_governed_serving_share_cannot_grow_in_the_next_pull_request() {
+    let (dir, base) = small_challenger_share();
+    let p = dir.path();
+    for (what, from, to, line) in [
+        (
+            "raise the share",
+            "split: {champion: 95, challenger: 5}",
+            "split: {champion: 50, challenger: 50}",
+            "serving.split.challenger: 5 → 50",
+        ),
+        (
+            "change the sticky key",
+            "sticky: {field: patient_id}",
+            "sticky: {field: age}",
+            "serving.sticky.field: patient_id → age",
+        ),
+        (
+            "sticky by a header the caller chooses",
+            "sticky: {field: patient_id}",
+            "sticky: {header: X-Route}",
+            "serving.sticky.header: (none) → X-Route",
+        ),
+        (
+            "turn shadow scoring on",
+            "sticky: {field: patient_id}",
+            "sticky: {field: patient_id}\n  shadow: true",
+            "serving.shadow: false → true",
+        ),
+    ] {
+        reset(p, &base);
+        edit(p, MODEL_YAML, |t| t.replace(from, to));
+        merge(p, &format!("PR 2: {what}"));
+        let (code, v) = check(p, &base);
+        assert_eq!(code, 1, "{what}: {}", messages(&v));
+        assert!(has(&v, "MG048"), "{what}: {}", messages(&v));
+        let lines = v["governance"][0]["lines"].to_string();
+        assert!(lines.contains(line), "{what}: {lines}");
+    }
+    // Merged governance approvals of PR 1's content cannot be replayed for the raise: the raise
+    // is a different content, and a merged approval is used up.
+    reset(p, &base);
+    edit(p, MODEL_YAML, |t| {
+        t.replace("challenger: 5}", "challenger: 50}")
+            .replace("champion: 95", "champion: 50")
+    });
+    let approvals = p.join("registry/governance");
+    for f in std::fs::read_dir(&approvals).unwrap() {
+        let f = f.unwrap().path();
+        let text = std::fs::read_to_string(&f).unwrap();
+        std::fs::write(
+            approvals.join(format!("copy-{}", f.file_name().unwrap().to_string_lossy())),
+            text,
+        )
+        .unwrap();
+    }
+    merge(p, "PR 2: raise the share with PR 1's approvals copied");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    // Lowering the share again only tightens: no approval needed.
+    reset(p, &base);
+    edit(p, MODEL_YAML, |t| {
+        t.replace(
+            "split: {champion: 95, challenger: 5}",
+            "split: {champion: 99, challenger: 1}",
+        )
+    });
+    merge(p, "PR 2: less to the challenger");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+}
+
+/// PR 2 keeps the approved 5% but swaps the version behind it: the challenger alias moves to a
+/// new v5 that nobody approved. The move runs the base's challenger gate (a signed
+/// data_scientist approval of v5 as challenger), MG037 without it; with it, it passes.
+#[test]
+fn the_version_behind_a_serving_share_moves_only_through_the_challenger_gate() {
+    let (dir, base) = small_challenger_share();
+    let p = dir.path();
+    let sha = write_folder(p, FOLDER, &model_files());
+    add_folder_version(p, 5, FOLDER, &sha, "sklearn");
+    mg(
+        p,
+        &[
+            "promote",
+            "heart_disease",
+            "5",
+            "--to",
+            "challenger",
+            "--actor",
+            "alice@example.com",
+            "--at",
+            "2024-06-03T09:00:00Z",
+        ],
+    );
+    merge(p, "PR 2: v5 behind the challenger's 5%");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG037"), "{}", messages(&v));
+    assert_eq!(
+        crate::check::gate(&v, "heart_disease", "challenger", "approvals")["status"],
+        "block"
+    );
+    // With the signed approval the base's challenger gate demands, the move passes.
+    mg(
+        p,
+        &[
+            "approve",
+            "heart_disease",
+            "5",
+            "--alias",
+            "challenger",
+            "--role",
+            "data_scientist",
+            "--key",
+            "examples/keys/alice",
+            "--at",
+            "2024-06-03T10:00:00Z",
+        ],
+    );
+    merge(p, "PR 2: the data scientist approves v5 as challenger");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+}
+
+/// PR 1 loosens what governs the next change to `serving:` — the governance roles in
+/// policy.yaml, or the challenger gate's approval roles in model.yaml — so that PR 2 could send
+/// traffic to an unreviewed challenger. PR 1 is itself a governance change, blocked (MG048)
+/// without the base's governance roles.
+#[test]
+fn loosening_what_governs_serving_is_itself_governed() {
+    let (dir, base) = small_challenger_share();
+    let p = dir.path();
+    edit(p, "registry/policy.yaml", |t| {
+        t.replace(
+            "governance: {roles: [compliance, business]}",
+            "governance: {roles: [compliance]}",
+        )
+    });
+    merge(p, "PR 1: one governance role fewer");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+
+    reset(p, &base);
+    edit(p, MODEL_YAML, |t| {
+        t.replace(
+            "policy: {}",
+            "policy: {gates: {challenger: {approvals: {roles: []}}}}",
+        )
+    });
+    merge(p, "PR 1: the challenger needs no approval");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+
+    // A new model with all its traffic on the challenger is judged against the default
+    // section (the champion answers all): governed too.
+    reset(p, &base);
+    let src = p.join(HD);
+    let dst = p.join("registry/models/heart_copy");
+    crate::util::copy_tree(&src.join("versions"), &dst.join("versions"));
+    std::fs::write(
+        dst.join("model.yaml"),
+        std::fs::read_to_string(src.join("model.yaml"))
+            .unwrap()
+            .replace("name: heart_disease", "name: heart_copy")
+            .replace(
+                "champion: 95, challenger: 5",
+                "champion: 0, challenger: 100",
+            ),
+    )
+    .unwrap();
+    std::fs::copy(
+        p.join("model-cards/heart_disease.md"),
+        p.join("model-cards/heart_copy.md"),
+    )
+    .unwrap();
+    merge(p, "PR 1: a new model that serves its challenger");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG048"), "{}", messages(&v));
+    assert!(
+        v["governance"]
+            .to_string()
+            .contains("serving.split.challenger: 0 → 100"),
+        "{}",
+        v["governance"]
+    );
 }
