@@ -576,3 +576,61 @@ fn loosening_what_governs_serving_is_itself_governed() {
         v["governance"]
     );
 }
+
+/// PR 2 keys the approved split by a header that carries credentials (the sticky key is written
+/// into every prediction log row, so the callers' tokens would land on disk), or by a name no
+/// HTTP request can carry (the split would silently stop being sticky). Both are MG021 at the
+/// header's line, whatever the governance approvals say.
+#[test]
+fn a_sticky_header_must_name_the_caller_not_carry_credentials() {
+    let (dir, base) = small_challenger_share();
+    let p = dir.path();
+    for header in [
+        "Authorization",
+        "cookie",
+        "\"X Patient\"",
+        "\"X-Patient\\n\"",
+    ] {
+        reset(p, &base);
+        edit(p, MODEL_YAML, |t| {
+            t.replace(
+                "sticky: {field: patient_id}",
+                &format!("sticky: {{header: {header}}}"),
+            )
+        });
+        approve_governance(p, &base, MODEL_YAML, "compliance", "carol");
+        approve_governance(p, &base, MODEL_YAML, "business", "bob");
+        merge(p, &format!("PR 2: sticky by {header}, approved"));
+        let (code, v) = check(p, &base);
+        assert_eq!(code, 1, "{header}: {}", messages(&v));
+        let d = v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == "MG021" && d["severity"] == "error")
+            .unwrap_or_else(|| panic!("{header}: {}", messages(&v)));
+        assert_eq!(d["file"], MODEL_YAML, "{d}");
+        assert!(d["line"].as_u64().unwrap() > 20, "{d}");
+        assert!(
+            d["message"].as_str().unwrap().contains("credentials")
+                || d["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not an HTTP header name"),
+            "{d}"
+        );
+    }
+    // An ordinary header name is fine (with the governance approvals it needs).
+    reset(p, &base);
+    edit(p, MODEL_YAML, |t| {
+        t.replace(
+            "sticky: {field: patient_id}",
+            "sticky: {header: X-Patient-Id}",
+        )
+    });
+    approve_governance(p, &base, MODEL_YAML, "compliance", "carol");
+    approve_governance(p, &base, MODEL_YAML, "business", "bob");
+    merge(p, "PR 2: sticky by X-Patient-Id, approved");
+    let (code, v) = check(p, &base);
+    assert_eq!(code, 0, "{}", messages(&v));
+}

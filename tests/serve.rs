@@ -591,6 +591,52 @@ fn a_version_without_its_approvals_is_not_served() {
     );
 }
 
+/// Hostile numbers over HTTP: a finite number beyond the 32-bit floats the model takes is a 422
+/// naming the column (the cast would have made it infinite), never a 500 or a score of
+/// garbage; a huge batch of them, an id field that is an object, a sticky key of every JSON
+/// type are answered too, and the server stays up.
+#[test]
+fn hostile_numbers_are_refused_naming_the_column() {
+    let (dir, _) = example_repo();
+    let s = Server::start(dir.path(), &["--models", "heart_disease"]);
+    for big in [json!(1e300), json!(-1e39), json!(18446744073709551615u64)] {
+        let (code, v) = s.predict(
+            "heart_disease",
+            &json!({"row": with(row(), "age", big.clone())}),
+        );
+        if big.as_u64().is_some() {
+            // 1.8e19 fits a 32-bit float: scored.
+            assert_eq!(code, 200, "{v}");
+            continue;
+        }
+        assert_eq!(
+            (code, error(&v)),
+            (422, ("out_of_range", Some("age"))),
+            "{v}"
+        );
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains("32-bit"),
+            "{v}"
+        );
+    }
+    let rows: Vec<Value> = (0..1000)
+        .map(|i| with(row(), "cholesterol", json!(f64::MAX / f64::from(i + 1))))
+        .collect();
+    let (code, v) = s.predict("heart_disease", &json!({"rows": rows}));
+    assert_eq!(
+        (code, error(&v)),
+        (422, ("out_of_range", Some("cholesterol"))),
+        "{v}"
+    );
+    let (code, v) = s.predict(
+        "heart_disease",
+        &json!({"row": with(row(), "id", json!({"a": [1, {"b": null}]})), "id_fields": ["id"]}),
+    );
+    assert_eq!(code, 200, "{v}");
+    let (code, _) = s.get("/healthz");
+    assert_eq!(code, 200);
+}
+
 /// A model whose artifact ONNX Runtime cannot load is listed on /readyz; the others are served.
 #[test]
 fn a_model_that_fails_to_load_does_not_take_the_others_down() {

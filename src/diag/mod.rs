@@ -85,7 +85,7 @@ codes! {
     AuditSeq = "MG018", "audit-seq", "Audit `seq` numbers are not contiguous from 1.";
     UnknownPrincipal = "MG019", "unknown-principal", "A role names a principal that has no key in allowed_signers.";
     SignersSyntax = "MG020", "signers-syntax", "A line of allowed_signers cannot be parsed.";
-    PolicyRange = "MG021", "policy-range", "A policy threshold is out of range or inconsistent, or a model's `serving:` split is (weights that are not whole percents summing to 100, a `sticky` naming neither or both of `field` and `header`, traffic or shadow scoring for a challenger the model does not have).";
+    PolicyRange = "MG021", "policy-range", "A policy threshold is out of range or inconsistent, or a model's `serving:` split is (weights that are not whole percents summing to 100, a `sticky` naming neither or both of `field` and `header`, a sticky `header` that is no HTTP header name or carries credentials, traffic or shadow scoring for a challenger the model does not have).";
     MissingModelCard = "MG022", "missing-model-card", "A model has no model card in model-cards/.";
     SymlinkEscape = "MG023", "symlink-escape", "A path leads outside the repository (`..` above the root, or absolute); it is not followed. Links of any kind are MG046.";
     NoModels = "MG024", "no-models", "The registry has no models yet.";

@@ -289,10 +289,33 @@ pub fn open(store: &str, artifacts_roots: &[PathBuf]) -> Result<Store> {
     bail!("{store}: no such file or folder (expected an mlruns folder or an MLflow SQLite file)")
 }
 
+/// The most a store's YAML file (meta.yaml, MLmodel) may hold: a hostile store cannot make
+/// import read a huge file into memory.
+const MAX_STORE_YAML: u64 = 4 << 20;
+
 fn yaml_file(path: &Path, roots: &[PathBuf]) -> Result<Value> {
     inside(path, roots)?;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let md = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if !md.is_file() || md.len() > MAX_STORE_YAML {
+        bail!(
+            "{}: expected a YAML file of at most {MAX_STORE_YAML} bytes, found {}",
+            path.display(),
+            if md.is_file() {
+                format!("{} bytes", md.len())
+            } else {
+                "no regular file".into()
+            }
+        );
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+            MAX_STORE_YAML,
+        ),
+        &mut text,
+    )
+    .with_context(|| format!("reading {}", path.display()))?;
     let node = crate::yaml::parse(&text)
         .map_err(|e| anyhow::anyhow!("{}: not YAML: {}", path.display(), e.message))?;
     crate::yaml::de::from_node::<Value>(&node)
@@ -567,7 +590,7 @@ fn file_store(mlruns: &Path, roots: &[PathBuf]) -> Result<Store> {
                     if let Some(n) = v
                         .as_str()
                         .and_then(|x| x.parse().ok())
-                        .or(v.as_u64().map(|x| x as u32))
+                        .or(v.as_u64().and_then(|x| u32::try_from(x).ok()))
                     {
                         aliases.insert(a.clone(), n);
                     }
@@ -1313,7 +1336,7 @@ fn digest_of(found: &Found) -> Result<Sha256> {
     }
     if found.is_dir {
         Sha256::of_tree(&each)
-            .with_context(|| format!("hashing the folder {}", found.path.display()))
+            .map_err(|odd| anyhow::anyhow!("the folder {}: {odd}", found.path.display()))
     } else {
         each.pop()
             .map(|(_, s)| s)
@@ -1662,6 +1685,7 @@ pub fn plan(reg: &Registry, store: &Store, opts: &Options) -> Result<Plan> {
                     if p.found.is_dir {
                         base
                     } else {
+                        // A file artifact has exactly its one file (artifact_in).
                         format!("{base}/{}", p.found.files[0].0)
                     }
                 }
