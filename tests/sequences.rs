@@ -194,7 +194,8 @@ fn a_merged_model_folder_cannot_hold_links_or_submodules() {
 
 /// PR 2 makes a file of the champion's folder executable. The folder digest covers names and
 /// bytes (as `sha256sum` does), not modes, so the digest still matches; the artifact of a merged
-/// version is immutable in git all the same (MG054, at the version's sha256).
+/// version is immutable in git all the same (MG054, at the version's sha256). The same rule
+/// holds where `check --no-digests` hashes no artifact: swapped bytes are MG054 there.
 #[test]
 fn a_mode_change_in_a_merged_model_folder_is_refused() {
     let (dir, base) = folder_champion();
@@ -221,6 +222,35 @@ fn a_mode_change_in_a_merged_model_folder_is_refused() {
         .unwrap();
     assert_eq!(d["file"], format!("{HD}/versions/v5.yaml"), "{d}");
     assert!(d["line"].as_u64().is_some(), "{d}");
+    // Swapped bytes under --no-digests, in the folder and in an ONNX file artifact.
+    for file in [
+        format!("{FOLDER}/model.pkl"),
+        "examples/heart_disease/v3/model.onnx".to_string(),
+    ] {
+        reset(p, &base);
+        let mut bytes = std::fs::read(p.join(&file)).unwrap();
+        bytes.push(0);
+        std::fs::write(p.join(&file), bytes).unwrap();
+        merge(p, "PR 2a: swap bytes, for a gate that skips digests");
+        let (code, out, err) = crate::util::run(
+            &[
+                "check",
+                "--base",
+                &base,
+                "--head",
+                "HEAD",
+                "--format",
+                "json",
+                "--no-digests",
+            ],
+            p,
+        );
+        assert_eq!(code, 1, "{file}: {out}{err}");
+        assert!(
+            out.contains("MG054") && !out.contains("MG014"),
+            "{file}: {out}"
+        );
+    }
     // An honest pull request that leaves the folder alone is not affected.
     reset(p, &base);
     edit(p, "model-cards/heart_disease.md", |t| {

@@ -400,10 +400,11 @@ pub fn immutability(base: &Registry, head: &Registry) -> Vec<Diagnostic> {
     d
 }
 
-/// A merged version's artifact is immutable in git, not only through its digest: a folder
-/// whose tree changes while its digest still matches (a file made executable; the digest covers
-/// names and bytes, not modes) is refused too (MG054). A changed digest is validate's MG014; a
-/// purged artifact (`deleted_at`) is retention's business.
+/// A merged version's artifact is immutable in git, not only through its digest: any change
+/// git records in it — bytes, file names, and in a model folder file modes, which the folder
+/// digest does not cover — is refused (MG054), also under `--no-digests`, where no artifact is
+/// hashed. Changed bytes are validate's MG014 as well. A purged artifact (`deleted_at`) is
+/// retention's business; an edited version file is MG039.
 fn artifact_changed(
     base: &Registry,
     head: &Registry,
@@ -411,7 +412,7 @@ fn artifact_changed(
     hv: &VersionEntry,
 ) -> Option<Diagnostic> {
     if hv.spec.deleted_at.is_some() || bv.spec.artifact.uri.value != hv.spec.artifact.uri.value {
-        return None; // purged, or the version file itself was edited (MG039)
+        return None;
     }
     let Ok(crate::validate::Location::Local(path)) =
         crate::validate::locate(&hv.spec.artifact.uri.value)
@@ -420,16 +421,18 @@ fn artifact_changed(
     };
     let (was, is) = (
         base.source.fingerprint(&path)?,
-        head.source.fingerprint(&path)?,
+        head.source
+            .fingerprint(&path)
+            .unwrap_or_else(|| "nothing".into()),
     );
-    if was == is || head.source.digest(&path).ok()? != hv.spec.artifact.sha256.value {
+    if was == is {
         return None;
     }
     Some(
         Diagnostic::error(
             Code::ArtifactChanged,
             format!(
-                "the artifact {path} of merged v{} changed in git (git object {was} → {is}) although its sha256 still matches: a file mode in it changed, and a merged version's artifact is immutable",
+                "the artifact {path} of merged v{} changed in this pull request (git object {was} → {is}): a merged version's artifact is immutable, its bytes, file names and file modes included",
                 bv.number
             ),
         )

@@ -118,7 +118,7 @@ codes! {
     IncompleteModelCard = "MG051", "incomplete-model-card", "A model card lacks a section of the template, leaves one empty, keeps the template's placeholder text or an unfilled `{{…}}`: validate warns, a champion promotion blocks.";
     AuditTime = "MG052", "audit-time", "An alias move, demotion, archive or deletion that the pull request appends to the audit log is dated before the base log's last entry or after the time of the check: the times of these entries decide when a tenure ended, and which old approvals never revive.";
     ReferenceSchema = "MG053", "reference-schema", "The reference data that model.yaml's `monitoring:` names lacks a feature column, or holds it with a type the feature cannot take (numbers for a numerical feature; strings, integers or booleans for a categorical one); read from the Parquet schema or the CSV header only.";
-    ArtifactChanged = "MG054", "artifact-changed", "The artifact of a merged version changed in git although its recorded sha256 still matches (a file mode in its folder, say): a merged version's artifact is immutable, every bit git keeps of it included.";
+    ArtifactChanged = "MG054", "artifact-changed", "The artifact (a file or a model folder) of a merged version changed in the pull request: its bytes, file names or, in a folder, file modes (which the folder digest does not cover). A merged version's artifact is immutable; this holds under `--no-digests` too, and changed bytes are MG014 as well.";
 }
 
 impl fmt::Display for Code {
