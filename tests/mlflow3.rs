@@ -433,4 +433,30 @@ fn a_hostile_store_is_refused_by_name_never_misread() {
     let reg = empty_registry();
     let (_, out, err) = import(reg.path(), &mlruns, &["--strict"]);
     assert!(format!("{out}{err}").contains("line break"), "{out}{err}");
+
+    // A FIFO in a model folder (which would hang every read) and a name that is not UTF-8
+    // (two of which would read as one): the import is refused, naming the file.
+    let copy = filestore_copy();
+    let mlruns = copy.path().join("mlruns");
+    let folder = copy.path().join(HEART_V1_MODEL).join("artifacts");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(folder.join("pipe"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let reg = empty_registry();
+    let (code, out, err) = import(reg.path(), &mlruns, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("pipe is not a regular file"), "{out}{err}");
+    std::fs::remove_file(folder.join("pipe")).unwrap();
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(
+        folder.join(std::ffi::OsStr::from_bytes(b"notes-\xff.txt")),
+        "x",
+    )
+    .unwrap();
+    let (code, out, err) = import(reg.path(), &mlruns, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("not UTF-8"), "{out}{err}");
 }

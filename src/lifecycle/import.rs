@@ -213,7 +213,14 @@ fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> 
         };
         for e in rd.flatten() {
             let path = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
+            // Two names that are not UTF-8 would read as one; the registry refuses them anyway.
+            let Ok(name) = e.file_name().into_string() else {
+                return Err(Unsafe(format!(
+                    "{}: a file name that is not UTF-8; import reads UTF-8 names only",
+                    path.display()
+                ))
+                .into());
+            };
             let key = if prefix.is_empty() {
                 name
             } else {
@@ -246,6 +253,13 @@ fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, PathBuf)>> 
                     .into());
                 }
                 walk(&path, &key, roots, seen, out)?;
+            } else if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                // A FIFO or a device would hang or flood the reads that follow.
+                return Err(Unsafe(format!(
+                    "{} is not a regular file (a FIFO, a socket or a device): import reads regular files only",
+                    path.display()
+                ))
+                .into());
             } else {
                 out.push((key, path));
             }
@@ -292,6 +306,9 @@ pub fn open(store: &str, artifacts_roots: &[PathBuf]) -> Result<Store> {
 /// The most a store's YAML file (meta.yaml, MLmodel) may hold: a hostile store cannot make
 /// import read a huge file into memory.
 const MAX_STORE_YAML: u64 = 4 << 20;
+/// The most one tag, param, alias or metric file may hold (a metric's history of a million
+/// steps is some 40 MB).
+const MAX_STORE_FILE: u64 = 256 << 20;
 
 fn yaml_file(path: &Path, roots: &[PathBuf]) -> Result<Value> {
     inside(path, roots)?;
@@ -335,6 +352,13 @@ fn s(v: &Value, k: &str) -> Option<String> {
 fn key_files(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for (key, path) in files_under(dir, roots)? {
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if size > MAX_STORE_FILE {
+            bail!(
+                "{}: {size} bytes, more than the {MAX_STORE_FILE} bytes import reads from one tag, param or metric file",
+                path.display()
+            );
+        }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         out.insert(key, text);
