@@ -635,6 +635,17 @@ fn hostile_numbers_are_refused_naming_the_column() {
     assert_eq!(code, 200, "{v}");
     let (code, _) = s.get("/healthz");
     assert_eq!(code, 200);
+    // A timeout beyond what a duration holds is a clear error, not a panic.
+    for flag in ["--timeout", "--poll-interval"] {
+        let (code, out, err) = run(&["serve", flag, "1e300"], dir.path());
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(
+            err.contains(&format!("{flag} 1000000"))
+                && err.contains("is out of range")
+                && !err.contains("panicked"),
+            "{err}"
+        );
+    }
 }
 
 /// A model whose artifact ONNX Runtime cannot load is listed on /readyz; the others are served.

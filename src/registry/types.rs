@@ -102,7 +102,7 @@ impl Sha256 {
 
 /// Whether a file name (or path) can stand in a folder digest's listing: no control character
 /// (line breaks, tabs, …) and no backslash. See [`Sha256::of_tree`].
-pub fn listable(name: &str) -> bool {
+fn listable(name: &str) -> bool {
     !name.chars().any(|c| c.is_control() || c == '\\')
 }
 
