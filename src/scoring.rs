@@ -51,7 +51,7 @@ pub struct Encoded {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
 pub struct InputError {
-    /// `missing_feature`, `unseen_category`, `wrong_type`, `null_category`.
+    /// `missing_feature`, `unseen_category`, `wrong_type`, `null_category`, `out_of_range`.
     pub code: &'static str,
     /// The column.
     pub column: String,
@@ -62,15 +62,23 @@ pub struct InputError {
 }
 
 /// The value a number takes in the matrix, and its part of a content key: the one rule for
-/// numbers (a missing number is NaN: tree models route it as missing).
+/// numbers (a missing number is NaN: tree models route it as missing). A finite number beyond
+/// the range of a 32-bit float (the model's input type) is refused: the cast would silently
+/// make it infinite. The error says what was wrong and what was expected.
 #[inline]
-fn encode_number(x: Option<f64>, key: Option<&mut String>) -> f32 {
+fn encode_number(x: Option<f64>, key: Option<&mut String>) -> std::result::Result<f32, String> {
     let x = x.unwrap_or(f64::NAN);
+    if x.is_finite() && x.abs() > f64::from(f32::MAX) {
+        return Err(format!(
+            "is {x}, beyond the range of the 32-bit floats the model takes (at most ±{:e})",
+            f32::MAX
+        ));
+    }
     if let Some(k) = key {
         use std::fmt::Write;
         let _ = write!(k, "{x}\u{1f}");
     }
-    x as f32
+    Ok(x as f32)
 }
 
 /// The index of a category, and its part of a content key: the one rule for categories.
@@ -140,7 +148,15 @@ pub fn encode_frame(
                     );
                 };
                 for (i, v) in numeric.f64()?.iter().enumerate() {
-                    matrix[i * n + j] = encode_number(v, content.then_some(&mut keys[i]));
+                    matrix[i * n + j] =
+                        encode_number(v, content.then_some(&mut keys[i])).map_err(|why| {
+                            anyhow::anyhow!(
+                                "{}: feature `{}` {why} at row {}",
+                                file.display(),
+                                f.name,
+                                first_row + i as u64 + 1
+                            )
+                        })?;
                 }
             }
             Some(cats) => {
@@ -249,7 +265,13 @@ pub fn encode_json(
                             ));
                         }
                     };
-                    encode_number(x, key)
+                    encode_number(x, key).map_err(|why| {
+                        err(
+                            "out_of_range",
+                            &f.name,
+                            format!("feature `{}` {why}", f.name),
+                        )
+                    })?
                 }
                 Some(cats) => {
                     if v.is_null() {
@@ -455,7 +477,15 @@ impl SessionPool {
             free.push(scorer);
         }
         self.returned.notify_one();
-        out
+        let out = out?;
+        // One score a row, or the caller would pair rows with scores of others.
+        if out.len() != rows {
+            bail!(
+                "the model returned {} scores for {rows} rows; expected one a row",
+                out.len()
+            );
+        }
+        Ok(out)
     }
 }
 
@@ -508,6 +538,44 @@ mod tests {
             f.matrix.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
             j.matrix.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
         );
+    }
+
+    /// A finite number beyond f32 would become infinite in the matrix: refused in a request and
+    /// in a file alike, naming the column (and the file and row); f32's own extremes, NaN and
+    /// infinities (as a file may hold them) pass as they did.
+    #[test]
+    fn numbers_beyond_f32_are_refused_in_json_and_frames() {
+        use polars::prelude::*;
+        for big in [1e300, -3.5e38] {
+            let e = encode_json(
+                &rows(serde_json::json!([{"age": 1, "sex": "M"}, {"age": big, "sex": "M"}])),
+                &features(),
+                &[],
+            )
+            .unwrap_err();
+            assert_eq!(
+                (e.code, e.column.as_str(), e.row),
+                ("out_of_range", "age", Some(1))
+            );
+            assert!(e.message.contains("32-bit"), "{}", e.message);
+            let df = df!("age" => [Some(1.0f64), Some(big)], "sex" => ["M", "F"]).unwrap();
+            let e = encode_frame(&df, &features(), &[], Path::new("x.parquet"), 10)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("x.parquet") && e.contains("`age`") && e.contains("row 12"),
+                "{e}"
+            );
+        }
+        let max = f64::from(f32::MAX);
+        let df = df!(
+            "age" => [Some(max), Some(-max), Some(f64::NAN), Some(f64::INFINITY)],
+            "sex" => ["M", "F", "M", "F"]
+        )
+        .unwrap();
+        let f = encode_frame(&df, &features(), &[], Path::new("x.parquet"), 0).unwrap();
+        assert_eq!(f.matrix[0], f32::MAX);
+        assert_eq!(f.matrix[6], f32::INFINITY);
     }
 
     #[test]

@@ -18,7 +18,7 @@ fn merge(dir: &Path, msg: &str) -> String {
     commit_all(dir, msg).unwrap().to_string()
 }
 
-fn has(v: &Value, code: &str) -> bool {
+pub(crate) fn has(v: &Value, code: &str) -> bool {
     codes(v).iter().any(|c| c == code)
 }
 
@@ -42,7 +42,7 @@ fn add_v5(dir: &Path, sex_bias: &str) {
     std::fs::write(dir.join(HD).join("versions/v5.yaml"), v5).unwrap();
 }
 
-fn promote_and_approve(dir: &Path, version: &str) {
+pub(crate) fn promote_and_approve(dir: &Path, version: &str) {
     mg(
         dir,
         &[
@@ -113,7 +113,7 @@ fn resign_with_ssh_keygen(dir: &Path, file: &str, key: &str) {
     std::fs::remove_file(dir.join("msg.sig")).unwrap();
 }
 
-fn approve_governance(dir: &Path, base: &str, file: &str, role: &str, who: &str) {
+pub(crate) fn approve_governance(dir: &Path, base: &str, file: &str, role: &str, who: &str) {
     let key = format!("examples/keys/{who}");
     mg(
         dir,

@@ -730,3 +730,26 @@ fn no_build_machine_path_is_compiled_in() {
     walk(&repo_root().join("src"), &mut found);
     assert!(found.is_empty(), "{found:#?}");
 }
+
+/// A model that answers one row of probabilities whatever it is given
+/// (`tests/data/batch/one_score.onnx`, from `scripts/make_one_score_fixture.py`): the scoring
+/// core (which `serve` scores through) refuses its answer instead of pairing rows with the
+/// scores of others, and the session goes back to the pool.
+#[test]
+fn a_model_answering_fewer_scores_than_rows_is_an_error() {
+    let bytes = std::fs::read(repo_root().join("tests/data/batch/one_score.onnx")).unwrap();
+    let features: Vec<modelgate::scoring::Feature> = ["a", "b"]
+        .iter()
+        .map(|n| modelgate::scoring::Feature {
+            name: n.to_string(),
+            categories: None,
+        })
+        .collect();
+    let pool = modelgate::scoring::SessionPool::new(&bytes, 1, &features).unwrap();
+    let one = pool.score(vec![1.0, 2.0], 1, 2).unwrap();
+    assert_eq!(one.len(), 1);
+    let err = pool.score(vec![1.0; 6], 3, 2).unwrap_err().to_string();
+    assert!(err.contains("returned 1 scores for 3 rows"), "{err}");
+    // The one session is free again.
+    assert_eq!(pool.score(vec![1.0, 2.0], 1, 2).unwrap().len(), 1);
+}

@@ -383,3 +383,80 @@ fn other_formats_are_governed_but_never_run() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("MG014"), "{out}");
 }
+
+/// A hostile file store: alias numbers beyond u32 (which a cast would have wrapped onto v2 and
+/// v3), an MLmodel file of 5 MiB (never read into memory whole) and a file name with a line
+/// break in a model folder (which a folder digest cannot list). None panics or maps an alias
+/// to the wrong version; each is said with the file it is in.
+#[test]
+fn a_hostile_store_is_refused_by_name_never_misread() {
+    let copy = filestore_copy();
+    let mlruns = copy.path().join("mlruns");
+    let churn = mlruns.join("models/churn_model");
+    std::fs::remove_dir_all(churn.join("aliases")).unwrap();
+    let meta = std::fs::read_to_string(churn.join("meta.yaml")).unwrap();
+    std::fs::write(
+        churn.join("meta.yaml"),
+        meta.replace("challenger: '3'", "challenger: 4294967299")
+            .replace("champion: '2'", "champion: 4294967298"),
+    )
+    .unwrap();
+    let reg = empty_registry();
+    let (code, out, err) = import(reg.path(), &mlruns, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    let aliases = reg.path().join("registry/models/churn_model/aliases.yaml");
+    let text = std::fs::read_to_string(&aliases).unwrap_or_default();
+    assert!(
+        !text.contains("champion") && !text.contains("challenger"),
+        "{text}"
+    );
+
+    // A 5 MiB MLmodel: refused with its name and the limit.
+    let copy = filestore_copy();
+    let mlruns = copy.path().join("mlruns");
+    let mlmodel = copy.path().join(HEART_V1_MODEL).join("artifacts/MLmodel");
+    let mut big = std::fs::read_to_string(&mlmodel).unwrap();
+    big.push_str(&format!("# {}\n", "x".repeat(5 << 20)));
+    std::fs::write(&mlmodel, big).unwrap();
+    let reg = empty_registry();
+    let (_, out, err) = import(reg.path(), &mlruns, &["--strict"]);
+    assert!(
+        format!("{out}{err}").contains("MLmodel: expected a YAML file of at most 4194304 bytes"),
+        "{out}{err}"
+    );
+
+    // A line break in a file name of a model folder: refused by name, the folder not recorded.
+    let copy = filestore_copy();
+    let mlruns = copy.path().join("mlruns");
+    let folder = copy.path().join(HEART_V1_MODEL).join("artifacts");
+    std::fs::write(folder.join("notes\n.txt"), "x").unwrap();
+    let reg = empty_registry();
+    let (_, out, err) = import(reg.path(), &mlruns, &["--strict"]);
+    assert!(format!("{out}{err}").contains("line break"), "{out}{err}");
+
+    // A FIFO in a model folder (which would hang every read) and a name that is not UTF-8
+    // (two of which would read as one): the import is refused, naming the file.
+    let copy = filestore_copy();
+    let mlruns = copy.path().join("mlruns");
+    let folder = copy.path().join(HEART_V1_MODEL).join("artifacts");
+    let ok = std::process::Command::new("mkfifo")
+        .arg(folder.join("pipe"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let reg = empty_registry();
+    let (code, out, err) = import(reg.path(), &mlruns, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("pipe is not a regular file"), "{out}{err}");
+    std::fs::remove_file(folder.join("pipe")).unwrap();
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(
+        folder.join(std::ffi::OsStr::from_bytes(b"notes-\xff.txt")),
+        "x",
+    )
+    .unwrap();
+    let (code, out, err) = import(reg.path(), &mlruns, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("not UTF-8"), "{out}{err}");
+}

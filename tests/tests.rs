@@ -17,6 +17,7 @@ mod monitor;
 mod reference;
 mod runtime;
 mod schema;
+mod sequences;
 mod serve;
 mod serve_lib;
 mod signing;

@@ -392,9 +392,54 @@ pub fn immutability(base: &Registry, head: &Registry) -> Vec<Diagnostic> {
                 }
                 _ => {}
             }
+            if let Some(hv) = hm.versions.get(n) {
+                d.extend(artifact_changed(base, head, bv, hv));
+            }
         }
     }
     d
+}
+
+/// A merged version's artifact is immutable in git, not only through its digest: any change
+/// git records in it — bytes, file names, and in a model folder file modes, which the folder
+/// digest does not cover — is refused (MG054), also under `--no-digests`, where no artifact is
+/// hashed. Changed bytes are validate's MG014 as well. A purged artifact (`deleted_at`) is
+/// retention's business; an edited version file is MG039.
+fn artifact_changed(
+    base: &Registry,
+    head: &Registry,
+    bv: &VersionEntry,
+    hv: &VersionEntry,
+) -> Option<Diagnostic> {
+    if hv.spec.deleted_at.is_some() || bv.spec.artifact.uri.value != hv.spec.artifact.uri.value {
+        return None;
+    }
+    let Ok(crate::validate::Location::Local(path)) =
+        crate::validate::locate(&hv.spec.artifact.uri.value)
+    else {
+        return None;
+    };
+    let (was, is) = (
+        base.source.fingerprint(&path)?,
+        head.source
+            .fingerprint(&path)
+            .unwrap_or_else(|| "nothing".into()),
+    );
+    if was == is {
+        return None;
+    }
+    Some(
+        Diagnostic::error(
+            Code::ArtifactChanged,
+            format!(
+                "the artifact {path} of merged v{} changed in this pull request (git object {was} → {is}): a merged version's artifact is immutable, its bytes, file names and file modes included",
+                bv.number
+            ),
+        )
+        .in_file(&hv.file)
+        .at(hv.spec.artifact.sha256.span)
+        .hint("restore the artifact as it was merged (`git checkout <base> -- <path>`), or register the change as a new version"),
+    )
 }
 
 /// Restoring a retired version is a promotion: `archived_at` may be removed only in a pull

@@ -85,7 +85,7 @@ codes! {
     AuditSeq = "MG018", "audit-seq", "Audit `seq` numbers are not contiguous from 1.";
     UnknownPrincipal = "MG019", "unknown-principal", "A role names a principal that has no key in allowed_signers.";
     SignersSyntax = "MG020", "signers-syntax", "A line of allowed_signers cannot be parsed.";
-    PolicyRange = "MG021", "policy-range", "A policy threshold is out of range or inconsistent, or a model's `serving:` split is (weights that are not whole percents summing to 100, a `sticky` naming neither or both of `field` and `header`, traffic or shadow scoring for a challenger the model does not have).";
+    PolicyRange = "MG021", "policy-range", "A policy threshold is out of range or inconsistent, or a model's `serving:` split is (weights that are not whole percents summing to 100, a `sticky` naming neither or both of `field` and `header`, a sticky `header` that is no HTTP header name or carries credentials, traffic or shadow scoring for a challenger the model does not have).";
     MissingModelCard = "MG022", "missing-model-card", "A model has no model card in model-cards/.";
     SymlinkEscape = "MG023", "symlink-escape", "A path leads outside the repository (`..` above the root, or absolute); it is not followed. Links of any kind are MG046.";
     NoModels = "MG024", "no-models", "The registry has no models yet.";
@@ -118,6 +118,7 @@ codes! {
     IncompleteModelCard = "MG051", "incomplete-model-card", "A model card lacks a section of the template, leaves one empty, keeps the template's placeholder text or an unfilled `{{…}}`: validate warns, a champion promotion blocks.";
     AuditTime = "MG052", "audit-time", "An alias move, demotion, archive or deletion that the pull request appends to the audit log is dated before the base log's last entry or after the time of the check: the times of these entries decide when a tenure ended, and which old approvals never revive.";
     ReferenceSchema = "MG053", "reference-schema", "The reference data that model.yaml's `monitoring:` names lacks a feature column, or holds it with a type the feature cannot take (numbers for a numerical feature; strings, integers or booleans for a categorical one); read from the Parquet schema or the CSV header only.";
+    ArtifactChanged = "MG054", "artifact-changed", "The artifact (a file or a model folder) of a merged version changed in the pull request: its bytes, file names or, in a folder, file modes (which the folder digest does not cover). A merged version's artifact is immutable; this holds under `--no-digests` too, and changed bytes are MG014 as well.";
 }
 
 impl fmt::Display for Code {

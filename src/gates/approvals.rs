@@ -293,3 +293,48 @@ pub fn check(gate: &GateConfig, inp: &Inputs<'_>) -> GateResult {
     }
     GateResult::blocking(NAME, parts.join("; "), diagnostics)
 }
+
+/// Whether the version `alias` names in a revision stands on approvals that the revision's own
+/// rules accept — its effective approvals gate for the alias, its roles and its
+/// allowed_signers — as history is replayed: each signature judged at its `approved_at` (a key
+/// that expired since still counts for what it signed then), binding the version file and the
+/// artifact as they are now (the input schema, which older approvals do not bind, was compared
+/// by `check` when the alias moved). `serve` demands this of every version it loads. The
+/// revision's rules are trusted here: `check` judged them when they were merged, so this is no
+/// substitute for serving a branch that `check` guards.
+pub fn standing(
+    reg: &crate::registry::Registry,
+    m: &crate::registry::Model,
+    alias: Alias,
+    v: &VersionEntry,
+) -> GateResult {
+    let empty = crate::registry::schema::Policy::default();
+    let policy = reg.policy.as_ref().unwrap_or(&empty);
+    let over = m.spec.as_ref().and_then(|s| s.policy.as_ref());
+    let gate = crate::registry::policy::effective(policy, over)
+        .gates
+        .get(&alias)
+        .cloned()
+        .unwrap_or_default();
+    let aliases_file = m
+        .aliases_file
+        .clone()
+        .unwrap_or_else(|| format!("{}/aliases.yaml", m.dir));
+    let inputs = Inputs {
+        model: m.name.as_str(),
+        alias,
+        candidate: v,
+        approvals: &m.approvals,
+        signers: reg.signers.as_ref(),
+        roles: &policy.roles,
+        alias_at: (&aliases_file, m.aliases.get(&alias).map(|s| s.span)),
+        // Approvals older than `inputs_sha256` bind no schema; `check` compared it when the
+        // alias moved.
+        inputs: None,
+        now: None,
+        not_before: None,
+        distinct_principals: policy.distinct_principals.unwrap_or(false),
+        head_rules: None,
+    };
+    check(&gate, &inputs)
+}

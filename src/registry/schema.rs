@@ -316,6 +316,30 @@ impl Serving {
                     Some(v.span),
                     "serving.sticky names an empty field or header".into(),
                 )),
+                (None, Some(h)) => {
+                    let token =
+                        |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+                    let lower = h.value.to_ascii_lowercase();
+                    if !h.value.chars().all(token) {
+                        out.push((
+                            Some(h.span),
+                            format!(
+                                "serving.sticky.header `{}` is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only): no request could carry it, so the split would never be sticky",
+                                h.value.escape_debug()
+                            ),
+                        ));
+                    } else if ["authorization", "proxy-authorization", "cookie"]
+                        .contains(&lower.as_str())
+                    {
+                        out.push((
+                            Some(h.span),
+                            format!(
+                                "serving.sticky.header `{}` carries credentials, and the sticky key is written into the prediction log; expected a header that names the caller, such as X-Patient-Id",
+                                h.value
+                            ),
+                        ));
+                    }
+                }
                 _ => {}
             }
         }

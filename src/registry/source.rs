@@ -119,7 +119,11 @@ pub trait Source: Send + Sync {
             // Neither a file nor a folder with files: the file's own error.
             return self.sha256(path);
         }
-        Ok(Sha256::of_tree(&files))
+        let root = path.trim_end_matches('/');
+        Sha256::of_tree(&files).map_err(|odd| ReadError::NotPlain {
+            at: format!("{root}/{}", odd.0.escape_debug()),
+            what: "a file whose name holds a line break, another control character or a backslash, which a folder digest cannot list unambiguously".into(),
+        })
     }
 
     /// A content fingerprint of a folder or a file when the source has one cheaply (git's tree
@@ -690,5 +694,30 @@ mod tests {
             fs.digest("model"),
             Err(ReadError::NotPlain { .. })
         ));
+    }
+
+    /// A name with a line break (or another control character, or a backslash) cannot stand in
+    /// a listing unambiguously: the folder digest refuses it, from a folder and from git alike.
+    #[test]
+    fn folder_digests_refuse_names_a_listing_cannot_hold() {
+        for odd in ["a\nb", "tab\there", "back\\slash"] {
+            let dir = tempfile::tempdir().unwrap();
+            let m = dir.path().join("model");
+            std::fs::create_dir_all(&m).unwrap();
+            std::fs::write(m.join("ok.txt"), "ok\n").unwrap();
+            std::fs::write(m.join(odd), "x\n").unwrap();
+            let fs = FsSource::new(dir.path()).unwrap();
+            let Err(ReadError::NotPlain { at, what }) = fs.digest("model") else {
+                panic!("{odd:?} was listed");
+            };
+            assert_eq!(at, format!("model/{}", odd.escape_debug()));
+            assert!(what.contains("line break"), "{what}");
+            crate::synth::commit_all(dir.path(), "model").unwrap();
+            let git = GitSource::open(dir.path(), "HEAD").unwrap();
+            assert!(matches!(
+                git.digest("model"),
+                Err(ReadError::NotPlain { .. })
+            ));
+        }
     }
 }

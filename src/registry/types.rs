@@ -78,19 +78,41 @@ impl Sha256 {
     /// `find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum`
     /// in the folder gives the same digest. `files` are (relative path, file digest); their order
     /// does not matter. docs/format.md documents it.
-    pub fn of_tree(files: &[(String, Sha256)]) -> Self {
+    ///
+    /// A path holding a control character (a line break above all) or a backslash is refused
+    /// ([`OddName`]): with a line break in a name, two different folders could print the same
+    /// listing (a file named `a\n<sha256>  b` beside nothing else lists like the two files `a`
+    /// and `b`), and `sha256sum` escapes such names, so the listing would no longer be its.
+    pub fn of_tree(files: &[(String, Sha256)]) -> Result<Self, OddName> {
         let mut sorted: Vec<&(String, Sha256)> = files.iter().collect();
         sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let mut listing = String::new();
         for (path, sha) in sorted {
+            if !listable(path) {
+                return Err(OddName(path.clone()));
+            }
             listing.push_str(&sha.hex());
             listing.push_str("  ");
             listing.push_str(path);
             listing.push('\n');
         }
-        Sha256::of(listing.as_bytes())
+        Ok(Sha256::of(listing.as_bytes()))
     }
 }
+
+/// Whether a file name (or path) can stand in a folder digest's listing: no control character
+/// (line breaks, tabs, …) and no backslash. See [`Sha256::of_tree`].
+fn listable(name: &str) -> bool {
+    !name.chars().any(|c| c.is_control() || c == '\\')
+}
+
+/// A path in a folder that a folder digest cannot list unambiguously (see [`Sha256::of_tree`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the file {} has a name with a line break, another control character or a backslash, which a folder digest cannot list unambiguously; rename it",
+    .0.escape_debug()
+)]
+pub struct OddName(pub String);
 
 impl fmt::Debug for Sha256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

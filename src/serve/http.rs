@@ -557,6 +557,7 @@ fn predict_inner(
         groups.entry(r.serve.0.target.version).or_default().push(i);
     }
     for idx in groups.values() {
+        // A group holds at least the row that made it: idx[0] exists.
         let v = &routes[idx[0]].serve.0;
         for (i, s) in idx.iter().zip(score_rows(v, idx)?) {
             scores[*i] = s;

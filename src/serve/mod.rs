@@ -267,6 +267,28 @@ fn load_model(
     let mut aliases = BTreeMap::new();
     for (alias, v) in &m.aliases {
         aliases.insert(alias.to_string(), v.value);
+        // Every version an alias names can be reached (`name@alias`), so each must stand on
+        // the signed approvals its alias demands: a revision merged without `check` (or a
+        // hand-edited aliases.yaml) does not put an unapproved version in front of callers.
+        let entry = m.versions.get(&v.value).with_context(|| {
+            format!(
+                "{alias} of `{name}` names v{}, which does not exist",
+                v.value
+            )
+        })?;
+        let standing = crate::gates::approvals::standing(reg, m, *alias, entry);
+        if standing.status == crate::gates::Status::Block {
+            let why: Vec<String> = standing
+                .diagnostics
+                .iter()
+                .map(|d| format!("{} {}: {}", d.code.as_str(), d.location(), d.message))
+                .collect();
+            anyhow::bail!(
+                "v{} holds {alias} without the signed approvals the revision's policy demands, so `{name}` is not served: {}",
+                v.value,
+                why.join("; ")
+            );
+        }
         if versions.contains_key(&v.value) {
             continue;
         }

@@ -29,7 +29,7 @@ pub fn document() -> Value {
                         "type": "object",
                         "required": ["code", "message"],
                         "properties": {
-                            "code": {"type": "string", "description": "unknown_model, missing_feature, unseen_category, wrong_type, null_category, invalid_json, no_rows, too_many_rows, body_too_large, unauthorized, timeout, overloaded"},
+                            "code": {"type": "string", "description": "unknown_model, missing_feature, unseen_category, wrong_type, null_category, out_of_range, invalid_json, no_rows, too_many_rows, body_too_large, unauthorized, timeout, overloaded"},
                             "message": {"type": "string"},
                             "column": {"type": ["string", "null"], "description": "The feature at fault, when there is one."}
                         }

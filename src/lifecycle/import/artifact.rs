@@ -314,7 +314,8 @@ pub(super) fn digest_of(found: &Found) -> Result<Sha256> {
         each.push((k.clone(), sha));
     }
     if found.is_dir {
-        Ok(Sha256::of_tree(&each))
+        Sha256::of_tree(&each)
+            .map_err(|odd| anyhow::anyhow!("the folder {}: {odd}", found.path.display()))
     } else {
         each.pop()
             .map(|(_, s)| s)

@@ -2,7 +2,7 @@
 //! import may read, and every folder is read once (a symbolic link loop is an error, never a
 //! hang).
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -65,7 +65,14 @@ pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, 
         };
         for e in rd.flatten() {
             let path = e.path();
-            let name = e.file_name().to_string_lossy().into_owned();
+            // Two names that are not UTF-8 would read as one; the registry refuses them anyway.
+            let Ok(name) = e.file_name().into_string() else {
+                return Err(Unsafe(format!(
+                    "{}: a file name that is not UTF-8; import reads UTF-8 names only",
+                    path.display()
+                ))
+                .into());
+            };
             let key = if prefix.is_empty() {
                 name
             } else {
@@ -98,6 +105,13 @@ pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, 
                     .into());
                 }
                 walk(&path, &key, roots, seen, out)?;
+            } else if !std::fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+                // A FIFO or a device would hang or flood the reads that follow.
+                return Err(Unsafe(format!(
+                    "{} is not a regular file (a FIFO, a socket or a device): import reads regular files only",
+                    path.display()
+                ))
+                .into());
             } else {
                 out.push((key, path));
             }
@@ -115,10 +129,36 @@ pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, 
     Ok(out)
 }
 
+/// The most a store's YAML file (meta.yaml, MLmodel) may hold: a hostile store cannot make
+/// import read a huge file into memory.
+const MAX_STORE_YAML: u64 = 4 << 20;
+/// The most one tag, param, alias or metric file may hold (a metric's history of a million
+/// steps is some 40 MB).
+pub(super) const MAX_STORE_FILE: u64 = 256 << 20;
+
 pub(super) fn yaml_file(path: &Path, roots: &[PathBuf]) -> Result<Value> {
     inside(path, roots)?;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let md = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if !md.is_file() || md.len() > MAX_STORE_YAML {
+        bail!(
+            "{}: expected a YAML file of at most {MAX_STORE_YAML} bytes, found {}",
+            path.display(),
+            if md.is_file() {
+                format!("{} bytes", md.len())
+            } else {
+                "no regular file".into()
+            }
+        );
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+            MAX_STORE_YAML,
+        ),
+        &mut text,
+    )
+    .with_context(|| format!("reading {}", path.display()))?;
     let node = crate::yaml::parse(&text)
         .map_err(|e| anyhow::anyhow!("{}: not YAML: {}", path.display(), e.message))?;
     crate::yaml::de::from_node::<Value>(&node)

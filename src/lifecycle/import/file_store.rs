@@ -3,7 +3,7 @@
 //! registered model version; each with a `meta.yaml` and one file per param, metric, tag and
 //! alias. Every file is read only inside the store's roots ([`super::confine`]).
 
-use super::confine::{files_under, yaml_file};
+use super::confine::{MAX_STORE_FILE, files_under, yaml_file};
 use super::{
     DatasetInput, LoggedModel, MlModel, MlVersion, Run, Store, dataset_source, file_name, later,
 };
@@ -164,7 +164,7 @@ fn aliases(dir: &Path, meta: &Value, roots: &[PathBuf]) -> Result<BTreeMap<Strin
                 if let Some(n) = v
                     .as_str()
                     .and_then(|x| x.parse().ok())
-                    .or(v.as_u64().map(|x| x as u32))
+                    .or(v.as_u64().and_then(|x| u32::try_from(x).ok()))
                 {
                     aliases.insert(a.clone(), n);
                 }
@@ -222,6 +222,13 @@ fn stage_is_deleted(meta: &Value) -> bool {
 fn key_files(dir: &Path, roots: &[PathBuf]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for (key, path) in files_under(dir, roots)? {
+        let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if size > MAX_STORE_FILE {
+            bail!(
+                "{}: {size} bytes, more than the {MAX_STORE_FILE} bytes import reads from one tag, param or metric file",
+                path.display()
+            );
+        }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         out.insert(key, text);

@@ -404,6 +404,7 @@ impl<'a> Planner<'a> {
         Ok(Some(if p.found.is_dir {
             base
         } else {
+            // A file artifact has exactly its one file (artifact_in).
             format!("{base}/{}", p.found.files[0].0)
         }))
     }

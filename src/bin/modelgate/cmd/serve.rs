@@ -23,7 +23,8 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<u8> {
         ("--poll-interval", args.poll_interval),
         ("--timeout", args.timeout),
     ] {
-        if !(v.is_finite() && v > 0.0) {
+        // Beyond what a Duration holds (1e300 s), converting it would panic.
+        if !(v.is_finite() && v > 0.0) || std::time::Duration::try_from_secs_f64(v).is_err() {
             bail!("{name} {v} is out of range: expected a positive number of seconds");
         }
     }
