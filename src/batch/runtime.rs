@@ -14,7 +14,7 @@
 //! install`) — never a panic inside ort, and never blamed on the model.
 
 use anyhow::{Context, Result, bail};
-use ort::session::Session;
+use ort::session::{HasSelectedOutputs, OutputSelector, RunOptions, Session};
 use ort::value::{Tensor, ValueType};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -234,6 +234,9 @@ pub struct Scorer {
     /// Number of input features the model expects, when its shape says.
     pub n_features: Option<usize>,
     output: ProbOutput,
+    /// Runs compute the probability output only (not the label, which modelgate derives from
+    /// the probability and its threshold).
+    run: RunOptions<HasSelectedOutputs>,
 }
 
 impl Scorer {
@@ -286,11 +289,18 @@ impl Scorer {
         let Some(output) = output else {
             bail!("the model has no float output with class probabilities");
         };
+        let name = match &output {
+            ProbOutput::Matrix(n) | ProbOutput::Vector(n) => n.clone(),
+        };
+        let run = RunOptions::new()
+            .map_err(|e| anyhow::anyhow!("creating ONNX Runtime run options: {e}"))?
+            .with_outputs(OutputSelector::no_default().with(name));
         Ok(Scorer {
             input: inp.name().to_string(),
             n_features,
             output,
             session,
+            run,
         })
     }
 
@@ -300,7 +310,7 @@ impl Scorer {
             .map_err(|e| anyhow::anyhow!("building the input tensor: {e}"))?;
         let outputs = self
             .session
-            .run(ort::inputs![self.input.as_str() => tensor])
+            .run_with_options(ort::inputs![self.input.as_str() => tensor], &self.run)
             .map_err(|e| anyhow::anyhow!("ONNX Runtime failed: {e}"))?;
         let (name, matrix) = match &self.output {
             ProbOutput::Matrix(n) => (n.as_str(), true),
