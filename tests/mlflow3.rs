@@ -1,6 +1,8 @@
 //! `import mlflow` on MLflow 3 stores (tests/data/mlflow, scripts/make_mlflow_fixture.py):
 //! incremental re-import, broken and remote sources, `mlflow-artifacts:` through
-//! `--artifacts-root`, and what the other commands do with a model that is not ONNX.
+//! `--artifacts-root`, what the other commands do with a model that is not ONNX, and hostile
+//! stores (copies of the fixtures, changed) where nothing MLflow recorded is passed over
+//! without a warning naming it.
 
 use crate::lifecycle::{empty_registry, snapshot};
 use crate::util::{copy_tree, repo_root, run};
@@ -10,6 +12,8 @@ use std::path::Path;
 const HEART_EXP: &str = "mlruns/665102750116335424";
 const HEART_V1_MODEL: &str = "mlruns/665102750116335424/models/m-1c9c06e7196c4699b0070d60ec68b2b4";
 const HEART_V2_RUN: &str = "mlruns/665102750116335424/cdf8128edae44c8a98999daeb0e575f3";
+/// The run of heart_disease v1 (a logged model), in both backends.
+const HEART_V1_RUN_ID: &str = "43036c36c82146af9b487c3d86a902a1";
 
 /// A copy of the file store, to change.
 fn filestore_copy() -> tempfile::TempDir {
@@ -19,6 +23,50 @@ fn filestore_copy() -> tempfile::TempDir {
         copy.path(),
     );
     copy
+}
+
+/// A copy of the SQLite store, changed by `sql`; its database file.
+fn sqlite_copy(sql: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let copy = tempfile::tempdir().unwrap();
+    copy_tree(&repo_root().join("tests/data/mlflow/sqlite"), copy.path());
+    let db = copy.path().join("mlflow.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    // MLflow's foreign keys, which SQLite enforces only when asked, are what is broken here.
+    conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+    conn.execute_batch(sql).unwrap();
+    drop(conn);
+    (copy, db)
+}
+
+/// Imports `store` into new registries: with `--strict` it is refused, every line of
+/// `expected` named in the error, and nothing is written; without, it is imported and each line
+/// of `expected` is a warning (one line holding all of its parts). The imported registry and
+/// what the import printed.
+fn warned(store: &Path, expected: &[&[&str]]) -> (tempfile::TempDir, String) {
+    let reg = empty_registry();
+    let before = snapshot(reg.path());
+    let (code, out, err) = import(reg.path(), store, &["--strict"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("(--strict)"), "{err}");
+    for parts in expected {
+        assert!(
+            err.lines().any(|l| parts.iter().all(|p| l.contains(p))),
+            "expected a problem with {parts:?} in\n{err}"
+        );
+    }
+    assert_eq!(snapshot(reg.path()), before, "--strict wrote something");
+    let (code, out, err) = import(reg.path(), store, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    for parts in expected {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("warning: ") && parts.iter().all(|p| l.contains(p))),
+            "expected a warning with {parts:?} in\n{out}"
+        );
+    }
+    let (code, o, e) = run(&["validate"], reg.path());
+    assert_eq!(code, 0, "{o}{e}");
+    (reg, out)
 }
 
 fn import(reg: &Path, mlruns: &Path, extra: &[&str]) -> (i32, String, String) {
@@ -382,4 +430,369 @@ fn other_formats_are_governed_but_never_run() {
     let (code, out, err) = run(&["validate"], root);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("MG014"), "{out}");
+}
+
+/// A logged model's `meta.yaml` that is a symbolic link out of the store refuses the import,
+/// naming it, as every other path out of the store does; never a silent skip.
+#[test]
+fn a_logged_model_meta_linked_out_of_the_store_is_refused() {
+    let copy = filestore_copy();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("meta.yaml"),
+        "model_id: m-1c9c06e7196c4699b0070d60ec68b2b4\nartifact_location: /etc\n",
+    )
+    .unwrap();
+    let meta = copy.path().join(HEART_V1_MODEL).join("meta.yaml");
+    std::fs::remove_file(&meta).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("meta.yaml"), &meta).unwrap();
+    let reg = empty_registry();
+    let before = snapshot(reg.path());
+    let (code, out, err) = import(reg.path(), &copy.path().join("mlruns"), &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(&format!("{HEART_V1_MODEL}/meta.yaml leads to"))
+            && err.contains("outside the MLflow store"),
+        "{err}"
+    );
+    assert_eq!(snapshot(reg.path()), before);
+}
+
+/// Every `meta.yaml` of a file store (experiment, run, logged model, dataset, input, registered
+/// model, version) that is not YAML, not a mapping, or missing, is a warning naming it — and
+/// the line, for YAML that does not parse — and what was expected; only that thing is passed
+/// over (the versions that need it say why), and `--strict` refuses.
+#[test]
+fn a_meta_yaml_that_does_not_read_is_a_named_warning() {
+    let exp = HEART_EXP;
+    let run1 = format!("{exp}/{HEART_V1_RUN_ID}");
+    let input = format!("{run1}/inputs/df7f94b304e35b7d60dc4178a9072cc4");
+    let dataset = format!("{exp}/datasets/cad945eb4f257a1f6c1b37c75b3d8c32");
+    let version2 = "mlruns/models/heart_disease/version-2";
+    let churn = "mlruns/models/churn_model";
+    // (the folder whose meta.yaml is broken, what it holds, what the warnings say)
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [&'a [&'a str]]);
+    let cases: [Case; 8] = [
+        (
+            HEART_V1_MODEL,
+            Some("model_id: [m-1c9c\nartifact_location: x\n"),
+            &[&[
+                HEART_V1_MODEL,
+                "/meta.yaml:2: not YAML",
+                "expected a logged model's meta.yaml",
+                "logged model m-1c9c06e7196c4699b0070d60ec68b2b4 is skipped",
+            ]],
+        ),
+        (
+            HEART_V1_MODEL,
+            Some("just some text\n"),
+            &[&[
+                HEART_V1_MODEL,
+                "/meta.yaml: not a mapping of fields",
+                "expected a logged model's meta.yaml",
+            ]],
+        ),
+        (
+            HEART_V1_MODEL,
+            Some("artifact_location: x\n"),
+            &[&[HEART_V1_MODEL, "/meta.yaml: no `model_id`"]],
+        ),
+        (
+            &run1,
+            None,
+            &[
+                &[
+                    &run1,
+                    "/meta.yaml: missing, expected a run's meta.yaml",
+                    "run 43036c36c82146af9b487c3d86a902a1 is skipped",
+                ],
+                &["heart_disease v1: its run 43036c36c82146af9b487c3d86a902a1 is not in the store"],
+            ],
+        ),
+        (
+            exp,
+            Some("name: [heart\n"),
+            &[
+                &[
+                    exp,
+                    "/meta.yaml:",
+                    "not YAML",
+                    "expected an experiment's meta.yaml",
+                    "its runs and logged models are skipped",
+                ],
+                &["heart_disease v2: its run cdf8128edae44c8a98999daeb0e575f3 is not in the store"],
+            ],
+        ),
+        (
+            &dataset,
+            Some("{"),
+            &[
+                &[
+                    &dataset,
+                    "/meta.yaml:",
+                    "not YAML",
+                    "dataset cad945eb4f257a1f6c1b37c75b3d8c32 is skipped",
+                ],
+                &[
+                    &input,
+                    "/meta.yaml: dataset `cad945eb4f257a1f6c1b37c75b3d8c32` is not in the experiment's datasets/",
+                    "the input is skipped",
+                ],
+            ],
+        ),
+        (
+            version2,
+            None,
+            &[
+                &[
+                    "heart_disease v2: ",
+                    version2,
+                    "/meta.yaml: missing, expected a model version's meta.yaml",
+                    "skipped",
+                ],
+                &[
+                    "heart_disease alias `prod` points at v2, which is not imported (see its warning); the alias is skipped",
+                ],
+            ],
+        ),
+        (
+            churn,
+            Some("name: churn_model\n\tdescription: tab\n"),
+            &[&[
+                churn,
+                "/meta.yaml:",
+                "not YAML",
+                "registered model churn_model is skipped",
+            ]],
+        ),
+    ];
+    for (dir, text, expected) in cases {
+        let copy = filestore_copy();
+        let meta = copy.path().join(dir).join("meta.yaml");
+        match text {
+            Some(t) => std::fs::write(&meta, t).unwrap(),
+            None => std::fs::remove_file(&meta).unwrap(),
+        }
+        warned(&copy.path().join("mlruns"), expected);
+    }
+}
+
+/// churn_model v3's run (ONNX, no logged model): its metrics and params are its own.
+const CHURN_V3_RUN: &str = "mlruns/719715685956562960/632524ccf327477da496acfedbc8dbe5";
+
+/// A metric line that is not `<timestamp> <value> <step>` is a warning naming the file and
+/// line; the metric's other lines still give its latest value, and `--strict` refuses.
+#[test]
+fn a_metric_line_that_does_not_read_is_named_by_line() {
+    let copy = filestore_copy();
+    let run3 = copy.path().join(CHURN_V3_RUN);
+    let roc = run3.join("metrics/roc_auc");
+    let mut text = std::fs::read_to_string(&roc).unwrap();
+    text.push_str("1737190990000 0.9x 3\n1737191000000 0.95 three\n");
+    std::fs::write(&roc, text).unwrap();
+    std::fs::write(run3.join("metrics/accuracy"), "").unwrap();
+    let (reg, _) = warned(
+        &copy.path().join("mlruns"),
+        &[
+            &[
+                &format!(
+                    "{CHURN_V3_RUN}/metrics/roc_auc:4: `1737190990000 0.9x 3`, expected `<timestamp> <value> <step>`"
+                ),
+                "the line is skipped",
+            ],
+            &[&format!(
+                "{CHURN_V3_RUN}/metrics/roc_auc:5: `1737191000000 0.95 three`"
+            )],
+            &[
+                &format!("{CHURN_V3_RUN}/metrics/accuracy: empty"),
+                "metric `accuracy` is skipped",
+            ],
+        ],
+    );
+    let v3 = std::fs::read_to_string(
+        reg.path()
+            .join("registry/models/churn_model/versions/v3.yaml"),
+    )
+    .unwrap();
+    assert!(
+        v3.contains("metrics: {log_loss: 0.41, roc_auc: 0.88}"),
+        "{v3}"
+    );
+}
+
+/// A param that is an empty folder (MLflow writes a file per param; a folder only for keys
+/// with `/`), and an alias file that holds no version number, are warnings naming them.
+#[test]
+fn a_param_folder_and_a_bad_alias_file_are_named() {
+    let copy = filestore_copy();
+    let run3 = copy.path().join(CHURN_V3_RUN);
+    std::fs::remove_file(run3.join("params/max_depth")).unwrap();
+    std::fs::create_dir(run3.join("params/max_depth")).unwrap();
+    let mlruns = copy.path().join("mlruns");
+    std::fs::write(mlruns.join("models/credit_xgb/aliases/staging"), "two\n").unwrap();
+    let (reg, _) = warned(
+        &mlruns,
+        &[
+            &[&format!(
+                "{CHURN_V3_RUN}/params/max_depth: an empty folder, expected a file holding the value of param `max_depth`; it is skipped"
+            )],
+            &[
+                "mlruns/models/credit_xgb/aliases/staging: holds `two`, expected a version number; alias `staging` is skipped",
+            ],
+        ],
+    );
+    let v3 = std::fs::read_to_string(
+        reg.path()
+            .join("registry/models/churn_model/versions/v3.yaml"),
+    )
+    .unwrap();
+    assert!(
+        v3.contains("hyperparameters: {learning_rate: 0.03, n_estimators: 300}"),
+        "{v3}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(reg.path().join("registry/models/credit_xgb/aliases.yaml"))
+            .unwrap(),
+        "# yaml-language-server: $schema=../../../schemas/aliases.schema.json\nchampion: 1\n"
+    );
+}
+
+/// A version without its creation time — no `creation_timestamp` in the file store, a NULL
+/// `creation_time` in SQLite — is skipped with a warning naming the file (or table and row),
+/// in both backends, and so is the alias that points at it.
+#[test]
+fn a_version_without_its_creation_time_is_named_in_both_backends() {
+    let copy = filestore_copy();
+    let meta = copy
+        .path()
+        .join("mlruns/models/heart_disease/version-2/meta.yaml");
+    let text: String = std::fs::read_to_string(&meta)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("creation_timestamp:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&meta, text).unwrap();
+    let alias =
+        ["heart_disease alias `prod` points at v2, which is not imported (see its warning)"];
+    warned(
+        &copy.path().join("mlruns"),
+        &[
+            &[
+                "heart_disease v2: ",
+                "mlruns/models/heart_disease/version-2/meta.yaml: no `creation_timestamp`, expected a model version's meta.yaml",
+                "; skipped",
+            ],
+            &alias,
+        ],
+    );
+    let (_copy, db) = sqlite_copy(
+        "UPDATE model_versions SET creation_time = NULL WHERE name = 'heart_disease' AND version = 2;",
+    );
+    warned(
+        &db,
+        &[
+            &[
+                "heart_disease v2: ",
+                "mlflow.db: table `model_versions`, row `heart_disease` v2: `creation_time` is NULL, expected the time MLflow registered it",
+                "; skipped",
+            ],
+            &alias,
+        ],
+    );
+}
+
+/// An MLflow alias that points at a version MLflow does not have is a warning naming it, in
+/// both backends; the model's other aliases are imported.
+#[test]
+fn an_alias_at_a_missing_version_is_named_in_both_backends() {
+    let copy = filestore_copy();
+    let mlruns = copy.path().join("mlruns");
+    std::fs::write(mlruns.join("models/churn_model/aliases/challenger"), "9").unwrap();
+    let (_copy, db) = sqlite_copy(
+        "UPDATE registered_model_aliases SET version = 9 WHERE name = 'churn_model' AND alias = 'challenger';",
+    );
+    for store in [mlruns.as_path(), db.as_path()] {
+        let (reg, _) = warned(
+            store,
+            &[&[
+                "churn_model alias `challenger` points at v9, which MLflow does not have (a deleted or missing version); the alias is skipped",
+            ]],
+        );
+        assert_eq!(
+            std::fs::read_to_string(reg.path().join("registry/models/churn_model/aliases.yaml"))
+                .unwrap(),
+            "# yaml-language-server: $schema=../../../schemas/aliases.schema.json\nchampion: 2\n"
+        );
+    }
+}
+
+/// A run's dataset input whose dataset is gone is a warning naming it, in both backends; the
+/// version is imported without the dataset.
+#[test]
+fn an_input_whose_dataset_is_gone_is_named_in_both_backends() {
+    let copy = filestore_copy();
+    std::fs::remove_dir_all(
+        copy.path()
+            .join(HEART_EXP)
+            .join("datasets/cad945eb4f257a1f6c1b37c75b3d8c32"),
+    )
+    .unwrap();
+    let (_copy, db) = sqlite_copy(&format!(
+        "DELETE FROM datasets WHERE dataset_uuid IN \
+         (SELECT source_id FROM inputs WHERE destination_id = '{HEART_V1_RUN_ID}');"
+    ));
+    let file_store = format!(
+        "{HEART_EXP}/{HEART_V1_RUN_ID}/inputs/df7f94b304e35b7d60dc4178a9072cc4/meta.yaml: dataset `cad945eb4f257a1f6c1b37c75b3d8c32` is not in the experiment's datasets/"
+    );
+    let sqlite = format!(
+        "mlflow.db: table `inputs`, row dataset `55ce34220e494b7fae5fca9c867853e6` of run `{HEART_V1_RUN_ID}`: the dataset is not in `datasets`, expected the dataset the run used; it is skipped"
+    );
+    for (store, expected) in [
+        (copy.path().join("mlruns"), &file_store),
+        (db.clone(), &sqlite),
+    ] {
+        let (reg, _) = warned(&store, &[&[expected.as_str()]]);
+        let v1 = std::fs::read_to_string(
+            reg.path()
+                .join("registry/models/heart_disease/versions/v1.yaml"),
+        )
+        .unwrap();
+        assert!(!v1.contains("dataset:"), "{v1}");
+    }
+}
+
+/// SQLite does not enforce MLflow's foreign keys: rows whose owner is gone (a version's tag, a
+/// run's param, a metric, a version of a model that is not registered) and a run without its
+/// artifact URI are warnings naming the table and row; the rest is imported.
+#[test]
+fn sqlite_rows_that_point_at_nothing_are_named() {
+    let (_copy, db) = sqlite_copy(
+        "INSERT INTO model_version_tags (key, value, name, version) VALUES ('team', 'risk', 'churn_model', 7);
+         INSERT INTO params (key, value, run_uuid) VALUES ('lr', '0.1', 'ffffffffffffffffffffffffffffffff');
+         INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES ('auc', 0.5, 0, 0, 0, 'ffffffffffffffffffffffffffffffff');
+         INSERT INTO model_versions (name, version, creation_time, source) VALUES ('ghost', 1, 0, '/x');
+         UPDATE runs SET artifact_uri = NULL WHERE run_uuid = 'cdf8128edae44c8a98999daeb0e575f3';",
+    );
+    warned(
+        &db,
+        &[
+            &[
+                "table `model_version_tags`, row `team` of `churn_model` v7: the version is not in `model_versions`; it is skipped",
+            ],
+            &[
+                "table `params`, row `lr` of run `ffffffffffffffffffffffffffffffff`: the run is not in the store; it is skipped",
+            ],
+            &[
+                "table `latest_metrics`, row `auc` of run `ffffffffffffffffffffffffffffffff`: the run is not in `runs`; it is skipped",
+            ],
+            &[
+                "table `model_versions`, row `ghost` v1: the model is not in `registered_models`; it is skipped",
+            ],
+            &[
+                "table `runs`, row `cdf8128edae44c8a98999daeb0e575f3`: `artifact_uri` is NULL, expected where the run's artifacts are; it is skipped",
+            ],
+            &["heart_disease v2: its run cdf8128edae44c8a98999daeb0e575f3 is not in the store"],
+        ],
+    );
 }

@@ -60,10 +60,10 @@ pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, 
         seen: &mut std::collections::HashSet<PathBuf>,
         out: &mut Vec<(String, PathBuf)>,
     ) -> Result<()> {
-        let Ok(rd) = std::fs::read_dir(d) else {
-            return Ok(());
-        };
-        for e in rd.flatten() {
+        let rd =
+            std::fs::read_dir(d).with_context(|| format!("reading the folder {}", d.display()))?;
+        for e in rd {
+            let e = e.with_context(|| format!("reading the folder {}", d.display()))?;
             let path = e.path();
             let name = e.file_name().to_string_lossy().into_owned();
             let key = if prefix.is_empty() {
@@ -71,9 +71,9 @@ pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, 
             } else {
                 format!("{prefix}/{name}")
             };
-            let Ok(ft) = e.file_type() else {
-                continue;
-            };
+            let ft = e
+                .file_type()
+                .with_context(|| format!("reading {}", path.display()))?;
             let is_dir = if ft.is_symlink() {
                 inside(&path, roots)?.is_dir()
             } else {
@@ -115,12 +115,29 @@ pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, 
     Ok(out)
 }
 
+/// A YAML file inside `roots`, as a value; an error names the file (and the line, for text that
+/// is not YAML).
 pub(super) fn yaml_file(path: &Path, roots: &[PathBuf]) -> Result<Value> {
     inside(path, roots)?;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let node = crate::yaml::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{}: not YAML: {}", path.display(), e.message))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {}",
+            path.display(),
+            match e.kind() {
+                std::io::ErrorKind::NotFound => "missing".to_string(),
+                std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
+                _ => format!("cannot be read ({e})"),
+            }
+        )
+    })?;
+    let node = crate::yaml::parse(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}: not YAML: {}",
+            path.display(),
+            e.span.start.line,
+            e.message
+        )
+    })?;
     crate::yaml::de::from_node::<Value>(&node)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

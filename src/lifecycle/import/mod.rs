@@ -12,8 +12,11 @@
 //! the ONNX file, or the folder digest of a model folder); MLflow aliases mapped to `champion`
 //! and `challenger` become `aliases.yaml`; every version and alias gets its audit entry.
 //!
-//! Deleted and broken things (a deleted run, an artifact that is gone) are skipped with a
-//! warning naming them, or refused with `strict`. What is written is written all or none, and
+//! Deleted and broken things (a deleted run, an artifact that is gone, a `meta.yaml` that is
+//! not YAML, a metric line that is not a number, a NULL where MLflow writes a value, an alias
+//! or input that points at nothing) are skipped with a warning naming them — the file and line,
+//! or the table and row, and what was expected — or refused with `strict`; nothing MLflow
+//! recorded is passed over without a word. What is written is written all or none, and
 //! only what is new: a version the registry already has is compared with MLflow and never
 //! overwritten; aliases MLflow moved are moved.
 //!
@@ -133,6 +136,10 @@ struct MlVersion {
     model_id: Option<String>,
     /// Where MLflow copied its files (`storage_location`), when recorded.
     storage_location: Option<String>,
+    /// Why it cannot be imported, when the store does not record it as MLflow writes it (its
+    /// `meta.yaml` does not read, a field it needs is missing or NULL): the file (or table and
+    /// row) and what was expected. It is skipped like any other broken version.
+    broken: Option<String>,
 }
 
 /// A registered model.
@@ -164,6 +171,10 @@ pub struct Store {
     runs: BTreeMap<String, Run>,
     /// Logged models by id (MLflow 3).
     logged_models: BTreeMap<String, LoggedModel>,
+    /// What the store records but does not read as MLflow writes it, and was passed over: each
+    /// names the file (and line), or the table and row, and what was expected. Warnings, or
+    /// errors with `--strict`, like every other skipped thing.
+    notes: Vec<String>,
 }
 
 /// Opens a store: a `.db`/`sqlite:///` file, or an `mlruns` folder (or a folder holding one).

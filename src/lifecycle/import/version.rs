@@ -23,6 +23,9 @@ pub(super) struct Prepared<'s> {
     pub(super) found: Found,
     /// Finite metrics, as stored numbers.
     pub(super) metrics: BTreeMap<String, f64>,
+    /// The metrics whose latest value is not a finite number (NaN, ±infinity), which a
+    /// modelgate version cannot record.
+    pub(super) not_finite: Vec<String>,
 }
 
 /// The logged model a version was registered from (`models:/m-<id>`, or its `model_id`).
@@ -53,6 +56,9 @@ fn usable_key(k: &str) -> bool {
 
 /// A version's run and artifact, or why it cannot be imported.
 pub(super) fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<Prepared<'s>> {
+    if let Some(why) = &v.broken {
+        bail!("{why}");
+    }
     let run_id = v
         .run_id
         .clone()
@@ -104,6 +110,11 @@ pub(super) fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<Prepared<'s
         .filter(|(_, x)| x.is_finite())
         .map(|(k, x)| (k.clone(), crate::registry::number::stored(*x)))
         .collect();
+    let not_finite = all
+        .iter()
+        .filter(|(_, x)| !x.is_finite())
+        .map(|(k, x)| format!("{k} = {x}"))
+        .collect();
     Ok(Prepared {
         run,
         run_id,
@@ -111,6 +122,7 @@ pub(super) fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<Prepared<'s
         sha,
         found,
         metrics,
+        not_finite,
     })
 }
 
