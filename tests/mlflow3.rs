@@ -763,16 +763,15 @@ fn an_input_whose_dataset_is_gone_is_named_in_both_backends() {
 }
 
 /// SQLite does not enforce MLflow's foreign keys: rows whose owner is gone (a version's tag, a
-/// run's param, a metric, a version of a model that is not registered) and a run without its
-/// artifact URI are warnings naming the table and row; the rest is imported.
+/// run's param, a metric, a version of a model that is not registered) are warnings naming the
+/// table and row; the rest is imported.
 #[test]
 fn sqlite_rows_that_point_at_nothing_are_named() {
     let (_copy, db) = sqlite_copy(
         "INSERT INTO model_version_tags (key, value, name, version) VALUES ('team', 'risk', 'churn_model', 7);
          INSERT INTO params (key, value, run_uuid) VALUES ('lr', '0.1', 'ffffffffffffffffffffffffffffffff');
          INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES ('auc', 0.5, 0, 0, 0, 'ffffffffffffffffffffffffffffffff');
-         INSERT INTO model_versions (name, version, creation_time, source) VALUES ('ghost', 1, 0, '/x');
-         UPDATE runs SET artifact_uri = NULL WHERE run_uuid = 'cdf8128edae44c8a98999daeb0e575f3';",
+         INSERT INTO model_versions (name, version, creation_time, source) VALUES ('ghost', 1, 0, '/x');",
     );
     warned(
         &db,
@@ -789,10 +788,69 @@ fn sqlite_rows_that_point_at_nothing_are_named() {
             &[
                 "table `model_versions`, row `ghost` v1: the model is not in `registered_models`; it is skipped",
             ],
+        ],
+    );
+}
+
+/// A version deleted in MLflow (its stage `Deleted_Internal`, as MLflow marks it) is skipped
+/// with a warning naming it, in both backends; `--strict` refuses.
+#[test]
+fn a_deleted_version_is_named_in_both_backends() {
+    let copy = filestore_copy();
+    let meta = copy
+        .path()
+        .join("mlruns/models/churn_model/version-1/meta.yaml");
+    let text = std::fs::read_to_string(&meta)
+        .unwrap()
+        .replace("current_stage: None", "current_stage: Deleted_Internal");
+    std::fs::write(&meta, text).unwrap();
+    let (_copy, db) = sqlite_copy(
+        "UPDATE model_versions SET current_stage = 'Deleted_Internal' WHERE name = 'churn_model' AND version = 1;",
+    );
+    for store in [copy.path().join("mlruns"), db] {
+        let (reg, out) = warned(&store, &[&["churn_model v1: deleted in MLflow; skipped"]]);
+        assert!(out.contains("imported 4 models, 8 versions"), "{out}");
+        assert!(
+            !reg.path()
+                .join("registry/models/churn_model/versions/v1.yaml")
+                .exists()
+        );
+    }
+}
+
+/// A run whose `meta.yaml` (file store) or row (SQLite) does not say where its artifacts are is
+/// a warning naming it, and the version registered from it says its run is not in the store.
+#[test]
+fn a_run_without_its_artifact_uri_is_named_in_both_backends() {
+    let copy = filestore_copy();
+    let meta = copy.path().join(HEART_V2_RUN).join("meta.yaml");
+    let text: String = std::fs::read_to_string(&meta)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("artifact_uri:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&meta, text).unwrap();
+    let (_copy, db) = sqlite_copy(
+        "UPDATE runs SET artifact_uri = NULL WHERE run_uuid = 'cdf8128edae44c8a98999daeb0e575f3';",
+    );
+    let version = "heart_disease v2: its run cdf8128edae44c8a98999daeb0e575f3 is not in the store";
+    warned(
+        &copy.path().join("mlruns"),
+        &[
+            &[&format!(
+                "{HEART_V2_RUN}/meta.yaml: no `artifact_uri`, expected where the run's artifacts are; run cdf8128edae44c8a98999daeb0e575f3 is skipped"
+            )],
+            &[version],
+        ],
+    );
+    warned(
+        &db,
+        &[
             &[
-                "table `runs`, row `cdf8128edae44c8a98999daeb0e575f3`: `artifact_uri` is NULL, expected where the run's artifacts are; it is skipped",
+                "mlflow.db: table `runs`, row `cdf8128edae44c8a98999daeb0e575f3`: `artifact_uri` is NULL, expected where the run's artifacts are; it is skipped",
             ],
-            &["heart_disease v2: its run cdf8128edae44c8a98999daeb0e575f3 is not in the store"],
+            &[version],
         ],
     );
 }

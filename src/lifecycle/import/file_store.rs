@@ -232,6 +232,13 @@ impl Reader<'_> {
         let id = meta_text(&meta, "run_id")
             .or_else(|| meta_text(&meta, "run_uuid"))
             .unwrap_or_else(|| file_name(dir));
+        let Some(artifact_uri) = meta_text(&meta, "artifact_uri") else {
+            self.notes.push(format!(
+                "{}: no `artifact_uri`, expected where the run's artifacts are; run {id} is skipped",
+                dir.join("meta.yaml").display()
+            ));
+            return Ok(None);
+        };
         let lifecycle = if experiment_deleted {
             "deleted".to_string()
         } else {
@@ -242,7 +249,7 @@ impl Reader<'_> {
             name: meta_text(&meta, "run_name"),
             experiment: experiment.map(str::to_string),
             lifecycle,
-            artifact_uri: meta_text(&meta, "artifact_uri").unwrap_or_default(),
+            artifact_uri,
             user: meta_text(&meta, "user_id"),
             params: self.key_files(&dir.join("params"), "param")?,
             metrics: self.latest_metrics(&dir.join("metrics"))?,

@@ -222,7 +222,14 @@ impl<'a> Planner<'a> {
             n_features: None,
             first_run: None,
         };
-        let live: Vec<&MlVersion> = m.versions.iter().filter(|v| !v.deleted).collect();
+        let (live, deleted): (Vec<&MlVersion>, Vec<&MlVersion>) =
+            m.versions.iter().partition(|v| !v.deleted);
+        for v in deleted {
+            self.skipped.push(format!(
+                "{} v{}: deleted in MLflow; skipped",
+                m.name, v.version
+            ));
+        }
         if live.is_empty() {
             self.summary
                 .push(format!("{} → {}: no versions, skipped", m.name, t.name));
