@@ -854,3 +854,60 @@ fn a_run_without_its_artifact_uri_is_named_in_both_backends() {
         ],
     );
 }
+
+/// The README's MLflow commands, as a new user types them: `./mlruns` in the repository, and
+/// a SQLite store by its file name or MLflow's relative URI (`sqlite:///mlflow.db`) from its
+/// own folder — both import every version and validate.
+#[test]
+fn the_readme_commands_work_on_both_backends() {
+    let reg = empty_registry();
+    copy_tree(
+        &repo_root().join("tests/data/mlflow/filestore/mlruns"),
+        &reg.path().join("mlruns"),
+    );
+    let (code, out, err) = run(
+        &[
+            "import",
+            "mlflow",
+            "./mlruns",
+            "--copy-artifacts",
+            "artifacts",
+            "--alias-map",
+            "prod=champion,staging=challenger",
+            "--actor",
+            "ops@example.com",
+        ],
+        reg.path(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("imported 4 models, 9 versions"), "{out}");
+    let (code, o, e) = run(&["validate"], reg.path());
+    assert_eq!(code, 0, "{o}{e}");
+    for store in ["mlflow.db", "sqlite:///mlflow.db"] {
+        let (copy, _) = sqlite_copy("");
+        let reg = empty_registry();
+        let (code, out, err) = run(
+            &[
+                "import",
+                "mlflow",
+                store,
+                "--root",
+                reg.path().to_str().unwrap(),
+                "--copy-artifacts",
+                "artifacts",
+                "--alias-map",
+                "prod=champion,staging=challenger",
+                "--actor",
+                "ops@example.com",
+            ],
+            copy.path(),
+        );
+        assert_eq!(code, 0, "{store}: {out}{err}");
+        assert!(
+            out.contains("imported 4 models, 9 versions"),
+            "{store}: {out}"
+        );
+        let (code, o, e) = run(&["validate"], reg.path());
+        assert_eq!(code, 0, "{o}{e}");
+    }
+}

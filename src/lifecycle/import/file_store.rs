@@ -12,7 +12,8 @@
 
 use super::confine::{Unsafe, files_under, inside, yaml_file};
 use super::{
-    DatasetInput, LoggedModel, MlModel, MlVersion, Run, Store, dataset_source, file_name, later,
+    DatasetInput, LoggedModel, MlModel, MlVersion, Run, Store, dataset_source, file_name,
+    folder_of, later,
 };
 use anyhow::{Result, bail};
 use serde_json::Value;
@@ -25,7 +26,7 @@ const NOT_RUNS: [&str; 4] = ["tags", "datasets", "traces", "models"];
 /// Reads the store in the folder `mlruns`, only inside `roots`.
 pub(super) fn read(mlruns: &Path, roots: &[PathBuf]) -> Result<Store> {
     let mut store = Store {
-        base: mlruns.parent().unwrap_or(mlruns).to_path_buf(),
+        base: folder_of(mlruns),
         roots: roots.to_vec(),
         ..Default::default()
     };

@@ -177,11 +177,11 @@ pub struct Store {
     notes: Vec<String>,
 }
 
-/// Opens a store: a `.db`/`sqlite:///` file, or an `mlruns` folder (or a folder holding one).
-/// Only files inside the store and inside `artifacts_roots` are read.
+/// Opens a store: a SQLite file (a path, or MLflow's URI: `sqlite:///mlflow.db` relative to
+/// the current folder, `sqlite:////abs/mlflow.db` absolute), or an `mlruns` folder (or a folder
+/// holding one). Only files inside the store and inside `artifacts_roots` are read.
 pub fn open(store: &str, artifacts_roots: &[PathBuf]) -> Result<Store> {
-    let path = store.strip_prefix("sqlite:///").map(|p| format!("/{p}"));
-    let path = PathBuf::from(path.as_deref().unwrap_or(store));
+    let path = PathBuf::from(store.strip_prefix("sqlite:///").unwrap_or(store));
     if path.is_file() {
         let mut s = sqlite::read(&path)?;
         s.roots = confine::roots(&s.base, artifacts_roots)?;
@@ -220,6 +220,14 @@ fn dataset_source(raw: &str) -> String {
                 .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
         })
         .unwrap_or_else(|| raw.to_string())
+}
+
+/// The folder that holds `path` (`.` for a bare file name).
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// The last component of `path`, as text.

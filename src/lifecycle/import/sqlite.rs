@@ -12,7 +12,9 @@
 //! expected ([`Store::notes`]: a warning, or an error with `--strict`); a version that lacks
 //! what it needs is kept as broken and skipped like any other.
 
-use super::{DatasetInput, LoggedModel, MlModel, MlVersion, Run, Store, dataset_source, later};
+use super::{
+    DatasetInput, LoggedModel, MlModel, MlVersion, Run, Store, dataset_source, folder_of, later,
+};
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, OpenFlags, Row};
 use std::cell::RefCell;
@@ -32,7 +34,7 @@ pub(super) fn read(path: &Path) -> Result<Store> {
     let logged_models = db.logged_models()?;
     let models = db.registered_models()?;
     Ok(Store {
-        base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        base: folder_of(path),
         runs,
         logged_models,
         models,
