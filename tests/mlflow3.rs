@@ -911,3 +911,143 @@ fn the_readme_commands_work_on_both_backends() {
         assert_eq!(code, 0, "{o}{e}");
     }
 }
+
+/// Incremental re-import, in both backends: a version whose source or whose run's metric
+/// changed in MLflow after import is reported by name, what changed, and never overwritten; an
+/// alias MLflow moved is moved with its one audit entry; and no other byte of the registry
+/// changes. Importing again changes nothing more.
+#[test]
+fn reimport_reports_changed_versions_and_moves_only_the_alias() {
+    // The file store, changed: heart_disease v2 now points at credit_xgb v2's model folder,
+    // churn_model v3's run logged a later roc_auc, and `challenger` moved from v3 to v1.
+    let files = filestore_copy();
+    let mlruns = files.path().join("mlruns");
+    let field = |meta: &Path, key: &str| -> String {
+        std::fs::read_to_string(meta)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}: ")).map(str::to_string))
+            .unwrap()
+    };
+    let xgb2 = mlruns.join("models/credit_xgb/version-2/meta.yaml");
+    let source = field(&xgb2, "source");
+    let heart2 = mlruns.join("models/heart_disease/version-2/meta.yaml");
+    let text: String = std::fs::read_to_string(&heart2)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            if l.starts_with("source: ") || l.starts_with("storage_location: ") {
+                format!("{}: {source}\n", l.split(':').next().unwrap())
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let roc = files.path().join(CHURN_V3_RUN).join("metrics/roc_auc");
+    let metric = std::fs::read_to_string(&roc).unwrap() + "1737199999000 0.99 9\n";
+    let change_files = move || {
+        std::fs::write(&heart2, &text).unwrap();
+        std::fs::write(&roc, &metric).unwrap();
+        std::fs::write(mlruns.join("models/churn_model/aliases/challenger"), "1").unwrap();
+    };
+    // The same changes in SQLite.
+    let (sqlite, db) = sqlite_copy("");
+    let change_db = {
+        let db = db.clone();
+        move || {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.execute_batch(
+                "UPDATE model_versions SET
+                   source = (SELECT source FROM model_versions WHERE name = 'credit_xgb' AND version = 2),
+                   storage_location = (SELECT storage_location FROM model_versions WHERE name = 'credit_xgb' AND version = 2)
+                 WHERE name = 'heart_disease' AND version = 2;
+                 UPDATE latest_metrics SET value = 0.99, step = 9
+                 WHERE run_uuid = '632524ccf327477da496acfedbc8dbe5' AND key = 'roc_auc';
+                 UPDATE registered_model_aliases SET version = 1
+                 WHERE name = 'churn_model' AND alias = 'challenger';",
+            )
+            .unwrap();
+        }
+    };
+    /// A store, and how to change it in MLflow after the first import.
+    type Changed<'a> = (&'a Path, Box<dyn FnOnce()>);
+    let stores: [Changed; 2] = [
+        (&files.path().join("mlruns"), Box::new(change_files)),
+        (&db, Box::new(change_db)),
+    ];
+    for (store, change) in stores {
+        let reg = empty_registry();
+        let (code, out, err) = import(reg.path(), store, &[]);
+        assert_eq!(code, 0, "{out}{err}");
+        let before = snapshot(reg.path());
+        change();
+        let (code, out, err) = import(reg.path(), store, &[]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.lines().any(|l| l.starts_with(
+                "warning: heart_disease v2 changed in MLflow since it was imported (artifact sha256 "
+            ) && l.ends_with(
+                ", format sklearn → xgboost); registry/models/heart_disease/versions/v2.yaml was not overwritten (register the change as a new version)"
+            )),
+            "{out}"
+        );
+        assert!(
+            out.contains("warning: churn_model v3 changed in MLflow since it was imported (metrics); registry/models/churn_model/versions/v3.yaml was not overwritten"),
+            "{out}"
+        );
+        assert!(
+            out.contains("churn_model challenger: v3 → v1 (moved in MLflow)")
+                && out.contains("imported 1 model, 0 versions")
+                && out.contains("1 alias move"),
+            "{out}"
+        );
+        let after = snapshot(reg.path());
+        let changed: Vec<&String> = after
+            .keys()
+            .chain(before.keys())
+            .filter(|k| before.get(*k) != after.get(*k))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(
+            changed,
+            [
+                "registry/audit.jsonl",
+                "registry/models/churn_model/aliases.yaml"
+            ],
+            "{}",
+            store.display()
+        );
+        assert_eq!(
+            String::from_utf8(after["registry/models/churn_model/aliases.yaml"].clone()).unwrap(),
+            "# yaml-language-server: $schema=../../../schemas/aliases.schema.json\nchampion: 2\nchallenger: 1\n"
+        );
+        let old = String::from_utf8(before["registry/audit.jsonl"].clone()).unwrap();
+        let new = String::from_utf8(after["registry/audit.jsonl"].clone()).unwrap();
+        let added = new
+            .strip_prefix(old.as_str())
+            .expect("the audit log only grows");
+        let added: Vec<&str> = added.lines().collect();
+        assert_eq!(added.len(), 1, "{added:?}");
+        for want in [
+            "\"action\":\"promote\"",
+            "\"model\":\"churn_model\"",
+            "\"version\":1",
+            "\"alias\":\"challenger\"",
+            "\"from\":3",
+            "\"to\":1",
+            "\"mlflow_alias\":\"challenger\"",
+        ] {
+            assert!(added[0].contains(want), "{want} in {}", added[0]);
+        }
+        let (code, o, e) = run(&["validate"], reg.path());
+        assert_eq!(code, 0, "{o}{e}");
+        // Again: the changed versions are reported again, and nothing is written.
+        let (code, out, err) = import(reg.path(), store, &[]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("imported 0 models, 0 versions"), "{out}");
+        assert!(out.contains("heart_disease v2 changed in MLflow"), "{out}");
+        assert_eq!(snapshot(reg.path()), after);
+    }
+    drop(sqlite);
+}
