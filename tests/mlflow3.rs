@@ -472,7 +472,7 @@ fn a_meta_yaml_that_does_not_read_is_a_named_warning() {
     let churn = "mlruns/models/churn_model";
     // (the folder whose meta.yaml is broken, what it holds, what the warnings say)
     type Case<'a> = (&'a str, Option<&'a str>, &'a [&'a [&'a str]]);
-    let cases: [Case; 8] = [
+    let cases: [Case; 9] = [
         (
             HEART_V1_MODEL,
             Some("model_id: [m-1c9c\nartifact_location: x\n"),
@@ -539,6 +539,15 @@ fn a_meta_yaml_that_does_not_read_is_a_named_warning() {
                     "the input is skipped",
                 ],
             ],
+        ),
+        (
+            &dataset,
+            Some("name: heart_disease-train\ndigest: 52be33bc\n"),
+            &[&[
+                &dataset,
+                "/meta.yaml: no `name`, `digest` or `source`",
+                "dataset cad945eb4f257a1f6c1b37c75b3d8c32 is skipped",
+            ]],
         ),
         (
             version2,
@@ -1050,4 +1059,45 @@ fn reimport_reports_changed_versions_and_moves_only_the_alias() {
         assert_eq!(snapshot(reg.path()), after);
     }
     drop(sqlite);
+}
+
+/// What a version's MLflow record holds that a modelgate version cannot record — a metric
+/// whose latest value is NaN (both backends), a `requirements.txt` that is not text — is a
+/// warning naming it; the version is imported without it, and `--strict` refuses.
+#[test]
+fn what_a_version_cannot_record_is_named_in_both_backends() {
+    let copy = filestore_copy();
+    let roc = copy.path().join(CHURN_V3_RUN).join("metrics/roc_auc");
+    let text = std::fs::read_to_string(&roc).unwrap() + "1737199999000 nan 9\n";
+    std::fs::write(&roc, text).unwrap();
+    let requirements = copy
+        .path()
+        .join(HEART_V2_RUN)
+        .join("artifacts/model/requirements.txt");
+    std::fs::write(&requirements, b"scikit-learn==1.7.2\n\xff\xfe\n").unwrap();
+    let nan = "churn_model v3: the latest value of metric `roc_auc` is NaN, expected a number modelgate can record; the version is imported without it";
+    let (reg, _) = warned(
+        &copy.path().join("mlruns"),
+        &[
+            &[nan],
+            &[
+                "heart_disease v2: ",
+                &format!("{HEART_V2_RUN}/artifacts/model/requirements.txt: cannot be read"),
+                "expected pip requirements (the package pins); the version is imported without them",
+            ],
+        ],
+    );
+    let v3 = std::fs::read_to_string(
+        reg.path()
+            .join("registry/models/churn_model/versions/v3.yaml"),
+    )
+    .unwrap();
+    assert!(
+        v3.contains("metrics: {accuracy: 0.83, log_loss: 0.41}"),
+        "{v3}"
+    );
+    let (_copy, db) = sqlite_copy(
+        "UPDATE latest_metrics SET is_nan = 1 WHERE run_uuid = '632524ccf327477da496acfedbc8dbe5' AND key = 'roc_auc';",
+    );
+    warned(&db, &[&[nan]]);
 }

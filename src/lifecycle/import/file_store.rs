@@ -479,12 +479,23 @@ impl Reader<'_> {
             else {
                 continue;
             };
+            let field = |key| meta_text(&meta, key).filter(|x| !x.is_empty());
+            let (Some(name), Some(digest), Some(source)) =
+                (field("name"), field("digest"), field("source"))
+            else {
+                self.notes.push(format!(
+                    "{}: no `name`, `digest` or `source`, expected a dataset's meta.yaml (name, digest, source); dataset {} is skipped",
+                    d.join("meta.yaml").display(),
+                    file_name(&d)
+                ));
+                continue;
+            };
             out.insert(
                 file_name(&d),
                 DatasetInput {
-                    name: meta_text(&meta, "name").unwrap_or_default(),
-                    digest: meta_text(&meta, "digest").unwrap_or_default(),
-                    source: dataset_source(&meta_text(&meta, "source").unwrap_or_default()),
+                    name,
+                    digest,
+                    source: dataset_source(&source),
                     context: None,
                 },
             );

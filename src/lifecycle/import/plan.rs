@@ -317,13 +317,8 @@ impl<'a> Planner<'a> {
                 .details(Value::Object(r.details)),
         );
         self.files.push((file, r.yaml.into_bytes()));
-        if !p.not_finite.is_empty() {
-            self.warnings.push(format!(
-                "{what}: the latest value of {} is not a number modelgate can record; imported without {}",
-                p.not_finite.join(", "),
-                if p.not_finite.len() == 1 { "it" } else { "them" }
-            ));
-        }
+        self.skipped
+            .extend(p.notes.iter().map(|n| format!("{what}: {n}")));
         self.summary.push(format!(
             "{what} → {} v{}: {}, run {}, {} metrics, {} params, sha256 {}…",
             t.name,

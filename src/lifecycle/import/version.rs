@@ -23,9 +23,9 @@ pub(super) struct Prepared<'s> {
     pub(super) found: Found,
     /// Finite metrics, as stored numbers.
     pub(super) metrics: BTreeMap<String, f64>,
-    /// The metrics whose latest value is not a finite number (NaN, ±infinity), which a
-    /// modelgate version cannot record.
-    pub(super) not_finite: Vec<String>,
+    /// What MLflow records of it that is not recorded (a metric whose latest value is NaN, a
+    /// `requirements.txt` that does not read), each saying why.
+    pub(super) notes: Vec<String>,
 }
 
 /// The logged model a version was registered from (`models:/m-<id>`, or its `model_id`).
@@ -110,11 +110,12 @@ pub(super) fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<Prepared<'s
         .filter(|(_, x)| x.is_finite())
         .map(|(k, x)| (k.clone(), crate::registry::number::stored(*x)))
         .collect();
-    let not_finite = all
-        .iter()
-        .filter(|(_, x)| !x.is_finite())
-        .map(|(k, x)| format!("{k} = {x}"))
-        .collect();
+    let mut notes = found.notes.clone();
+    notes.extend(all.iter().filter(|(_, x)| !x.is_finite()).map(|(k, x)| {
+        format!(
+            "the latest value of metric `{k}` is {x}, expected a number modelgate can record; the version is imported without it"
+        )
+    }));
     Ok(Prepared {
         run,
         run_id,
@@ -122,7 +123,7 @@ pub(super) fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<Prepared<'s
         sha,
         found,
         metrics,
-        not_finite,
+        notes,
     })
 }
 
