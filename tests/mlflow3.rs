@@ -773,16 +773,20 @@ fn an_input_whose_dataset_is_gone_is_named_in_both_backends() {
 
 /// SQLite does not enforce MLflow's foreign keys: rows whose owner is gone (a version's tag, a
 /// run's param, a metric, a version of a model that is not registered) are warnings naming the
-/// table and row; the rest is imported.
+/// table and row; so is a registered model of another MLflow workspace (names are unique within
+/// a workspace only), whose version is never mixed with the `default` one's; the rest is
+/// imported.
 #[test]
 fn sqlite_rows_that_point_at_nothing_are_named() {
     let (_copy, db) = sqlite_copy(
         "INSERT INTO model_version_tags (key, value, name, version) VALUES ('team', 'risk', 'churn_model', 7);
          INSERT INTO params (key, value, run_uuid) VALUES ('lr', '0.1', 'ffffffffffffffffffffffffffffffff');
          INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES ('auc', 0.5, 0, 0, 0, 'ffffffffffffffffffffffffffffffff');
-         INSERT INTO model_versions (name, version, creation_time, source) VALUES ('ghost', 1, 0, '/x');",
+         INSERT INTO model_versions (name, version, creation_time, source) VALUES ('ghost', 1, 0, '/x');
+         INSERT INTO registered_models (name, workspace) VALUES ('churn_model', 'team-b');
+         INSERT INTO model_versions (name, version, creation_time, source, workspace) VALUES ('churn_model', 1, 0, '/x', 'team-b');",
     );
-    warned(
+    let (reg, out) = warned(
         &db,
         &[
             &[
@@ -797,7 +801,20 @@ fn sqlite_rows_that_point_at_nothing_are_named() {
             &[
                 "table `model_versions`, row `ghost` v1: the model is not in `registered_models`; it is skipped",
             ],
+            &[
+                "table `registered_models`, row `churn_model` (workspace `team-b`): import reads MLflow's `default` workspace only; it is skipped",
+            ],
         ],
+    );
+    assert!(out.contains("imported 4 models, 9 versions"), "{out}");
+    let v1 = std::fs::read_to_string(
+        reg.path()
+            .join("registry/models/churn_model/versions/v1.yaml"),
+    )
+    .unwrap();
+    assert!(
+        v1.contains("run_id: bd04e2c4f860483bb119d986796993df"),
+        "{v1}"
     );
 }
 

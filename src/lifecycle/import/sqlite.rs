@@ -372,10 +372,36 @@ impl<'p> Db<'p> {
         Ok(())
     }
 
-    /// Registered models, sorted by name, with their tags, versions (sorted) and aliases.
+    /// ` WHERE workspace = 'default'` for a table of the model registry that has MLflow's
+    /// `workspace` column (MLflow 3.x): the registry's names are unique within a workspace
+    /// only, and the import reads the `default` one.
+    fn in_default_workspace(&self, table: &str) -> &'static str {
+        if self.has_column(table, "workspace") {
+            " WHERE workspace = 'default'"
+        } else {
+            ""
+        }
+    }
+
+    /// Registered models, sorted by name, with their tags, versions (sorted) and aliases;
+    /// those of a workspace other than `default` are notes.
     fn registered_models(&self) -> Result<Vec<MlModel>> {
-        let rows: Vec<(String, Option<String>)> =
-            self.rows("SELECT name, description FROM registered_models")?;
+        if self.has_column("registered_models", "workspace") {
+            let others: Vec<(String, String)> = self.rows(
+                "SELECT name, workspace FROM registered_models WHERE workspace != 'default' ORDER BY workspace, name",
+            )?;
+            for (name, workspace) in others {
+                self.note(
+                    "registered_models",
+                    &format!("`{name}` (workspace `{workspace}`)"),
+                    "import reads MLflow's `default` workspace only",
+                );
+            }
+        }
+        let rows: Vec<(String, Option<String>)> = self.rows(&format!(
+            "SELECT name, description FROM registered_models{}",
+            self.in_default_workspace("registered_models")
+        ))?;
         let mut models = BTreeMap::new();
         for (name, description) in rows {
             let model = MlModel {
@@ -391,7 +417,10 @@ impl<'p> Db<'p> {
                 kind: "registered model",
             };
             self.attach(
-                self.key_values("SELECT name, key, value FROM registered_model_tags")?,
+                self.key_values(&format!(
+                    "SELECT name, key, value FROM registered_model_tags{}",
+                    self.in_default_workspace("registered_model_tags")
+                ))?,
                 &owner,
                 &mut models,
                 |m| &mut m.tags,
@@ -429,7 +458,8 @@ impl<'p> Db<'p> {
             Option<String>,
         );
         let rows: Vec<VersionRow> = self.rows(&format!(
-            "SELECT name, version, creation_time, description, source, run_id, user_id, current_stage, {storage} FROM model_versions"
+            "SELECT name, version, creation_time, description, source, run_id, user_id, current_stage, {storage} FROM model_versions{}",
+            self.in_default_workspace("model_versions")
         ))?;
         for (model, version, created, description, source, run, user, stage, storage) in rows {
             let row = format!("`{model}` v{version}");
@@ -480,8 +510,10 @@ impl<'p> Db<'p> {
 
     /// Each version's tags (owned by a model name and a version number).
     fn model_version_tags(&self, models: &mut BTreeMap<String, MlModel>) -> Result<()> {
-        let rows: Vec<(String, i64, String, Option<String>)> =
-            self.rows("SELECT name, version, key, value FROM model_version_tags")?;
+        let rows: Vec<(String, i64, String, Option<String>)> = self.rows(&format!(
+            "SELECT name, version, key, value FROM model_version_tags{}",
+            self.in_default_workspace("model_version_tags")
+        ))?;
         for (model, version, key, value) in rows {
             let found = models.get_mut(&model).and_then(|m| {
                 m.versions
@@ -503,8 +535,10 @@ impl<'p> Db<'p> {
 
     /// Each registered model's aliases.
     fn aliases(&self, models: &mut BTreeMap<String, MlModel>) -> Result<()> {
-        let rows: Vec<(String, String, i64)> =
-            self.rows("SELECT name, alias, version FROM registered_model_aliases")?;
+        let rows: Vec<(String, String, i64)> = self.rows(&format!(
+            "SELECT name, alias, version FROM registered_model_aliases{}",
+            self.in_default_workspace("registered_model_aliases")
+        ))?;
         for (model, alias, version) in rows {
             let row = format!("`{alias}` of `{model}`");
             let Some(m) = models.get_mut(&model) else {
