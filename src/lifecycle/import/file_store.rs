@@ -70,15 +70,7 @@ impl Reader<'_> {
     /// The `meta.yaml` of `dir`, a mapping; none, with a note saying it was `expected` and
     /// what is passed over (`then`), when it does not read.
     fn meta(&mut self, dir: &Path, expected: &str, then: &str) -> Result<Option<Value>> {
-        let path = dir.join("meta.yaml");
-        let meta = yaml_file(&path, self.roots).and_then(|v| {
-            if v.is_object() {
-                Ok(v)
-            } else {
-                bail!("{}: not a mapping of fields", path.display())
-            }
-        });
-        let meta = meta.map_err(|e| {
+        let meta = meta_yaml(dir, self.roots).map_err(|e| {
             if e.downcast_ref::<Unsafe>().is_some() {
                 e
             } else {
@@ -351,14 +343,7 @@ impl Reader<'_> {
         };
         let path = dir.join("meta.yaml");
         let expected = "a model version's meta.yaml (version, creation_timestamp, source, run_id)";
-        let meta = yaml_file(&path, self.roots).and_then(|v| {
-            if v.is_object() {
-                Ok(v)
-            } else {
-                bail!("{}: not a mapping of fields", path.display())
-            }
-        });
-        let meta = match meta {
+        let meta = match meta_yaml(dir, self.roots) {
             Ok(m) => m,
             Err(e) if e.downcast_ref::<Unsafe>().is_some() => return Err(e),
             Err(e) => {
@@ -543,6 +528,16 @@ impl Reader<'_> {
         }
         Ok(out)
     }
+}
+
+/// The `meta.yaml` of `dir`, read inside `roots`: a mapping of fields, or an error naming it.
+fn meta_yaml(dir: &Path, roots: &[PathBuf]) -> Result<Value> {
+    let path = dir.join("meta.yaml");
+    let meta = yaml_file(&path, roots)?;
+    if !meta.is_object() {
+        bail!("{}: not a mapping of fields", path.display());
+    }
+    Ok(meta)
 }
 
 /// A field of a `meta.yaml` as text (a number or a boolean as it reads; none when missing or
