@@ -846,7 +846,7 @@ fn import_mlflow_refuses_link_loops_and_links_out_of_the_store() {
                 std::fs::write(out.join("exp/meta.yaml"), "name: stolen\n").unwrap();
                 symlink(out.join("exp"), exp).unwrap();
             },
-            "mlruns/666/meta.yaml",
+            "mlruns/666 leads to",
             "outside the MLflow store",
         ),
         (

@@ -1092,7 +1092,8 @@ pub struct ImportArgs {
 pub enum ImportSource {
     /// An MLflow tracking store: an `mlruns/` folder or a SQLite database file.
     Mlflow {
-        /// The `mlruns` folder or the `.db` file (or `sqlite:///path`).
+        /// The `mlruns` folder or the `.db` file (or MLflow's URI: `sqlite:///mlflow.db`,
+        /// relative; `sqlite:////abs/mlflow.db`, absolute).
         store: String,
         /// Only these registered models (MLflow names; repeatable).
         #[arg(long, value_name = "NAME")]
@@ -1105,8 +1106,9 @@ pub enum ImportSource {
         #[arg(long, value_name = "DIR")]
         copy_artifacts: Option<String>,
         /// A folder outside the store that holds its artifacts (MLflow's
-        /// `--default-artifact-root`) and may be read (repeatable). Without it, only files inside
-        /// the store are read.
+        /// `--default-artifact-root`, or a tracking server's `--artifacts-destination`, where
+        /// `mlflow-artifacts:/…` sources are read) and may be read (repeatable). Without it, only
+        /// files inside the store are read.
         #[arg(long, value_name = "DIR")]
         artifacts_root: Vec<std::path::PathBuf>,
         /// Who imports (default: git's user.email).
@@ -1116,8 +1118,9 @@ pub enum ImportSource {
         /// `champion` and `challenger` map to themselves.
         #[arg(long, value_name = "MLFLOW=ALIAS")]
         alias_map: Vec<String>,
-        /// Refuse the whole import when anything is skipped (a deleted run, a version whose
-        /// artifact is gone) instead of warning.
+        /// Refuse the whole import when anything is skipped (a deleted run or version, a version
+        /// whose artifact is gone, anything the store records that does not read) instead of
+        /// warning.
         #[arg(long)]
         strict: bool,
     },

@@ -168,6 +168,9 @@ pub(super) struct Found {
     pub(super) flavors: Vec<String>,
     /// Python and package pins from `python_env.yaml` and `requirements.txt`.
     pub(super) env: version_yaml::Environment,
+    /// What the folder holds but does not read (a `requirements.txt` that is not text), and
+    /// so is not recorded.
+    pub(super) notes: Vec<String>,
 }
 
 /// The format an MLmodel's flavors make: ONNX when it has the `onnx` flavor, else the first
@@ -185,12 +188,22 @@ fn format_of(flavors: &[String]) -> ArtifactFormat {
 }
 
 /// Pins from a model folder's `requirements.txt` (`name==version` lines) and
-/// `python_env.yaml` (`python:`).
-fn environment(files: &[(String, PathBuf)]) -> version_yaml::Environment {
+/// `python_env.yaml` (`python:`); a file that does not read is a note in `notes`.
+fn environment(files: &[(String, PathBuf)], notes: &mut Vec<String>) -> version_yaml::Environment {
     let mut env = version_yaml::Environment::default();
+    let mut read = |p: &Path, expected: &str| {
+        std::fs::read_to_string(p)
+            .inspect_err(|e| {
+                notes.push(format!(
+                    "{}: cannot be read ({e}), expected {expected}; the version is imported without them",
+                    p.display()
+                ))
+            })
+            .unwrap_or_default()
+    };
     for (k, p) in files {
         if k == "requirements.txt" {
-            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let text = read(p, "pip requirements (the package pins)");
             for line in text.lines() {
                 let line = line.split('#').next().unwrap_or("").trim();
                 if let Some((n, v)) = line.split_once("==") {
@@ -202,7 +215,7 @@ fn environment(files: &[(String, PathBuf)]) -> version_yaml::Environment {
                 }
             }
         } else if k == "python_env.yaml" {
-            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let text = read(p, "MLflow's python_env.yaml (the Python version)");
             env.python = text.lines().find_map(|l| {
                 l.strip_prefix("python:")
                     .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
@@ -220,7 +233,8 @@ pub(super) fn artifact_in(path: &Path, roots: &[PathBuf]) -> Result<Found> {
         return onnx_file(path);
     }
     let files = files_under(path, roots)?;
-    let env = environment(&files);
+    let mut notes = Vec::new();
+    let env = environment(&files, &mut notes);
     let flavors = flavors(&files, roots)?;
     let format = format_of(&flavors);
     if format != ArtifactFormat::Onnx {
@@ -231,6 +245,7 @@ pub(super) fn artifact_in(path: &Path, roots: &[PathBuf]) -> Result<Found> {
             is_dir: true,
             flavors,
             env,
+            notes,
         });
     }
     // ONNX: the one .onnx file of the folder is the artifact (what `batch` loads).
@@ -242,6 +257,7 @@ pub(super) fn artifact_in(path: &Path, roots: &[PathBuf]) -> Result<Found> {
         is_dir: false,
         flavors,
         env,
+        notes,
     })
 }
 
@@ -260,6 +276,7 @@ fn onnx_file(path: &Path) -> Result<Found> {
         is_dir: false,
         flavors: Vec::new(),
         env: Default::default(),
+        notes: Vec::new(),
     })
 }
 
@@ -353,10 +370,15 @@ mod tests {
         )
         .unwrap();
         std::fs::write(&p, "python: 3.11.7\nbuild_dependencies:\n- pip\n").unwrap();
-        let env = environment(&[
-            ("requirements.txt".into(), r),
-            ("python_env.yaml".into(), p),
-        ]);
+        let mut notes = Vec::new();
+        let env = environment(
+            &[
+                ("requirements.txt".into(), r),
+                ("python_env.yaml".into(), p),
+            ],
+            &mut notes,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(env.python.as_deref(), Some("3.11.7"));
         let pins: Vec<(&str, &str)> = env
             .packages

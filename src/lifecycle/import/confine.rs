@@ -60,10 +60,10 @@ pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, 
         seen: &mut std::collections::HashSet<PathBuf>,
         out: &mut Vec<(String, PathBuf)>,
     ) -> Result<()> {
-        let Ok(rd) = std::fs::read_dir(d) else {
-            return Ok(());
-        };
-        for e in rd.flatten() {
+        let rd =
+            std::fs::read_dir(d).with_context(|| format!("reading the folder {}", d.display()))?;
+        for e in rd {
+            let e = e.with_context(|| format!("reading the folder {}", d.display()))?;
             let path = e.path();
             // Two names that are not UTF-8 would read as one; the registry refuses them anyway.
             let Ok(name) = e.file_name().into_string() else {
@@ -78,9 +78,9 @@ pub(super) fn files_under(dir: &Path, roots: &[PathBuf]) -> Result<Vec<(String, 
             } else {
                 format!("{prefix}/{name}")
             };
-            let Ok(ft) = e.file_type() else {
-                continue;
-            };
+            let ft = e
+                .file_type()
+                .with_context(|| format!("reading {}", path.display()))?;
             let is_dir = if ft.is_symlink() {
                 inside(&path, roots)?.is_dir()
             } else {
@@ -136,9 +136,22 @@ const MAX_STORE_YAML: u64 = 4 << 20;
 /// steps is some 40 MB).
 pub(super) const MAX_STORE_FILE: u64 = 256 << 20;
 
+/// A YAML file inside `roots`, as a value; an error names the file (and the line, for text that
+/// is not YAML). It must be a regular file of at most [`MAX_STORE_YAML`] bytes.
 pub(super) fn yaml_file(path: &Path, roots: &[PathBuf]) -> Result<Value> {
     inside(path, roots)?;
-    let md = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let unreadable = |e: std::io::Error| {
+        anyhow::anyhow!(
+            "{}: {}",
+            path.display(),
+            match e.kind() {
+                std::io::ErrorKind::NotFound => "missing".to_string(),
+                std::io::ErrorKind::InvalidData => "not UTF-8 text".to_string(),
+                _ => format!("cannot be read ({e})"),
+            }
+        )
+    };
+    let md = std::fs::metadata(path).map_err(unreadable)?;
     if !md.is_file() || md.len() > MAX_STORE_YAML {
         bail!(
             "{}: expected a YAML file of at most {MAX_STORE_YAML} bytes, found {}",
@@ -153,14 +166,20 @@ pub(super) fn yaml_file(path: &Path, roots: &[PathBuf]) -> Result<Value> {
     let mut text = String::new();
     std::io::Read::read_to_string(
         &mut std::io::Read::take(
-            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?,
+            std::fs::File::open(path).map_err(unreadable)?,
             MAX_STORE_YAML,
         ),
         &mut text,
     )
-    .with_context(|| format!("reading {}", path.display()))?;
-    let node = crate::yaml::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{}: not YAML: {}", path.display(), e.message))?;
+    .map_err(unreadable)?;
+    let node = crate::yaml::parse(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}:{}: not YAML: {}",
+            path.display(),
+            e.span.start.line,
+            e.message
+        )
+    })?;
     crate::yaml::de::from_node::<Value>(&node)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

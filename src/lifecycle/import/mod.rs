@@ -12,8 +12,11 @@
 //! the ONNX file, or the folder digest of a model folder); MLflow aliases mapped to `champion`
 //! and `challenger` become `aliases.yaml`; every version and alias gets its audit entry.
 //!
-//! Deleted and broken things (a deleted run, an artifact that is gone) are skipped with a
-//! warning naming them, or refused with `strict`. What is written is written all or none, and
+//! Deleted and broken things (a deleted run, an artifact that is gone, a `meta.yaml` that is
+//! not YAML, a metric line that is not a number, a NULL where MLflow writes a value, an alias
+//! or input that points at nothing) are skipped with a warning naming them — the file and line,
+//! or the table and row, and what was expected — or refused with `strict`; nothing MLflow
+//! recorded is passed over without a word. What is written is written all or none, and
 //! only what is new: a version the registry already has is compared with MLflow and never
 //! overwritten; aliases MLflow moved are moved.
 //!
@@ -133,6 +136,10 @@ struct MlVersion {
     model_id: Option<String>,
     /// Where MLflow copied its files (`storage_location`), when recorded.
     storage_location: Option<String>,
+    /// Why it cannot be imported, when the store does not record it as MLflow writes it (its
+    /// `meta.yaml` does not read, a field it needs is missing or NULL): the file (or table and
+    /// row) and what was expected. It is skipped like any other broken version.
+    broken: Option<String>,
 }
 
 /// A registered model.
@@ -164,13 +171,17 @@ pub struct Store {
     runs: BTreeMap<String, Run>,
     /// Logged models by id (MLflow 3).
     logged_models: BTreeMap<String, LoggedModel>,
+    /// What the store records but does not read as MLflow writes it, and was passed over: each
+    /// names the file (and line), or the table and row, and what was expected. Warnings, or
+    /// errors with `--strict`, like every other skipped thing.
+    notes: Vec<String>,
 }
 
-/// Opens a store: a `.db`/`sqlite:///` file, or an `mlruns` folder (or a folder holding one).
-/// Only files inside the store and inside `artifacts_roots` are read.
+/// Opens a store: a SQLite file (a path, or MLflow's URI: `sqlite:///mlflow.db` relative to
+/// the current folder, `sqlite:////abs/mlflow.db` absolute), or an `mlruns` folder (or a folder
+/// holding one). Only files inside the store and inside `artifacts_roots` are read.
 pub fn open(store: &str, artifacts_roots: &[PathBuf]) -> Result<Store> {
-    let path = store.strip_prefix("sqlite:///").map(|p| format!("/{p}"));
-    let path = PathBuf::from(path.as_deref().unwrap_or(store));
+    let path = PathBuf::from(store.strip_prefix("sqlite:///").unwrap_or(store));
     if path.is_file() {
         let mut s = sqlite::read(&path)?;
         s.roots = confine::roots(&s.base, artifacts_roots)?;
@@ -209,6 +220,14 @@ fn dataset_source(raw: &str) -> String {
                 .find_map(|k| v.get(*k).and_then(Value::as_str).map(str::to_string))
         })
         .unwrap_or_else(|| raw.to_string())
+}
+
+/// The folder that holds `path` (`.` for a bare file name).
+fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 /// The last component of `path`, as text.

@@ -82,8 +82,9 @@ pub struct Plan {
 /// New versions are written; versions the registry already has are compared with MLflow and
 /// left as they are (a version that changed in MLflow is reported, never overwritten); aliases
 /// that MLflow moved are moved, each with its audit entry. Deleted and broken things (a deleted
-/// run, a version whose artifact is gone) are skipped with a warning naming them, or refused
-/// with `strict`.
+/// run, a version whose artifact is gone, what the store records but does not read — the
+/// store's notes — and an alias that points at a version not imported) are skipped with a
+/// warning naming them, or refused with `strict`.
 ///
 /// With `copy_to` (a repository-relative folder), each artifact is copied to
 /// `<copy_to>/<model>/v<N>/` — the ONNX file, or the whole MLflow model folder — and recorded by
@@ -174,7 +175,7 @@ impl<'a> Planner<'a> {
             files: Vec::new(),
             summary: Vec::new(),
             warnings: Vec::new(),
-            skipped: Vec::new(),
+            skipped: store.notes.clone(),
             problems: Vec::new(),
             audit: Vec::new(),
             models: 0,
@@ -221,7 +222,14 @@ impl<'a> Planner<'a> {
             n_features: None,
             first_run: None,
         };
-        let live: Vec<&MlVersion> = m.versions.iter().filter(|v| !v.deleted).collect();
+        let (live, deleted): (Vec<&MlVersion>, Vec<&MlVersion>) =
+            m.versions.iter().partition(|v| !v.deleted);
+        for v in deleted {
+            self.skipped.push(format!(
+                "{} v{}: deleted in MLflow; skipped",
+                m.name, v.version
+            ));
+        }
         if live.is_empty() {
             self.summary
                 .push(format!("{} → {}: no versions, skipped", m.name, t.name));
@@ -309,6 +317,8 @@ impl<'a> Planner<'a> {
                 .details(Value::Object(r.details)),
         );
         self.files.push((file, r.yaml.into_bytes()));
+        self.skipped
+            .extend(p.notes.iter().map(|n| format!("{what}: {n}")));
         self.summary.push(format!(
             "{what} → {} v{}: {}, run {}, {} metrics, {} params, sha256 {}…",
             t.name,
@@ -423,8 +433,13 @@ impl<'a> Planner<'a> {
                 continue;
             };
             if !t.imported.contains(v) && !t.existing.is_some_and(|e| e.versions.contains_key(v)) {
-                self.summary.push(format!(
-                    "{} alias `{a}` points at v{v}, which is not imported; skipped",
+                let why = if m.versions.iter().any(|x| x.version == *v && !x.deleted) {
+                    "which is not imported (see its warning)"
+                } else {
+                    "which MLflow does not have (a deleted or missing version)"
+                };
+                self.skipped.push(format!(
+                    "{} alias `{a}` points at v{v}, {why}; the alias is skipped",
                     m.name
                 ));
                 continue;

@@ -23,6 +23,9 @@ pub(super) struct Prepared<'s> {
     pub(super) found: Found,
     /// Finite metrics, as stored numbers.
     pub(super) metrics: BTreeMap<String, f64>,
+    /// What MLflow records of it that is not recorded (a metric whose latest value is NaN, a
+    /// `requirements.txt` that does not read), each saying why.
+    pub(super) notes: Vec<String>,
 }
 
 /// The logged model a version was registered from (`models:/m-<id>`, or its `model_id`).
@@ -53,6 +56,9 @@ fn usable_key(k: &str) -> bool {
 
 /// A version's run and artifact, or why it cannot be imported.
 pub(super) fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<Prepared<'s>> {
+    if let Some(why) = &v.broken {
+        bail!("{why}");
+    }
     let run_id = v
         .run_id
         .clone()
@@ -104,6 +110,12 @@ pub(super) fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<Prepared<'s
         .filter(|(_, x)| x.is_finite())
         .map(|(k, x)| (k.clone(), crate::registry::number::stored(*x)))
         .collect();
+    let mut notes = found.notes.clone();
+    notes.extend(all.iter().filter(|(_, x)| !x.is_finite()).map(|(k, x)| {
+        format!(
+            "the latest value of metric `{k}` is {x}, expected a number modelgate can record; the version is imported without it"
+        )
+    }));
     Ok(Prepared {
         run,
         run_id,
@@ -111,6 +123,7 @@ pub(super) fn prepare<'s>(v: &MlVersion, store: &'s Store) -> Result<Prepared<'s
         sha,
         found,
         metrics,
+        notes,
     })
 }
 
