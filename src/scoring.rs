@@ -429,21 +429,30 @@ pub fn load_session(model: &[u8], threads: usize, features: &[Feature]) -> Resul
 /// A small pool of ONNX Runtime sessions of one model (a session runs one call at a time):
 /// as many as there are cores, so concurrent requests do not queue behind one lock.
 pub struct SessionPool {
-    free: Mutex<Vec<Scorer>>,
+    free: Mutex<Free>,
     returned: Condvar,
     size: usize,
+}
+
+/// The sessions not in use, and how many callers wait for one.
+struct Free {
+    sessions: Vec<Scorer>,
+    waiting: usize,
 }
 
 impl SessionPool {
     /// `size` sessions (at least one) of one intra-op thread each.
     pub fn new(model: &[u8], size: usize, features: &[Feature]) -> Result<SessionPool> {
         let size = size.max(1);
-        let mut free = Vec::with_capacity(size);
+        let mut sessions = Vec::with_capacity(size);
         for _ in 0..size {
-            free.push(load_session(model, 1, features)?);
+            sessions.push(load_session(model, 1, features)?);
         }
         Ok(SessionPool {
-            free: Mutex::new(free),
+            free: Mutex::new(Free {
+                sessions,
+                waiting: 0,
+            }),
             returned: Condvar::new(),
             size,
         })
@@ -457,26 +466,31 @@ impl SessionPool {
     /// Scores `rows` rows of `n` features with a free session (waits for one when all are
     /// busy): the probability of the positive class.
     pub fn score(&self, matrix: Vec<f32>, rows: usize, n: usize) -> Result<Vec<f64>> {
+        let poisoned = || anyhow::anyhow!("the session pool is poisoned");
         let mut scorer = {
-            let mut free = self
-                .free
-                .lock()
-                .map_err(|_| anyhow::anyhow!("the session pool is poisoned"))?;
+            let mut free = self.free.lock().map_err(|_| poisoned())?;
             loop {
-                if let Some(s) = free.pop() {
+                if let Some(s) = free.sessions.pop() {
                     break s;
                 }
-                free = self
-                    .returned
-                    .wait(free)
-                    .map_err(|_| anyhow::anyhow!("the session pool is poisoned"))?;
+                free.waiting += 1;
+                free = self.returned.wait(free).map_err(|_| poisoned())?;
+                free.waiting -= 1;
             }
         };
         let out = scorer.score(matrix, rows, n);
-        if let Ok(mut free) = self.free.lock() {
-            free.push(scorer);
+        let wake = match self.free.lock() {
+            Ok(mut free) => {
+                free.sessions.push(scorer);
+                free.waiting > 0
+            }
+            Err(_) => true,
+        };
+        // Only a waiting caller is woken: without one, a notification is a system call for
+        // nothing on every request.
+        if wake {
+            self.returned.notify_one();
         }
-        self.returned.notify_one();
         let out = out?;
         // One score a row, or the caller would pair rows with scores of others.
         if out.len() != rows {

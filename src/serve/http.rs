@@ -10,7 +10,7 @@ use crate::registry::types::Alias;
 use arc_swap::ArcSwap;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -171,12 +171,37 @@ impl Metrics {
         })
     }
 
+    /// The handles of a served version's metrics under `alias` (see
+    /// [`super::LoadedVersion::metrics`]).
+    fn of_version<'v>(&self, v: &'v super::LoadedVersion, alias: Alias) -> &'v VersionMetrics {
+        let slot = match alias {
+            Alias::Champion => &v.metrics[0],
+            Alias::Challenger => &v.metrics[1],
+        };
+        slot.get_or_init(|| {
+            let version = v.target.version.to_string();
+            let labels = [v.target.model.as_str(), version.as_str(), alias.as_str()];
+            VersionMetrics {
+                requests: self.requests.with_label_values(&labels),
+                rows: self.rows.with_label_values(&labels),
+                latency: self.latency.with_label_values(&labels),
+            }
+        })
+    }
+
     fn served(&self, s: &Served) {
         self.loaded.set(s.models.len() as i64);
         self.failed.set(s.failed.len() as i64);
         self.revision.reset();
         self.revision.with_label_values(&[s.commit.as_str()]).set(1);
     }
+}
+
+/// The metrics of one version answering as one alias.
+pub(crate) struct VersionMetrics {
+    requests: IntCounter,
+    rows: IntCounter,
+    latency: prometheus::Histogram,
 }
 
 /// The server's state: the served revision (swapped atomically: a request keeps the `Arc` it
@@ -365,10 +390,12 @@ struct PredictResponse<'a> {
 async fn predict(
     State(app): State<Arc<App>>,
     Path(reference): Path<String>,
-    headers: HeaderMap,
-    body: std::result::Result<Bytes, BytesRejection>,
+    mut req: Request,
 ) -> Response {
     let started = Instant::now();
+    // The headers are moved out, not copied (as the `HeaderMap` extractor would).
+    let headers = std::mem::take(req.headers_mut());
+    let body = Bytes::from_request(req, &()).await;
     match predict_inner(&app, &reference, &headers, body, started) {
         Ok(r) => r,
         Err(e) => {
@@ -632,30 +659,19 @@ fn predict_inner(
     }
     if let Some(live) = &m.live {
         if let Ok(mut live) = live.lock() {
+            static NULL: serde_json::Value = serde_json::Value::Null;
             for row in &rows {
-                let values: Vec<serde_json::Value> = m
-                    .features
-                    .iter()
-                    .map(|f| row.get(&f.name).cloned().unwrap_or(serde_json::Value::Null))
-                    .collect();
-                live.observe(&values);
+                live.observe(m.features.iter().map(|f| row.get(&f.name).unwrap_or(&NULL)));
             }
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
     for idx in groups.values() {
-        let r = &routes[idx[0]];
-        let version = r.serve.0.target.version.to_string();
-        let labels = [name, version.as_str(), r.serve.1.as_str()];
-        app.metrics.requests.with_label_values(&labels).inc();
-        app.metrics
-            .rows
-            .with_label_values(&labels)
-            .inc_by(idx.len() as u64);
-        app.metrics
-            .latency
-            .with_label_values(&labels)
-            .observe(elapsed);
+        let (v, alias) = &routes[idx[0]].serve;
+        let m = app.metrics.of_version(v, *alias);
+        m.requests.inc();
+        m.rows.inc_by(idx.len() as u64);
+        m.latency.observe(elapsed);
     }
     Ok(Json(PredictResponse {
         revision: &served.commit,
@@ -789,14 +805,10 @@ async fn openapi() -> Response {
 }
 
 /// Bearer-token auth of `/v1/` (probes, metrics and the description stay open).
-async fn auth(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn auth(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     if let Some(token) = &app.config.token {
-        let given = headers
+        let given = req
+            .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
@@ -822,25 +834,28 @@ async fn auth(
     next.run(req).await
 }
 
-/// One structured access-log line a request (`log` target `modelgate::serve::access`).
-async fn access_log(req: Request, next: Next) -> Response {
+/// Turns the middleware's plain answers (a body over the limit, a timeout, an overload) into
+/// the JSON error shape, and writes one structured access-log line a request (`log` target
+/// `modelgate::serve::access`, when enabled). One layer for both: each layer costs every
+/// request a boxed future.
+async fn json_errors_and_access_log(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let r = next.run(req).await;
-    log::info!(
-        target: "modelgate::serve::access",
-        "method={method} path={path} status={} duration_ms={:.3}",
-        r.status().as_u16(),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    let access = log::log_enabled!(target: "modelgate::serve::access", log::Level::Info)
+        .then(|| (req.method().clone(), req.uri().path().to_string()));
+    let r = json_errors(next.run(req).await);
+    if let Some((method, path)) = access {
+        log::info!(
+            target: "modelgate::serve::access",
+            "method={method} path={path} status={} duration_ms={:.3}",
+            r.status().as_u16(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
     r
 }
 
-/// Turns the middleware's plain answers (a body over the limit, a timeout, an overload) into
-/// the JSON error shape.
-async fn json_errors(req: Request, next: Next) -> Response {
-    let r = next.run(req).await;
+/// The JSON error shape of a plain error answer; JSON and successful answers are kept.
+fn json_errors(r: Response) -> Response {
     let is_json = r
         .headers()
         .get(header::CONTENT_TYPE)
@@ -909,7 +924,6 @@ pub fn router(app: Arc<App>) -> Router {
             app.config.max_body_bytes,
         ))
         .layer(limits)
-        .layer(axum::middleware::from_fn(json_errors))
-        .layer(axum::middleware::from_fn(access_log))
+        .layer(axum::middleware::from_fn(json_errors_and_access_log))
         .with_state(app)
 }

@@ -134,7 +134,9 @@ impl LiveDrift {
 
     /// Counts one served row: the value of each feature in [`LiveDrift::columns`] order, as
     /// the request gave it (a missing value is `Null`). The oldest row leaves a full window.
-    pub fn observe(&mut self, values: &[serde_json::Value]) {
+    pub fn observe<'v>(&mut self, values: impl IntoIterator<Item = &'v serde_json::Value>) {
+        static NULL: serde_json::Value = serde_json::Value::Null;
+        let mut values = values.into_iter();
         // The row leaving a full window is uncounted, and its buffer reused.
         let mut slots = match self.ring.len() == self.window {
             true => self.ring.pop_front().unwrap_or_default(),
@@ -144,8 +146,8 @@ impl LiveDrift {
             c.count_slot(s, false);
         }
         slots.clear();
-        for (j, c) in self.profile.columns.iter_mut().enumerate() {
-            let s = slot(c, values.get(j).unwrap_or(&serde_json::Value::Null));
+        for c in self.profile.columns.iter_mut() {
+            let s = slot(c, values.next().unwrap_or(&NULL));
             c.count_slot(&s, true);
             slots.push(s);
         }

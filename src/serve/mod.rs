@@ -57,6 +57,9 @@ pub struct LoadedVersion {
     pub target: Target,
     /// Its ONNX Runtime sessions.
     pub pool: SessionPool,
+    /// Its metric handles, by alias (champion, challenger), looked up on first use: a labelled
+    /// lookup takes a lock and hashes the labels, on every request otherwise.
+    pub(crate) metrics: [std::sync::OnceLock<http::VersionMetrics>; 2],
 }
 
 /// One served model at a revision.
@@ -300,6 +303,7 @@ fn load_model(
             Arc::new(LoadedVersion {
                 target: r.target,
                 pool,
+                metrics: Default::default(),
             }),
         );
     }

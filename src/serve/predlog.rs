@@ -22,6 +22,8 @@
 //! `batch_rows`. When the channel is full the row is **dropped and counted**
 //! ([`LogStats::dropped`]); a request is never slowed by the disk. Memory is bounded by
 //! `capacity + 2 × batch_rows` rows (the channel, and a batch each of served and shadow rows).
+//! Under load the writer sleeps a few milliseconds after each round of rows, so appending a row
+//! does not wake a thread (a system call) on the request path.
 
 use crate::batch::Feature;
 use crate::registry::schema::ModelSpec;
@@ -35,6 +37,11 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+
+/// How long the writer sleeps after taking rows, gathering the next ones: at most this many
+/// milliseconds' worth of rows wait in the channel (far below its capacity at any request rate
+/// one process serves).
+const GATHER: Duration = Duration::from_millis(10);
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -345,49 +352,69 @@ impl Writer {
             .min(Duration::from_secs(1))
             .max(Duration::from_millis(10));
         loop {
-            match rx.recv_timeout(tick) {
-                Ok(Msg::Row(r)) => {
-                    let shadow = r.shadow;
-                    self.pending(shadow).rows.push(*r);
-                    if self.pending(shadow).rows.len() >= self.opts.batch_rows {
-                        self.write(shadow, false);
-                    }
-                }
-                Ok(Msg::Flush(ack)) => {
-                    let before = self.counters.failed.load(Ordering::Relaxed);
-                    self.write(false, true);
-                    self.write(true, true);
-                    let after = self.counters.failed.load(Ordering::Relaxed);
-                    let _ = ack.send(if after == before {
-                        Ok(())
-                    } else {
-                        Err(format!(
-                            "{} rows could not be written: {}",
-                            after - before,
-                            self.counters
-                                .last_error
-                                .lock()
-                                .map(|e| e.clone().unwrap_or_default())
-                                .unwrap_or_default()
-                        ))
-                    });
-                }
-                Err(RecvTimeoutError::Timeout) => {
-                    // A quiet server still writes what waits, and finishes files that are old.
-                    for shadow in [false, true] {
-                        let p = self.pending(shadow);
-                        if !p.rows.is_empty() || p.open.is_some() {
-                            self.write(shadow, false);
-                        }
-                    }
-                }
-                Err(RecvTimeoutError::Disconnected) => {
-                    self.write(false, true);
-                    self.write(true, true);
+            let first = rx.recv_timeout(tick);
+            let rows = matches!(first, Ok(Msg::Row(_)));
+            if !self.handle(first) {
+                return;
+            }
+            while let Ok(msg) = rx.try_recv() {
+                if !self.handle(Ok(msg)) {
                     return;
                 }
             }
+            if rows {
+                // Under load rows come steadily: gather them while asleep rather than being woken
+                // (a futex call on the request path) for every row.
+                std::thread::sleep(GATHER);
+            }
         }
+    }
+
+    /// Handles one message (or the tick); false once every sender is gone and all is written.
+    fn handle(&mut self, msg: Result<Msg, RecvTimeoutError>) -> bool {
+        match msg {
+            Ok(Msg::Row(r)) => {
+                let shadow = r.shadow;
+                self.pending(shadow).rows.push(*r);
+                if self.pending(shadow).rows.len() >= self.opts.batch_rows {
+                    self.write(shadow, false);
+                }
+            }
+            Ok(Msg::Flush(ack)) => {
+                let before = self.counters.failed.load(Ordering::Relaxed);
+                self.write(false, true);
+                self.write(true, true);
+                let after = self.counters.failed.load(Ordering::Relaxed);
+                let _ = ack.send(if after == before {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{} rows could not be written: {}",
+                        after - before,
+                        self.counters
+                            .last_error
+                            .lock()
+                            .map(|e| e.clone().unwrap_or_default())
+                            .unwrap_or_default()
+                    ))
+                });
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                // A quiet server still writes what waits, and finishes files that are old.
+                for shadow in [false, true] {
+                    let p = self.pending(shadow);
+                    if !p.rows.is_empty() || p.open.is_some() {
+                        self.write(shadow, false);
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                self.write(false, true);
+                self.write(true, true);
+                return false;
+            }
+        }
+        true
     }
 
     fn pending(&mut self, shadow: bool) -> &mut Pending {

@@ -164,6 +164,12 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<u8> {
                 });
             }
         }
+        // Answers go out at once, not held back by Nagle's algorithm for more bytes.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                log::debug!("serve: TCP_NODELAY on an accepted connection: {e}");
+            }
+        });
         axum::serve(listener, modelgate::serve::http::router(app))
             .with_graceful_shutdown(shutdown())
             .await
