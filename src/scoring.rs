@@ -344,7 +344,7 @@ pub fn resolve(
     sel: &Result<Alias, u32>,
     command: &str,
 ) -> Result<Resolved> {
-    use crate::validate::{Location, locate};
+    use crate::registry::source::{Location, locate};
     let m = reg
         .models
         .get(name)

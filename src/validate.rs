@@ -9,7 +9,7 @@ use crate::diag::{Code, Diagnostic, Report};
 use crate::registry::policy;
 use crate::registry::schema::GroupRates;
 use crate::registry::source::Source;
-use crate::registry::source::{ReadError, normalize};
+use crate::registry::source::{Location, ReadError, locate};
 use crate::registry::types::Sha256;
 use crate::registry::{self, Model, POLICY_PATH, Registry};
 use crate::signing::allowed_signers::SIGNERS_PATH;
@@ -34,29 +34,6 @@ impl Default for Options {
             signatures: true,
         }
     }
-}
-
-/// Where a URI in a registry file points.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Location {
-    /// A repository-relative path (normalized).
-    Local(String),
-    /// Somewhere modelgate does not read (`s3://…`, `runs:/…`).
-    Remote,
-}
-
-/// Classifies a URI: a scheme means remote; an absolute path or one that climbs out of the
-/// repository is refused.
-pub fn locate(uri: &str) -> Result<Location, Code> {
-    if uri.contains("://") || uri.starts_with("runs:/") || uri.starts_with("models:/") {
-        return Ok(Location::Remote);
-    }
-    if uri.starts_with('/') || uri.starts_with('\\') || uri.get(1..2) == Some(":") {
-        return Err(Code::AbsolutePath);
-    }
-    normalize(uri)
-        .map(Location::Local)
-        .map_err(|_| Code::SymlinkEscape)
 }
 
 /// What a validation found, with the registry it found it in.
@@ -846,21 +823,4 @@ fn check_audit_references(reg: &Registry) -> Vec<Diagnostic> {
         }
     }
     d
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uri_locations() {
-        assert_eq!(locate("s3://b/k"), Ok(Location::Remote));
-        assert_eq!(locate("runs:/abc/model"), Ok(Location::Remote));
-        assert_eq!(
-            locate("examples/./a/model.onnx"),
-            Ok(Location::Local("examples/a/model.onnx".into()))
-        );
-        assert_eq!(locate("/etc/passwd"), Err(Code::AbsolutePath));
-        assert_eq!(locate("../../x"), Err(Code::SymlinkEscape));
-    }
 }

@@ -204,7 +204,7 @@ fn served_predictions_feed_the_drift_job_and_lineage() {
             name.starts_with("served-") && name.ends_with(".parquet"),
             "no temporary file is left: {name}"
         );
-        assert!(modelgate::batch::is_scored_output(f).unwrap());
+        assert!(modelgate::monitor::data::is_scored_output(f).unwrap());
     }
 
     // The scheduled drift job reads the served log: 2000 rows, not 2200; no drift in the

@@ -146,19 +146,6 @@ fn lazy(path: &Path) -> Result<LazyFrame> {
     data::scan_file(path)
 }
 
-/// Columns only `batch` output has: a file with all of them was written by `batch` (its output
-/// or its `--log`), so its rows are scored copies of input rows.
-pub const SCORED_COLUMNS: [&str; 3] = ["prediction_id", "artifact_sha256", "scored_at"];
-
-/// Whether a Parquet or CSV file was written by `batch` (it has every [`SCORED_COLUMNS`]);
-/// reads the schema only.
-pub fn is_scored_output(path: &Path) -> Result<bool> {
-    let schema = data::scan_file(path)?
-        .collect_schema()
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-    Ok(SCORED_COLUMNS.iter().all(|c| schema.get(c).is_some()))
-}
-
 /// One batch, read and encoded, ready to score (only the rows of this shard).
 struct Prepared {
     /// The input rows kept.

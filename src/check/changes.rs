@@ -414,8 +414,8 @@ fn artifact_changed(
     if hv.spec.deleted_at.is_some() || bv.spec.artifact.uri.value != hv.spec.artifact.uri.value {
         return None;
     }
-    let Ok(crate::validate::Location::Local(path)) =
-        crate::validate::locate(&hv.spec.artifact.uri.value)
+    let Ok(crate::registry::source::Location::Local(path)) =
+        crate::registry::source::locate(&hv.spec.artifact.uri.value)
     else {
         return None;
     };

@@ -101,8 +101,8 @@ pub fn expand(pattern: &str, base: &Path) -> Result<Vec<PathBuf>> {
 /// that is, or lies under, a symbolic link is refused (the registry's rule for every path it
 /// names).
 pub fn expand_in_repository(pattern: &str, root: &Path) -> Result<Vec<PathBuf>> {
-    let rel = match crate::validate::locate(pattern) {
-        Ok(crate::validate::Location::Local(p)) => p,
+    let rel = match crate::registry::source::locate(pattern) {
+        Ok(crate::registry::source::Location::Local(p)) => p,
         _ => bail!("`{pattern}` must be a path inside the repository"),
     };
     let src = crate::registry::source::FsSource::new(root)
@@ -131,6 +131,19 @@ pub fn missing_column(file: &Path, column: &str, have: &[&str], what: &str) -> a
         file.display(),
         have.join(", ")
     )
+}
+
+/// Columns only `batch` output has: a file with all of them was written by `batch` (its output
+/// or its `--log`), so its rows are scored copies of input rows.
+pub const SCORED_COLUMNS: [&str; 3] = ["prediction_id", "artifact_sha256", "scored_at"];
+
+/// Whether a Parquet or CSV file was written by `batch` (it has every [`SCORED_COLUMNS`]);
+/// reads the schema only.
+pub fn is_scored_output(path: &Path) -> Result<bool> {
+    let schema = scan_file(path)?
+        .collect_schema()
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    Ok(SCORED_COLUMNS.iter().all(|c| schema.get(c).is_some()))
 }
 
 /// A lazy scan of one Parquet or CSV file.

@@ -303,7 +303,7 @@ pub fn run(reg: &Registry, root: &Path, m: &Model, opts: &JobOptions) -> Result<
 fn refuse_mixed_logs(root: &Path, pattern: &str, files: &[std::path::PathBuf]) -> Result<()> {
     let mut scored = Vec::new();
     for f in files {
-        if crate::batch::is_scored_output(f)? {
+        if super::data::is_scored_output(f)? {
             scored.push(rel(root, f));
         }
     }

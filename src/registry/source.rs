@@ -158,6 +158,29 @@ pub trait Source: Send + Sync {
     }
 }
 
+/// Where a URI in a registry file points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A repository-relative path (normalized).
+    Local(String),
+    /// Somewhere modelgate does not read (`s3://…`, `runs:/…`).
+    Remote,
+}
+
+/// Classifies a URI: a scheme means remote; an absolute path or one that climbs out of the
+/// repository is refused.
+pub fn locate(uri: &str) -> Result<Location, crate::diag::Code> {
+    if uri.contains("://") || uri.starts_with("runs:/") || uri.starts_with("models:/") {
+        return Ok(Location::Remote);
+    }
+    if uri.starts_with('/') || uri.starts_with('\\') || uri.get(1..2) == Some(":") {
+        return Err(crate::diag::Code::AbsolutePath);
+    }
+    normalize(uri)
+        .map(Location::Local)
+        .map_err(|_| crate::diag::Code::SymlinkEscape)
+}
+
 /// Normalizes a repository-relative path lexically: no absolute paths, no `..` above the root.
 pub fn normalize(path: &str) -> Result<String, ReadError> {
     let mut parts: Vec<&str> = Vec::new();
@@ -659,6 +682,18 @@ impl Source for GitSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uri_locations() {
+        assert_eq!(locate("s3://b/k"), Ok(Location::Remote));
+        assert_eq!(locate("runs:/abc/model"), Ok(Location::Remote));
+        assert_eq!(
+            locate("examples/./a/model.onnx"),
+            Ok(Location::Local("examples/a/model.onnx".into()))
+        );
+        assert_eq!(locate("/etc/passwd"), Err(crate::diag::Code::AbsolutePath));
+        assert_eq!(locate("../../x"), Err(crate::diag::Code::SymlinkEscape));
+    }
 
     #[test]
     fn normalize_refuses_escapes() {

@@ -6,7 +6,7 @@
 //! protected attributes that are not features, as text), as the request gave them; `score`,
 //! `prediction` (`Int32`), `prediction_id`, `model`, `version` (`UInt32`), `artifact_sha256`
 //! and `scored_at` (microseconds, UTC) exactly as `batch` writes them — so a log file is
-//! "scored output" to the drift job ([`crate::batch::SCORED_COLUMNS`]) — and then `alias`,
+//! "scored output" to the drift job ([`crate::monitor::data::SCORED_COLUMNS`]) — and then `alias`,
 //! `request_key` (null without one) and `shadow`.
 //!
 //! **Files.** Served rows go to the log folder, shadow rows (a challenger scored behind the
