@@ -75,8 +75,15 @@ fn encode_number(x: Option<f64>, key: Option<&mut String>) -> std::result::Resul
         ));
     }
     if let Some(k) = key {
-        use std::fmt::Write;
-        let _ = write!(k, "{x}\u{1f}");
+        // The text of `x` as `Display` writes it ("63", "2.3", "NaN"); whole numbers, the
+        // common case, without the float formatter (a tenth of its time).
+        if x.fract() == 0.0 && x.abs() < 9.0e15 && !(x == 0.0 && x.is_sign_negative()) {
+            k.push_str(itoa::Buffer::new().format(x as i64));
+        } else {
+            use std::fmt::Write;
+            let _ = write!(k, "{x}");
+        }
+        k.push('\u{1f}');
     }
     Ok(x as f32)
 }
@@ -533,6 +540,34 @@ mod tests {
             .iter()
             .map(|r| r.as_object().unwrap().clone())
             .collect()
+    }
+
+    /// A number's part of a content key is its `Display` text, whichever path writes it: the
+    /// prediction ids of a row never change with how it is formatted.
+    #[test]
+    fn content_keys_write_numbers_as_display_does() {
+        for x in [
+            63.0,
+            -5.0,
+            0.0,
+            -0.0,
+            2.3,
+            27.1,
+            1e-7,
+            8.9e15,
+            9.0e15,
+            1e20,
+            -1e300,
+            f64::NAN,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            4503599627370497.0,
+        ] {
+            let mut key = String::new();
+            if encode_number(Some(x), Some(&mut key)).is_ok() {
+                assert_eq!(key, format!("{x}\u{1f}"), "{x:e}");
+            }
+        }
     }
 
     /// JSON rows and a frame of the same values encode to the same matrix and keys.

@@ -1063,3 +1063,80 @@ fn a_sticky_header_keeps_a_caller_on_one_version() {
         "both versions answer someone"
     );
 }
+
+/// The concurrency limit counts the requests of the whole process, whichever worker thread
+/// holds their connection: with two requests held open (their bodies half sent) at
+/// `--concurrency 2`, every other request is answered 503 `overloaded` at once, never queued;
+/// once the held requests finish, requests pass again.
+#[test]
+fn requests_over_the_concurrency_limit_are_shed_across_threads() {
+    use std::io::{Read, Write};
+    let (dir, _) = example_repo();
+    let s = Server::start(
+        dir.path(),
+        &[
+            "--models",
+            "heart_disease",
+            "--concurrency",
+            "2",
+            "--workers",
+            "2",
+            "--timeout",
+            "60",
+        ],
+    );
+    let addr = s.url.strip_prefix("http://").unwrap().to_string();
+    let body = json!({"row": row()}).to_string();
+    let (head, tail) = body.split_at(10);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            c,
+            "POST /v1/models/heart_disease/predict HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{head}",
+            body.len()
+        )
+        .unwrap();
+        c.flush().unwrap();
+        held.push(c);
+    }
+    // The held requests reach the server (and take the two permits) shortly.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, v) = s.predict("heart_disease", &json!({"row": row()}));
+        if code == 503 {
+            assert_eq!(error(&v).0, "overloaded", "{v}");
+            break;
+        }
+        assert_eq!(code, 200, "{v}");
+        assert!(
+            Instant::now() < deadline,
+            "never shed with two requests held"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Fresh connections (spread over both threads by the kernel) are all shed, at once.
+    for _ in 0..16 {
+        let started = Instant::now();
+        let (code, v) = s.predict("heart_disease", &json!({"row": row()}));
+        assert_eq!((code, error(&v).0), (503, "overloaded"), "{v}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "queued, not shed"
+        );
+    }
+    for mut c in held {
+        c.write_all(tail.as_bytes()).unwrap();
+        c.flush().unwrap();
+        let mut answer = [0u8; 12];
+        c.read_exact(&mut answer).unwrap();
+        assert_eq!(
+            &answer,
+            b"HTTP/1.1 200",
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    let (code, v) = s.predict("heart_disease", &json!({"row": row()}));
+    assert_eq!(code, 200, "{v}");
+}
