@@ -1065,11 +1065,11 @@ fn a_sticky_header_keeps_a_caller_on_one_version() {
 }
 
 /// The concurrency limit counts the requests of the whole process, whichever worker thread
-/// holds their connection: with two requests held open (their bodies half sent) at
+/// runs them: with two requests held open (their bodies half sent) at
 /// `--concurrency 2`, every other request is answered 503 `overloaded` at once, never queued;
 /// once the held requests finish, requests pass again.
 #[test]
-fn requests_over_the_concurrency_limit_are_shed_across_threads() {
+fn requests_over_the_concurrency_limit_are_shed_at_once() {
     use std::io::{Read, Write};
     let (dir, _) = example_repo();
     let s = Server::start(
@@ -1115,7 +1115,7 @@ fn requests_over_the_concurrency_limit_are_shed_across_threads() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Fresh connections (spread over both threads by the kernel) are all shed, at once.
+    // Fresh connections are all shed, at once.
     for _ in 0..16 {
         let started = Instant::now();
         let (code, v) = s.predict("heart_disease", &json!({"row": row()}));

@@ -900,30 +900,45 @@ async fn overloaded(e: tower::BoxError) -> Response {
     }
 }
 
-/// The router with its middleware.
-pub fn router(app: Arc<App>) -> Router {
+/// The routes with their middleware, as one service (serve it with
+/// `axum::serve(listener, axum::ServiceExt::into_make_service(service))`).
+///
+/// The middleware wraps the router from outside rather than each route from inside
+/// (`Router::layer`): a request clones the service it is given, and a stack of concrete layers
+/// clones without an allocation a layer, where each route's boxed stack does not.
+pub fn router(
+    app: Arc<App>,
+) -> impl tower::Service<
+    Request,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Send + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
     use axum::error_handling::HandleErrorLayer;
     use tower::ServiceBuilder;
-    let limits = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(overloaded))
-        .load_shed()
-        .concurrency_limit(app.config.concurrency.max(1))
-        .timeout(app.config.timeout);
     let v1 = Router::new()
         .route(ROUTES[0].1, post(predict))
         .route(ROUTES[1].1, get(models))
         .route_layer(axum::middleware::from_fn_with_state(app.clone(), auth));
-    Router::new()
+    let routes = Router::new()
         .merge(v1)
         .route(ROUTES[2].1, get(healthz))
         .route(ROUTES[3].1, get(readyz))
         .route(ROUTES[4].1, get(metrics))
         .route(ROUTES[5].1, get(openapi))
         .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(app.clone());
+    ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(json_errors_and_access_log))
+        .layer(HandleErrorLayer::new(overloaded))
+        .load_shed()
+        .concurrency_limit(app.config.concurrency.max(1))
+        .timeout(app.config.timeout)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             app.config.max_body_bytes,
         ))
-        .layer(limits)
-        .layer(axum::middleware::from_fn(json_errors_and_access_log))
-        .with_state(app)
+        .service(routes)
 }

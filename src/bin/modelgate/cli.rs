@@ -708,8 +708,7 @@ pub struct ServeArgs {
     /// ONNX Runtime sessions per loaded version (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub sessions: Option<usize>,
-    /// Worker threads of the server, each serving its own connections (default: the number of
-    /// cores).
+    /// Worker threads of the server (default: the number of cores).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
     /// Output format of the first line (where it listens, the revision and the models): text,

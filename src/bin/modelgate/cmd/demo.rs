@@ -324,7 +324,7 @@ fn serve_a_promotion(work: &Path, main: git2::Oid, promoted: git2::Oid) -> Resul
             listener.local_addr()?
         );
         let router = http::router(app.clone());
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(async move { axum::serve(listener, axum::ServiceExt::into_make_service(router)).await });
         let wake = std::sync::Arc::new(tokio::sync::Notify::new());
         tokio::spawn(http::watch(
             app.clone(),

@@ -120,52 +120,16 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<u8> {
     });
     let app = App::new(served, config)?;
     let app_for_logs = app.clone();
-    let workers = args.workers.unwrap_or(cores).max(1);
-    // Each worker thread serves its own connections on its own single-threaded runtime, from its
-    // own socket on the one address (SO_REUSEPORT: the kernel spreads the connections), so no
-    // request wakes another thread; the control runtime on this thread handles the signals and
-    // the watcher of --watch.
-    let control = tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.workers.unwrap_or(cores).max(1))
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let listeners = control.block_on(listen(&args.listen, workers))?;
-    let addr = listeners[0].local_addr()?;
-    // One router for all threads: its clones share the limits (the concurrency limit counts the
-    // requests of the whole process).
-    let router = modelgate::serve::http::router(app.clone());
-    let mut threads = Vec::new();
-    for (i, listener) in listeners.into_iter().enumerate() {
-        let router = router.clone();
-        let mut stopped = stopped.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("serve-{i}"))
-            .spawn(move || -> Result<()> {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .context("starting the tokio runtime")?;
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)?;
-                    // Answers go out at once, not held back by Nagle's algorithm for more bytes.
-                    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                        if let Err(e) = tcp.set_nodelay(true) {
-                            log::debug!("serve: TCP_NODELAY on an accepted connection: {e}");
-                        }
-                    });
-                    axum::serve(listener, router)
-                        .with_graceful_shutdown(async move {
-                            let _ = stopped.wait_for(|s| *s).await;
-                        })
-                        .await
-                        .context("serving")
-                })
-            })
-            .context("starting a server thread")?;
-        threads.push(thread);
-    }
-    control.block_on(async move {
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
         // The first line of stdout says where (a test or a supervisor reads it).
         match args.format {
             OutputFormat::Json => {
@@ -200,54 +164,27 @@ pub fn run(ctx: &Ctx, args: &ServeArgs) -> Result<u8> {
                 });
             }
         }
-        shutdown().await;
+        // Answers go out at once, not held back by Nagle's algorithm for more bytes.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                log::debug!("serve: TCP_NODELAY on an accepted connection: {e}");
+            }
+        });
+        let service = modelgate::serve::http::router(app);
+        axum::serve(listener, axum::ServiceExt::into_make_service(service))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("serving")?;
+        // Every accepted prediction reaches its log before the process ends.
+        for (model, r) in app_for_logs.flush_logs() {
+            if let Err(e) = r {
+                eprintln!("modelgate: warning: flushing the prediction log of {model}: {e:#}");
+            }
+        }
+        eprintln!("modelgate serve: stopped (requests in flight were answered, logs flushed)");
         Ok::<_, anyhow::Error>(())
     })?;
-    let _ = stop.send(true);
-    for t in threads {
-        match t.join() {
-            Ok(r) => r?,
-            Err(_) => bail!("a server thread panicked"),
-        }
-    }
-    // Every accepted prediction reaches its log before the process ends.
-    for (model, r) in app_for_logs.flush_logs() {
-        if let Err(e) = r {
-            eprintln!("modelgate: warning: flushing the prediction log of {model}: {e:#}");
-        }
-    }
-    eprintln!("modelgate serve: stopped (requests in flight were answered, logs flushed)");
     Ok(EXIT_OK)
-}
-
-/// `n` listening sockets on one address (the first binds it, port 0 picks a free port), each
-/// with SO_REUSEPORT, so the kernel spreads new connections across the worker threads.
-async fn listen(addr: &str, n: usize) -> Result<Vec<std::net::TcpListener>> {
-    let mut at = tokio::net::lookup_host(addr)
-        .await
-        .with_context(|| format!("listening on {addr}"))?
-        .next()
-        .with_context(|| format!("listening on {addr}: no such address"))?;
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let socket = if at.is_ipv4() {
-            tokio::net::TcpSocket::new_v4()
-        } else {
-            tokio::net::TcpSocket::new_v6()
-        }
-        .with_context(|| format!("listening on {addr}"))?;
-        socket.set_reuseaddr(true)?;
-        socket.set_reuseport(true)?;
-        socket
-            .bind(at)
-            .with_context(|| format!("listening on {addr}"))?;
-        let listener = socket
-            .listen(1024)
-            .with_context(|| format!("listening on {addr}"))?;
-        at = listener.local_addr()?;
-        out.push(listener.into_std()?);
-    }
-    Ok(out)
 }
 
 /// Resolves on ctrl-c or SIGTERM.
