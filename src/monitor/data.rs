@@ -53,6 +53,33 @@ pub struct ColumnData {
 }
 
 impl ColumnData {
+    /// A numerical column of `values`, none null; non-finite values are counted apart, as a
+    /// column read from a file keeps them.
+    pub fn numerical(name: &str, values: &[f64]) -> ColumnData {
+        let finite: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        ColumnData {
+            name: name.into(),
+            values: Values::Numerical {
+                sorted: super::stats::sorted(&finite),
+                non_finite: (values.len() - finite.len()) as u64,
+            },
+            nulls: 0,
+        }
+    }
+
+    /// A categorical column of `values`, none null.
+    pub fn categorical(name: &str, values: &[&str]) -> ColumnData {
+        let mut counts = BTreeMap::new();
+        for x in values {
+            *counts.entry(x.to_string()).or_insert(0) += 1;
+        }
+        ColumnData {
+            name: name.into(),
+            values: Values::Categorical { counts },
+            nulls: 0,
+        }
+    }
+
     /// Numerical or categorical.
     pub fn kind(&self) -> Kind {
         match self.values {

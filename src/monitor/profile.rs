@@ -528,14 +528,7 @@ mod tests {
     use super::*;
 
     fn num(name: &str, v: Vec<f64>) -> ColumnData {
-        ColumnData {
-            name: name.into(),
-            values: Values::Numerical {
-                sorted: stats::sorted(&v),
-                non_finite: 0,
-            },
-            nulls: 0,
-        }
+        ColumnData::numerical(name, &v)
     }
 
     #[test]

@@ -195,31 +195,14 @@ fn slot(c: &ColumnProfile, v: &serde_json::Value) -> Slot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::monitor::stats;
     use serde_json::{Value, json};
-    use std::collections::BTreeMap;
 
     fn numerical(name: &str, v: &[f64]) -> ColumnData {
-        ColumnData {
-            name: name.into(),
-            values: Values::Numerical {
-                sorted: stats::sorted(v),
-                non_finite: 0,
-            },
-            nulls: 0,
-        }
+        ColumnData::numerical(name, v)
     }
 
     fn categorical(name: &str, v: &[&str]) -> ColumnData {
-        let mut counts = BTreeMap::new();
-        for x in v {
-            *counts.entry(x.to_string()).or_insert(0) += 1;
-        }
-        ColumnData {
-            name: name.into(),
-            values: Values::Categorical { counts },
-            nulls: 0,
-        }
+        ColumnData::categorical(name, v)
     }
 
     const SEVERITY: (f64, f64, f64) = (0.1, 0.25, 0.5);

@@ -42,6 +42,24 @@ struct SearchEntry<'r> {
     url: &'r str,
 }
 
+impl<'r> From<&'r ModelRow> for SearchEntry<'r> {
+    fn from(r: &'r ModelRow) -> Self {
+        SearchEntry {
+            bias: &r.bias,
+            challenger: r.challenger,
+            champion: r.champion,
+            description: &r.description,
+            drift: &r.drift,
+            metrics: &r.metrics,
+            name: &r.name,
+            owner: &r.owner,
+            tags: &r.tags,
+            task: r.task,
+            url: &r.url,
+        }
+    }
+}
+
 /// `models.json`.
 #[derive(Serialize)]
 struct ModelsJson<'r> {
@@ -60,22 +78,7 @@ impl<'a> Site<'a> {
             drifting: count(&|r| Severity::parse(&r.drift).is_some_and(|s| s >= Severity::Issue)),
             bias_block: count(&|r| r.bias == "block"),
         };
-        let search: Vec<SearchEntry> = rows
-            .iter()
-            .map(|r| SearchEntry {
-                bias: &r.bias,
-                challenger: r.challenger,
-                champion: r.champion,
-                description: &r.description,
-                drift: &r.drift,
-                metrics: &r.metrics,
-                name: &r.name,
-                owner: &r.owner,
-                tags: &r.tags,
-                task: r.task,
-                url: &r.url,
-            })
-            .collect();
+        let search: Vec<SearchEntry> = rows.iter().map(SearchEntry::from).collect();
         let page = IndexPage {
             base: self.base("", "index.html"),
             totals,
@@ -103,18 +106,6 @@ mod tests {
             modelgate: "0",
             models: &rows,
         }));
-        assert!(keys_sorted(&SearchEntry {
-            bias: &r.bias,
-            challenger: r.challenger,
-            champion: r.champion,
-            description: &r.description,
-            drift: &r.drift,
-            metrics: &r.metrics,
-            name: &r.name,
-            owner: &r.owner,
-            tags: &r.tags,
-            task: r.task,
-            url: &r.url,
-        }));
+        assert!(keys_sorted(&SearchEntry::from(&r)));
     }
 }
