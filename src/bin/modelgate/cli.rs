@@ -1,8 +1,6 @@
 //! Command-line arguments, parsed with clap.
 //!
-//! This module only describes and validates arguments; `cmd/` turns them into work. Commands
-//! that are not built yet are still listed, so `--help` shows the whole tool, and say so plainly
-//! when run (exit 2) instead of printing anything that looks like a result.
+//! This module only describes and validates arguments; `cmd/` turns them into work.
 //!
 //! Why one file of over 1,000 lines: it is the whole command-line surface, read and reviewed
 //! together (names, defaults and examples must agree across commands, and `cli_tests.rs` checks
