@@ -5,7 +5,8 @@
 //! threats to these names).
 
 use crate::check::{
-    HD, approve, approve_all, check, codes, edit, example_repo, gate, messages, mg, promote_v4,
+    HD, approve, approve_all, approve_version, check, codes, edit, example_repo, gate, messages,
+    mg, promote_v4,
 };
 use crate::util::run;
 use modelgate::synth::commit_all;
@@ -63,21 +64,14 @@ pub(crate) fn promote_and_approve(dir: &Path, version: &str) {
         ("business", "bob"),
     ] {
         let key = format!("examples/keys/{who}");
-        mg(
+        approve_version(
             dir,
-            &[
-                "approve",
-                "heart_disease",
-                version,
-                "--alias",
-                "champion",
-                "--role",
-                role,
-                "--key",
-                &key,
-                "--at",
-                "2024-06-03T10:00:00Z",
-            ],
+            "heart_disease",
+            version,
+            "champion",
+            role,
+            &key,
+            "2024-06-03T10:00:00Z",
         );
     }
 }
@@ -483,21 +477,14 @@ fn future_dated_approval_is_refused() {
     promote_v4(p);
     approve(p, "data_scientist", "alice", &[]);
     approve(p, "business", "bob", &[]);
-    mg(
+    approve_version(
         p,
-        &[
-            "approve",
-            "heart_disease",
-            "4",
-            "--alias",
-            "champion",
-            "--role",
-            "compliance",
-            "--key",
-            "examples/keys/carol",
-            "--at",
-            "2099-01-01T00:00:00Z",
-        ],
+        "heart_disease",
+        "4",
+        "champion",
+        "compliance",
+        "examples/keys/carol",
+        "2099-01-01T00:00:00Z",
     );
     merge(p, "PR: carol's approval dated 2099");
     let (code, v) = check(p, &base);
@@ -517,21 +504,14 @@ fn approval_before_the_version_existed_is_refused() {
     promote_v4(p);
     approve(p, "data_scientist", "alice", &[]);
     approve(p, "business", "bob", &[]);
-    mg(
+    approve_version(
         p,
-        &[
-            "approve",
-            "heart_disease",
-            "4",
-            "--alias",
-            "champion",
-            "--role",
-            "compliance",
-            "--key",
-            "examples/keys/carol",
-            "--at",
-            "2024-01-01T00:00:00Z",
-        ],
+        "heart_disease",
+        "4",
+        "champion",
+        "compliance",
+        "examples/keys/carol",
+        "2024-01-01T00:00:00Z",
     );
     merge(p, "PR: approval predates v4");
     let (code, v) = check(p, &base);
@@ -558,21 +538,14 @@ fn old_approvals_never_revive() {
         ("business", "bob"),
     ] {
         let key = format!("examples/keys/{who}");
-        mg(
+        approve_version(
             p,
-            &[
-                "approve",
-                "heart_disease",
-                "3",
-                "--alias",
-                "champion",
-                "--role",
-                role,
-                "--key",
-                &key,
-                "--at",
-                "2024-05-20T00:00:00Z",
-            ],
+            "heart_disease",
+            "3",
+            "champion",
+            role,
+            &key,
+            "2024-05-20T00:00:00Z",
         );
     }
     let base = merge(p, "v3's approvals");
@@ -955,21 +928,14 @@ fn governance_pr_then_promotion_that_uses_it() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
-    mg(
+    approve_version(
         p,
-        &[
-            "approve",
-            "heart_disease",
-            "4",
-            "--alias",
-            "champion",
-            "--role",
-            "compliance",
-            "--key",
-            "dave",
-            "--at",
-            "2024-06-03T10:00:00Z",
-        ],
+        "heart_disease",
+        "4",
+        "champion",
+        "compliance",
+        "dave",
+        "2024-06-03T10:00:00Z",
     );
     // Dave signs with ssh-keygen.
     resign_with_ssh_keygen(
@@ -1688,21 +1654,14 @@ fn a_demotion_ends_the_tenure_and_cannot_be_backdated() {
     let (dir, _) = example_repo();
     let p = dir.path();
     // v4's challenger approval, as valid as approvals get (binding the input schema).
-    mg(
+    approve_version(
         p,
-        &[
-            "approve",
-            "heart_disease",
-            "4",
-            "--alias",
-            "challenger",
-            "--role",
-            "data_scientist",
-            "--key",
-            "examples/keys/alice",
-            "--at",
-            "2024-05-30T00:00:00Z",
-        ],
+        "heart_disease",
+        "4",
+        "challenger",
+        "data_scientist",
+        "examples/keys/alice",
+        "2024-05-30T00:00:00Z",
     );
     let base = merge(p, "v4's challenger approval signed again");
     let (code, out) = demote(p, &["--from", "challenger"]);
@@ -1935,21 +1894,14 @@ fn signers_added_with_the_promotion_are_explained() {
     crate::check::approve(p, "compliance", "carol", &[]);
     crate::check::approve(p, "business", "bob", &[]);
     let dave = keys.path().join("dave");
-    mg(
+    approve_version(
         p,
-        &[
-            "approve",
-            "heart_disease",
-            "4",
-            "--alias",
-            "champion",
-            "--role",
-            "data_scientist",
-            "--key",
-            dave.to_str().unwrap(),
-            "--at",
-            "2024-06-03T10:00:00Z",
-        ],
+        "heart_disease",
+        "4",
+        "champion",
+        "data_scientist",
+        dave.to_str().unwrap(),
+        "2024-06-03T10:00:00Z",
     );
     merge(p, "PR: dave joins and approves the promotion");
     let (code, v) = check(p, &base);

@@ -19,6 +19,25 @@ pub(crate) fn mg(dir: &Path, args: &[&str]) {
     assert_eq!(code, 0, "modelgate {args:?}: {out}{err}");
 }
 
+/// `modelgate approve MODEL VERSION --alias ALIAS --role ROLE --key KEY --at AT`, which must
+/// succeed.
+pub(crate) fn approve_version(
+    dir: &Path,
+    model: &str,
+    version: &str,
+    alias: &str,
+    role: &str,
+    key: &str,
+    at: &str,
+) {
+    mg(
+        dir,
+        &[
+            "approve", model, version, "--alias", alias, "--role", role, "--key", key, "--at", at,
+        ],
+    );
+}
+
 pub(crate) fn promote_v4(dir: &Path) {
     mg(
         dir,

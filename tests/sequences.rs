@@ -6,7 +6,7 @@
 //! signed with the demo keys.
 
 use crate::attacks::{approve_governance, has, promote_and_approve};
-use crate::check::{HD, check, edit, example_repo, messages, mg};
+use crate::check::{HD, approve_version, check, edit, example_repo, messages, mg};
 use modelgate::registry::types::Sha256;
 use std::path::Path;
 use std::process::Command;
@@ -520,21 +520,14 @@ fn the_version_behind_a_serving_share_moves_only_through_the_challenger_gate() {
         "block"
     );
     // With the signed approval the base's challenger gate demands, the move passes.
-    mg(
+    approve_version(
         p,
-        &[
-            "approve",
-            "heart_disease",
-            "5",
-            "--alias",
-            "challenger",
-            "--role",
-            "data_scientist",
-            "--key",
-            "examples/keys/alice",
-            "--at",
-            "2024-06-03T10:00:00Z",
-        ],
+        "heart_disease",
+        "5",
+        "challenger",
+        "data_scientist",
+        "examples/keys/alice",
+        "2024-06-03T10:00:00Z",
     );
     merge(p, "PR 2: the data scientist approves v5 as challenger");
     let (code, v) = check(p, &base);

@@ -2,7 +2,7 @@
 //! the real binary, ONNX Runtime; every endpoint, every bad request, online = batch bit for bit,
 //! a hot swap under concurrent load with zero failures, and a revision that fails validation.
 
-use crate::check::{HD, approve_all, edit, example_repo, mg, promote_v4};
+use crate::check::{HD, approve_all, approve_version, edit, example_repo, promote_v4};
 use crate::util::{modelgate, run};
 use modelgate::synth::commit_all;
 use serde_json::{Value, json};
@@ -574,21 +574,14 @@ fn a_version_without_its_approvals_is_not_served() {
     assert_eq!((code, error(&v).0), (404, "unknown_model"), "{v}");
     drop(s);
 
-    mg(
+    approve_version(
         p,
-        &[
-            "approve",
-            "heart_disease",
-            "5",
-            "--alias",
-            "challenger",
-            "--role",
-            "data_scientist",
-            "--key",
-            "examples/keys/alice",
-            "--at",
-            "2024-06-03T10:00:00Z",
-        ],
+        "heart_disease",
+        "5",
+        "challenger",
+        "data_scientist",
+        "examples/keys/alice",
+        "2024-06-03T10:00:00Z",
     );
     commit_all(p, "v5's approval").unwrap();
     let s = Server::start(p, &[]);
@@ -681,21 +674,14 @@ fn a_model_that_fails_to_load_does_not_take_the_others_down() {
         ("business", "bob"),
     ] {
         let key = format!("examples/keys/{who}");
-        mg(
+        approve_version(
             dir.path(),
-            &[
-                "approve",
-                "diabetes",
-                "2",
-                "--alias",
-                "champion",
-                "--role",
-                role,
-                "--key",
-                &key,
-                "--at",
-                "2024-06-03T10:00:00Z",
-            ],
+            "diabetes",
+            "2",
+            "champion",
+            role,
+            &key,
+            "2024-06-03T10:00:00Z",
         );
     }
     commit_all(dir.path(), "broken artifact").unwrap();
