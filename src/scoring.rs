@@ -11,6 +11,7 @@ use crate::registry::types::{Alias, ModelName, Sha256};
 use anyhow::{Context, Result, bail};
 use polars::prelude::{DataFrame, DataType};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
@@ -205,13 +206,93 @@ pub fn encode_frame(
     Ok(Encoded { matrix, keys })
 }
 
+/// One row of a JSON request: its fields in the order the body gave them, each name borrowed
+/// from the body unless it holds an escape. A name given twice takes its last value, as a JSON
+/// object read into a map does. A row holds a few fields, so a field is found by a scan, with
+/// none of a map's allocations.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JsonRow<'a>(Vec<(Cow<'a, str>, serde_json::Value)>);
+
+impl<'a> JsonRow<'a> {
+    /// The value of the field `name`.
+    pub fn get(&self, name: &str) -> Option<&serde_json::Value> {
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+
+    /// Moves the value of the field `name` out (`Null` stays in its place, or when absent).
+    pub fn take(&mut self, name: &str) -> serde_json::Value {
+        self.0
+            .iter_mut()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map_or(serde_json::Value::Null, |(_, v)| std::mem::take(v))
+    }
+}
+
+impl From<serde_json::Map<String, serde_json::Value>> for JsonRow<'static> {
+    fn from(m: serde_json::Map<String, serde_json::Value>) -> Self {
+        JsonRow(m.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())
+    }
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for JsonRow<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        /// A field name, borrowed when the input lets it be.
+        struct Name<'a>(Cow<'a, str>);
+        impl<'de> serde::Deserialize<'de> for Name<'de> {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> std::result::Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Name<'de>;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a field name")
+                    }
+                    fn visit_borrowed_str<E>(
+                        self,
+                        s: &'de str,
+                    ) -> std::result::Result<Name<'de>, E> {
+                        Ok(Name(Cow::Borrowed(s)))
+                    }
+                    fn visit_str<E>(self, s: &str) -> std::result::Result<Name<'de>, E> {
+                        Ok(Name(Cow::Owned(s.to_string())))
+                    }
+                    fn visit_string<E>(self, s: String) -> std::result::Result<Name<'de>, E> {
+                        Ok(Name(Cow::Owned(s)))
+                    }
+                }
+                d.deserialize_str(V)
+            }
+        }
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = JsonRow<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<JsonRow<'de>, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(16).min(64));
+                while let Some((Name(k), v)) = map.next_entry()? {
+                    fields.push((k, v));
+                }
+                Ok(JsonRow(fields))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 /// A JSON value as a category, as polars casts a column to text: strings as they are,
 /// integers and booleans in their usual spelling.
-fn json_category(v: &serde_json::Value) -> Option<String> {
+fn json_category(v: &serde_json::Value) -> Option<Cow<'_, str>> {
     match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::String(s) => Some(Cow::Borrowed(s)),
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => Some(Cow::Owned(n.to_string())),
+        serde_json::Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -230,7 +311,7 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 /// Encodes JSON rows keyed by feature name (extra fields are ignored). `id_fields`, when not
 /// empty, make the key of a row (as `batch --id-column` does); else its content does.
 pub fn encode_json(
-    rows: &[serde_json::Map<String, serde_json::Value>],
+    rows: &[JsonRow<'_>],
     features: &[Feature],
     id_fields: &[String],
 ) -> std::result::Result<Encoded, InputError> {
@@ -534,12 +615,39 @@ mod tests {
         ]
     }
 
-    fn rows(v: serde_json::Value) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    fn rows(v: serde_json::Value) -> Vec<JsonRow<'static>> {
         v.as_array()
             .unwrap()
             .iter()
-            .map(|r| r.as_object().unwrap().clone())
+            .map(|r| JsonRow::from(r.as_object().unwrap().clone()))
             .collect()
+    }
+
+    /// A request's row reads as a JSON object read into a map does: the last of a name given
+    /// twice wins, escaped names are unescaped, and what is not an object is refused as before.
+    #[test]
+    fn json_rows_read_as_maps_do() {
+        let body = r#"{"age": 1, "s\u0065x": "M", "age": 63, "extra": [1, {"a": null}]}"#;
+        let row: JsonRow = serde_json::from_str(body).unwrap();
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).unwrap();
+        for name in ["age", "sex", "extra", "missing"] {
+            assert_eq!(row.get(name), map.get(name), "{name}");
+        }
+        assert!(matches!(&row.0[0].0, Cow::Borrowed("age")));
+        assert!(matches!(&row.0[1].0, Cow::Owned(n) if n == "sex"));
+        let mut row = row;
+        assert_eq!(row.take("age"), serde_json::json!(63));
+        assert_eq!(row.get("age"), Some(&serde_json::Value::Null));
+        assert_eq!(row.take("missing"), serde_json::Value::Null);
+        for bad in ["5", "[1]", "\"x\"", "null"] {
+            let ours = serde_json::from_str::<JsonRow>(bad)
+                .unwrap_err()
+                .to_string();
+            let maps = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(bad)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(ours, maps, "{bad}");
+        }
     }
 
     /// A number's part of a content key is its `Display` text, whichever path writes it: the

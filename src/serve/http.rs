@@ -362,9 +362,11 @@ impl IntoResponse for ApiError {
 /// A prediction request: one row or a batch of rows keyed by feature name.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PredictRequest {
-    row: Option<serde_json::Map<String, serde_json::Value>>,
-    rows: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+struct PredictRequest<'a> {
+    #[serde(borrow)]
+    row: Option<crate::scoring::JsonRow<'a>>,
+    #[serde(borrow)]
+    rows: Option<Vec<crate::scoring::JsonRow<'a>>>,
     /// Fields that identify a row (as `batch --id-column`); else its content does.
     #[serde(default)]
     id_fields: Vec<String>,
@@ -611,57 +613,72 @@ fn predict_inner(
             .or_insert_with(|| crate::batch::PredictionIds::new(&t.model, t.version))
             .id(key)
     };
-    let log_row =
-        |i: usize, t: &crate::batch::Target, alias: Alias, score: f64, id: String, shadow: bool| {
-            if let Some(log) = &m.log {
-                log.append(predlog::Served {
-                    inputs: m
-                        .log_columns
-                        .iter()
-                        .map(|c| {
-                            rows[i]
-                                .get(&c.name)
-                                .cloned()
-                                .unwrap_or(serde_json::Value::Null)
-                        })
-                        .collect(),
-                    score,
-                    prediction: crate::scoring::prediction(score, served.threshold),
-                    prediction_id: id,
-                    version: t.version,
-                    alias,
-                    artifact_sha256: t.artifact_sha256.clone(),
-                    served_at: now,
-                    request_key: routes[i].key.clone(),
-                    shadow,
-                });
+    if let Some(live) = &m.live {
+        if let Ok(mut live) = live.lock() {
+            static NULL: serde_json::Value = serde_json::Value::Null;
+            for row in &rows {
+                live.observe(m.features.iter().map(|f| row.get(&f.name).unwrap_or(&NULL)));
             }
-        };
+        }
+    }
+    // The logged values of each row, moved out of the request (the rows are read no more); a
+    // row scored in shadow too logs a copy.
+    let mut rows = rows;
+    let mut inputs = |i: usize| -> Vec<serde_json::Value> {
+        m.log_columns
+            .iter()
+            .map(|c| rows[i].take(&c.name))
+            .collect()
+    };
+    let mut shadow_inputs: BTreeMap<usize, Vec<serde_json::Value>> = BTreeMap::new();
     for (i, r) in routes.iter().enumerate() {
         let (v, alias) = &r.serve;
         let t = &v.target;
         let id = id_of(t, &enc.keys[i]);
-        log_row(i, t, *alias, scores[i], id.clone(), false);
+        let prediction = crate::scoring::prediction(scores[i], served.threshold);
+        if let Some(log) = &m.log {
+            let logged = inputs(i);
+            if r.shadow.is_some() {
+                shadow_inputs.insert(i, logged.clone());
+            }
+            log.append(predlog::Served {
+                inputs: logged,
+                score: scores[i],
+                prediction,
+                prediction_id: id.clone(),
+                version: t.version,
+                alias: *alias,
+                artifact_sha256: t.artifact_sha256.clone(),
+                served_at: now,
+                request_key: r.key.clone(),
+                shadow: false,
+            });
+        }
         predictions.push(Prediction {
             prediction_id: id,
             model: &t.model,
             version: t.version,
             alias: Some(alias.as_str()),
             score: scores[i],
-            prediction: crate::scoring::prediction(scores[i], served.threshold),
+            prediction,
         });
     }
-    for (i, s) in shadow_idx.iter().zip(&shadow_scores) {
-        if let Some((v, alias)) = &routes[*i].shadow {
-            let id = id_of(&v.target, &enc.keys[*i]);
-            log_row(*i, &v.target, *alias, *s, id, true);
-        }
-    }
-    if let Some(live) = &m.live {
-        if let Ok(mut live) = live.lock() {
-            static NULL: serde_json::Value = serde_json::Value::Null;
-            for row in &rows {
-                live.observe(m.features.iter().map(|f| row.get(&f.name).unwrap_or(&NULL)));
+    if let Some(log) = &m.log {
+        for (i, s) in shadow_idx.iter().zip(&shadow_scores) {
+            if let Some((v, alias)) = &routes[*i].shadow {
+                let t = &v.target;
+                log.append(predlog::Served {
+                    inputs: shadow_inputs.remove(i).unwrap_or_default(),
+                    score: *s,
+                    prediction: crate::scoring::prediction(*s, served.threshold),
+                    prediction_id: id_of(t, &enc.keys[*i]),
+                    version: t.version,
+                    alias: *alias,
+                    artifact_sha256: t.artifact_sha256.clone(),
+                    served_at: now,
+                    request_key: routes[*i].key.clone(),
+                    shadow: true,
+                });
             }
         }
     }
