@@ -734,6 +734,95 @@ fn only_committed_verified_artifacts_are_served() {
     assert!(err.contains("does not validate"), "{err}");
 }
 
+/// Live drift measures served rows against the reference data as committed, as artifacts are
+/// read: the working tree's copy (here bytes that are not Parquet at all) is never read. Across
+/// hot swaps the window carries over while the committed reference stays, and starts anew
+/// against a reference committed anew under the same name.
+#[test]
+fn live_drift_reads_the_committed_reference() {
+    use polars::prelude::*;
+    let (dir, _) = example_repo();
+    let reference = dir.path().join("examples/heart_disease/reference.parquet");
+    let mut smaller = LazyFrame::scan_parquet(
+        PlRefPath::from(reference.to_str().unwrap()),
+        Default::default(),
+    )
+    .unwrap()
+    .slice(0, 200)
+    .collect()
+    .unwrap();
+    let committed = std::fs::read(&reference).unwrap();
+    std::fs::write(&reference, b"not parquet").unwrap();
+    let s = Server::start(
+        dir.path(),
+        &[
+            "--models",
+            "heart_disease",
+            "--live-window",
+            "50",
+            "--watch",
+            "HEAD",
+            "--poll-interval",
+            "0.2",
+        ],
+    );
+    let window = |expect_commit: &str| -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = client().get(format!("{}/v1/models", s.url)).send().unwrap();
+            let v: Value = r.json().unwrap();
+            if expect_commit.is_empty() || v["revision"] == expect_commit {
+                assert_eq!(v["models"][0]["notes"], json!([]), "{v}");
+                return v["models"][0]["drift"].clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{expect_commit} never served: {v} {}",
+                s.get("/readyz").1
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let (code, v) = s.predict("heart_disease", &json!({"row": row()}));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(window("")["rows"], 1);
+
+    // A revision that leaves the reference as it was: the window carries over.
+    std::fs::write(&reference, committed).unwrap();
+    edit(dir.path(), "model-cards/heart_disease.md", |t| {
+        format!("{t}\nA note.\n")
+    });
+    let kept = commit_all(dir.path(), "a note in the card")
+        .unwrap()
+        .to_string();
+    assert_eq!(window(&kept)["rows"], 1);
+
+    // A reference no version records (so it may change without voiding approvals), then that
+    // file committed anew under its name: each time new bins and a new window.
+    let live = dir.path().join("examples/heart_disease/live");
+    std::fs::create_dir_all(&live).unwrap();
+    std::fs::copy(&reference, live.join("reference.parquet")).unwrap();
+    edit(dir.path(), &format!("{HD}/model.yaml"), |t| {
+        t.replace(
+            "reference: examples/heart_disease/reference.parquet",
+            "reference: examples/heart_disease/live/*.parquet",
+        )
+    });
+    let moved = commit_all(dir.path(), "live drift against its own file")
+        .unwrap()
+        .to_string();
+    assert_eq!(window(&moved)["rows"], 0);
+    let (code, v) = s.predict("heart_disease", &json!({"row": row()}));
+    assert_eq!(code, 200, "{v}");
+    assert_eq!(window("")["rows"], 1);
+    let mut f = std::fs::File::create(live.join("reference.parquet")).unwrap();
+    ParquetWriter::new(&mut f).finish(&mut smaller).unwrap();
+    let anew = commit_all(dir.path(), "a new reference")
+        .unwrap()
+        .to_string();
+    assert_eq!(window(&anew)["rows"], 0);
+}
+
 /// SIGTERM: the server stops accepting, answers what is in flight and exits 0.
 #[cfg(unix)]
 #[test]

@@ -391,7 +391,7 @@ fn live_drift_share_matches_the_drift_job() {
         let _ = std::fs::remove_dir_all(&log_dir);
         let log =
             PredictionLog::open("diabetes", columns.clone(), LogOptions::new(&log_dir)).unwrap();
-        let mut live = modelgate::serve::live::LiveDrift::for_model(&reg, root, m, 10_000).unwrap();
+        let mut live = modelgate::serve::live::LiveDrift::for_model(&reg, m, 10_000).unwrap();
         assert_eq!(live.columns(), names[..8].to_vec());
         for (i, row) in inference.iter().enumerate() {
             let mut row = row.clone();

@@ -150,6 +150,111 @@ pub fn expand_in_repository(pattern: &str, root: &Path) -> Result<Vec<PathBuf>> 
     Ok(files)
 }
 
+/// A repository path's folders and file name, and the index of the first that holds a glob
+/// character (none for a plain path).
+fn pattern_parts(rel: &str) -> (Vec<&str>, Option<usize>) {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let glob_at = parts.iter().position(|p| p.contains(['*', '?', '[']));
+    (parts, glob_at)
+}
+
+/// A cheap identity of what a path or glob named by the registry matches in a source: the
+/// source's fingerprint (for a commit, the git object id) of the file, or of the folder the glob
+/// starts in, so any change to a matched file changes it. `None` where the source has none.
+pub fn fingerprint_in_source(
+    pattern: &str,
+    src: &dyn crate::registry::source::Source,
+) -> Option<String> {
+    let rel = match crate::registry::source::locate(pattern) {
+        Ok(crate::registry::source::Location::Local(p)) => p,
+        _ => return None,
+    };
+    let (parts, glob_at) = pattern_parts(&rel);
+    src.fingerprint(&parts[..glob_at.unwrap_or(parts.len())].join("/"))
+}
+
+/// The files a path or glob **named by the registry** matches in a registry source (a commit,
+/// for `serve`), copied under `into` at their paths in the repository: the readers of this
+/// module then read the revision as committed, never the working tree. The rules of
+/// [`expand_in_repository`] hold: inside the repository, plain files only (a match that is a
+/// link is refused); a glob's `*` does not cross a `/`, and `**` matches any folders. Returns
+/// how many files were copied.
+pub fn export_from_source(
+    pattern: &str,
+    src: &dyn crate::registry::source::Source,
+    into: &Path,
+) -> Result<usize> {
+    use crate::registry::source::EntryKind;
+    let rel = match crate::registry::source::locate(pattern) {
+        Ok(crate::registry::source::Location::Local(p)) => p,
+        _ => bail!("`{pattern}` must be a path inside the repository"),
+    };
+    let (parts, glob_at) = pattern_parts(&rel);
+    let mut files = Vec::new();
+    match glob_at {
+        None => {
+            if !src.is_file(&rel) {
+                bail!(
+                    "{} does not exist (as a plain file) in {}",
+                    rel,
+                    src.describe()
+                );
+            }
+            files.push(rel.clone());
+        }
+        Some(at) => {
+            let matcher = glob::Pattern::new(&rel)
+                .with_context(|| format!("`{pattern}` is not a valid glob"))?;
+            let opts = glob::MatchOptions {
+                case_sensitive: true,
+                require_literal_separator: true,
+                require_literal_leading_dot: false,
+            };
+            let deep = rel.contains("**");
+            let mut stack = vec![(parts[..at].join("/"), at)];
+            while let Some((dir, depth)) = stack.pop() {
+                let entries = src
+                    .list(&dir)
+                    .map_err(|e| anyhow::anyhow!("listing {dir}: {e}"))?;
+                for e in entries {
+                    let path = if dir.is_empty() {
+                        e.name.clone()
+                    } else {
+                        format!("{dir}/{}", e.name)
+                    };
+                    match e.kind {
+                        EntryKind::Dir if deep || depth + 1 < parts.len() => {
+                            stack.push((path, depth + 1));
+                        }
+                        EntryKind::Dir => {}
+                        EntryKind::File if matcher.matches_with(&path, opts) => files.push(path),
+                        EntryKind::File => {}
+                        EntryKind::NotPlain(what) if matcher.matches_with(&path, opts) => bail!(
+                            "{path} (matched by `{pattern}`) is {what}, not a plain file: modelgate does not follow links"
+                        ),
+                        EntryKind::NotPlain(_) => {}
+                    }
+                }
+            }
+            if files.is_empty() {
+                bail!("`{pattern}` matches no file in {}", src.describe());
+            }
+        }
+    }
+    for f in &files {
+        let bytes = src
+            .read(f, u64::MAX)
+            .map_err(|e| anyhow::anyhow!("reading {f} from {}: {e}", src.describe()))?;
+        let to = into.join(f);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&to, bytes).with_context(|| format!("writing {}", to.display()))?;
+    }
+    Ok(files.len())
+}
+
 /// The error of a file without a column it needs: names the file, the column (with `what` it
 /// is, e.g. " (a feature of the model)") and the columns the file has.
 pub fn missing_column(file: &Path, column: &str, have: &[&str], what: &str) -> anyhow::Error {
@@ -549,5 +654,62 @@ pub fn schema_of(
                 .collect())
         }
         _ => bail!("{path}: expected a .parquet or .csv file"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A registry pattern copied out of a source matches what it matches in a working tree:
+    /// a file, a glob whose `*` stays in its folder, `**` across folders; a link it matches,
+    /// a path out of the repository and a pattern matching nothing are refused.
+    #[test]
+    fn export_from_source_matches_as_a_working_tree_does() {
+        let repo = tempfile::tempdir().unwrap();
+        let r = repo.path();
+        std::fs::create_dir_all(r.join("ref/sub")).unwrap();
+        for f in [
+            "ref/a.parquet",
+            "ref/b.parquet",
+            "ref/sub/c.parquet",
+            "ref/x.csv",
+        ] {
+            std::fs::write(r.join(f), f).unwrap();
+        }
+        let src = crate::registry::source::FsSource::new(r).unwrap();
+        let exported = |pattern: &str| -> Result<Vec<String>> {
+            let into = tempfile::tempdir().unwrap();
+            export_from_source(pattern, &src, into.path())?;
+            let mut files: Vec<String> = expand_in_repository(pattern, into.path())?
+                .iter()
+                .map(|p| {
+                    let rel = p.strip_prefix(into.path()).unwrap();
+                    let text = std::fs::read_to_string(p).unwrap();
+                    assert_eq!(text, rel.to_string_lossy().replace('\\', "/"));
+                    text
+                })
+                .collect();
+            files.sort();
+            Ok(files)
+        };
+        assert_eq!(exported("ref/a.parquet").unwrap(), ["ref/a.parquet"]);
+        assert_eq!(
+            exported("./ref/*.parquet").unwrap(),
+            ["ref/a.parquet", "ref/b.parquet"]
+        );
+        assert_eq!(
+            exported("ref/**/*.parquet").unwrap(),
+            ["ref/a.parquet", "ref/b.parquet", "ref/sub/c.parquet"]
+        );
+        assert!(exported("ref/*.json").is_err());
+        assert!(exported("../ref/a.parquet").is_err());
+        assert!(exported("ref/missing.parquet").is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc/hostname", r.join("ref/link.parquet")).unwrap();
+            let e = exported("ref/*.parquet").unwrap_err().to_string();
+            assert!(e.contains("ref/link.parquet") && e.contains("link"), "{e}");
+        }
     }
 }

@@ -20,7 +20,6 @@ use crate::registry::schema::FeatureType;
 use crate::registry::{Model, Registry};
 use anyhow::{Context, Result, bail};
 use std::collections::VecDeque;
-use std::path::Path;
 
 /// The rolling drift of one model.
 #[derive(Clone, Debug)]
@@ -81,8 +80,9 @@ impl LiveDrift {
     }
 
     /// For a model of the registry: its features from the reference data `monitoring.reference`
-    /// names (read as the drift job reads it, under `root`), and its effective severities.
-    pub fn for_model(reg: &Registry, root: &Path, m: &Model, window: usize) -> Result<Self> {
+    /// names, as the registry's source holds it (for `serve`, the served commit, never the
+    /// working tree), read as the drift job reads it; and its effective severities.
+    pub fn for_model(reg: &Registry, m: &Model, window: usize) -> Result<Self> {
         let name = m.name.as_str();
         let spec = m
             .spec
@@ -95,8 +95,20 @@ impl LiveDrift {
         if spec.features.is_empty() {
             bail!("{name}: model.yaml lists no features to monitor");
         }
-        data::expand_in_repository(&mon.reference, root)
-            .with_context(|| format!("{name}: reference data"))?;
+        // The committed files, copied aside and read as the drift job reads a working tree;
+        // messages name them by their paths in the repository.
+        let copy = tempfile::tempdir().context("creating a temporary folder")?;
+        let root = copy.path();
+        let in_repo = |e: anyhow::Error| {
+            let prefix = format!("{}{}", root.display(), std::path::MAIN_SEPARATOR);
+            anyhow::anyhow!(
+                "{name}: reference data at {}: {}",
+                reg.source.describe(),
+                format!("{e:#}").replace(&prefix, "")
+            )
+        };
+        data::export_from_source(&mon.reference, reg.source.as_ref(), root).map_err(in_repo)?;
+        data::expand_in_repository(&mon.reference, root).map_err(in_repo)?;
         let reference = data::read(
             &mon.reference,
             root,
@@ -105,7 +117,7 @@ impl LiveDrift {
                 ..Default::default()
             },
         )
-        .with_context(|| format!("{name}: reference data"))?;
+        .map_err(in_repo)?;
         let mut columns = Vec::new();
         for f in &spec.features {
             let kind = match f.kind {

@@ -339,9 +339,17 @@ fn load_model(
             None
         }
     };
+    // The live window carries over while the reference, as committed, and the features are
+    // unchanged.
     let live_key = format!(
-        "{:?}|{:?}",
+        "{:?}|{:?}|{:?}",
         spec.monitoring.as_ref().map(|m| &m.reference),
+        spec.monitoring
+            .as_ref()
+            .and_then(|m| crate::monitor::data::fingerprint_in_source(
+                &m.reference,
+                reg.source.as_ref()
+            )),
         features
             .iter()
             .map(|f| (&f.name, &f.categories))
@@ -349,7 +357,7 @@ fn load_model(
     );
     let live = match before.filter(|b| b.live_key == live_key && b.live.is_some()) {
         Some(b) => b.live.clone(),
-        None => match live::LiveDrift::for_model(reg, &opts.root, m, opts.live_window) {
+        None => match live::LiveDrift::for_model(reg, m, opts.live_window) {
             Ok(l) => Some(Arc::new(std::sync::Mutex::new(l))),
             Err(e) => {
                 log::warn!("serve: {name}: no live drift: {e:#}");
