@@ -468,7 +468,13 @@ impl ColumnProfile {
             }
             (ColumnProfile::Categorical { current, .. }, Slot::Category(v)) => {
                 if add {
-                    *current.entry(v.clone()).or_insert(0) += 1;
+                    // A category seen before (the common case) is counted without a copy of it.
+                    match current.get_mut(v) {
+                        Some(n) => *n += 1,
+                        None => {
+                            current.insert(v.clone(), 1);
+                        }
+                    }
                 } else if let Some(n) = current.get_mut(v) {
                     *n = n.saturating_sub(1);
                     if *n == 0 {
