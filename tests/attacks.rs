@@ -5,8 +5,8 @@
 //! threats to these names).
 
 use crate::check::{
-    HD, approve, approve_all, approve_version, check, codes, edit, example_repo, gate, messages,
-    mg, promote_v4,
+    HD, approve, approve_all, approve_version, check, codes, edit, example_repo, expect_check,
+    gate, messages, mg, promote_v4, promote_version,
 };
 use crate::util::run;
 use modelgate::synth::commit_all;
@@ -44,19 +44,12 @@ fn add_v5(dir: &Path, sex_bias: &str) {
 }
 
 pub(crate) fn promote_and_approve(dir: &Path, version: &str) {
-    mg(
+    promote_version(
         dir,
-        &[
-            "promote",
-            "heart_disease",
-            version,
-            "--to",
-            "champion",
-            "--actor",
-            "alice@example.com",
-            "--at",
-            "2024-06-03T09:00:00Z",
-        ],
+        version,
+        "champion",
+        "alice@example.com",
+        Some("2024-06-03T09:00:00Z"),
     );
     for (role, who) in [
         ("data_scientist", "alice"),
@@ -145,18 +138,14 @@ fn link_to_a_copy_is_refused_before_the_copy_is_edited() {
         &p.join(HD).join("aliases.yaml"),
     );
     merge(p, "PR 1: aliases.yaml becomes a link to an identical copy");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG046"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG046"]);
     // PR 2, had PR 1 been merged: only the copy changes; still refused, and never "no changes".
     let base2 = merge(p, "merged anyway");
     edit(p, "examples/aliases-copy.yaml", |t| {
         t.replace("champion: 3", "champion: 4")
     });
     merge(p, "PR 2: the copy moves the champion");
-    let (code, v) = check(p, &base2);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG046"), "{}", messages(&v));
+    expect_check(p, &base2, 1, &["MG046"]);
 }
 
 /// A merged version file replaced by a dangling link does not silently disappear, and an alias
@@ -167,9 +156,7 @@ fn dangling_version_link_is_refused() {
     let p = dir.path();
     symlink("v9.yaml", &p.join(HD).join("versions/v3.yaml"));
     merge(p, "PR: v3.yaml becomes a dangling link");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG046"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG046"]);
 }
 
 /// A submodule (gitlink) where the registry expects a file is refused.
@@ -205,9 +192,7 @@ fn submodule_in_the_registry_is_refused() {
         .unwrap()
         .success();
     assert!(ok);
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG046"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG046"]);
 }
 
 /// Reusing unchanged model folders by git tree id stays sound: a pull request that changes only
@@ -224,9 +209,7 @@ fn reused_model_folder_still_sees_changes_outside_it() {
         p,
         "PR: the champion's artifact changes, no registry file does",
     );
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG014"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG014"]);
 }
 
 // ---- Rule 2: rules are governed -----------------------------------------------------------
@@ -244,9 +227,7 @@ fn policy_override_emptying_approvals_is_blocked() {
         )
     });
     merge(p, "PR 1: no approvals needed");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG048"]);
     let g = &v["governance"][0];
     assert_eq!(g["file"], format!("{HD}/model.yaml"));
     let lines = g["lines"].to_string();
@@ -277,25 +258,19 @@ fn loosening_bias_thresholds_needs_governance_approval() {
         )
     });
     merge(p, "PR 1: loosen bias");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG048"]);
     // A compliance approval alone is not enough (governance roles: compliance, business).
     approve_governance(p, &base, &file, "compliance", "carol");
     merge(p, "compliance approves");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
+    expect_check(p, &base, 1, &[]);
     approve_governance(p, &base, &file, "business", "bob");
     merge(p, "business approves");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    let v = expect_check(p, &base, 0, &[]);
     assert_eq!(v["governance"][0]["status"], "pass");
     // Editing the file after approval voids the approvals (they bind its sha256).
     edit(p, &file, |t| t.replace("0.95", "0.99"));
     merge(p, "edit after approval");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG048"]);
 }
 
 /// A change that provably only tightens the rules passes without approvals.
@@ -313,8 +288,7 @@ fn tightening_needs_no_approval() {
         t.replace("min_ratio: 0.95", "min_ratio: 0.97")
     });
     merge(p, "PR: stricter");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    let v = expect_check(p, &base, 0, &[]);
     assert_eq!(v["governance"].as_array().unwrap().len(), 2);
     assert_eq!(v["governance"][0]["tightens_only"], true);
 }
@@ -334,10 +308,7 @@ fn reordered_categories_are_governed_and_void_approvals() {
         )
     });
     merge(p, "PR: promote, approve, then reorder categories");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG048"), "{}", messages(&v));
-    assert!(has(&v, "MG038"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG048", "MG038"]);
     assert!(messages(&v).contains("input schema"), "{}", messages(&v));
 }
 
@@ -366,9 +337,7 @@ fn new_model_with_loosening_overrides_is_governed() {
     )
     .unwrap();
     merge(p, "PR: a new model with fewer approval roles");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG048"]);
 }
 
 // ---- Rule 5: gate inputs fail closed -------------------------------------------------------
@@ -391,10 +360,7 @@ fn emptied_protected_attributes_do_not_hide_disparity() {
     });
     promote_and_approve(p, "5");
     merge(p, "PR: v5 with a 0.40 disparity, attributes emptied");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG035"), "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG035", "MG048"]);
 }
 
 /// A `.nan` disparity beside a 0.40 one does not hide the 0.40: non-finite numbers block.
@@ -408,9 +374,7 @@ fn nan_disparity_blocks() {
     );
     promote_and_approve(p, "5");
     merge(p, "PR: v5 with a NaN disparity");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG047"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG047"]);
     let (code, out, _) = run(&["validate"], p);
     assert_eq!(code, 1);
     assert!(out.contains("MG047"), "{out}");
@@ -430,9 +394,7 @@ fn infinite_metric_blocks() {
     });
     promote_and_approve(p, "5");
     merge(p, "PR: v5 with an infinite AUC");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG047"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG047"]);
 }
 
 // ---- Rule 6: time is not the signer's to choose -------------------------------------------
@@ -459,8 +421,7 @@ fn expired_key_with_backdated_approval_is_refused() {
         "examples/keys/carol",
     );
     merge(p, "PR: approvals dated 2024");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &[]);
     assert!(messages(&v).contains("not valid now"), "{}", messages(&v));
     let (code, out, err) = run(
         &["check", "--base", &base, "--at", "2024-06-04T00:00:00Z"],
@@ -487,8 +448,7 @@ fn future_dated_approval_is_refused() {
         "2099-01-01T00:00:00Z",
     );
     merge(p, "PR: carol's approval dated 2099");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
+    let v = expect_check(p, &base, 1, &[]);
     assert!(
         messages(&v).contains("later than the time of the check"),
         "{}",
@@ -514,8 +474,7 @@ fn approval_before_the_version_existed_is_refused() {
         "2024-01-01T00:00:00Z",
     );
     merge(p, "PR: approval predates v4");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
+    let v = expect_check(p, &base, 1, &[]);
     assert!(
         messages(&v).contains("before v4 was created"),
         "{}",
@@ -552,29 +511,20 @@ fn old_approvals_never_revive() {
     promote_v4(p);
     approve_all(p);
     let base2 = merge(p, "PR 1: v4 champion");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
     // PR 2: un-archive v3 and move the champion back by hand, with promote-like audit entries.
     edit(p, &format!("{HD}/versions/v3.yaml"), |t| {
         t.replace("archived_at: 2024-06-03T09:00:00Z", "archived_at: null")
     });
-    mg(
+    promote_version(
         p,
-        &[
-            "promote",
-            "heart_disease",
-            "3",
-            "--to",
-            "champion",
-            "--actor",
-            "mallory@example.com",
-            "--at",
-            "2024-07-01T00:00:00Z",
-        ],
+        "3",
+        "champion",
+        "mallory@example.com",
+        Some("2024-07-01T00:00:00Z"),
     );
     merge(p, "PR 2: back to v3");
-    let (code, v) = check(p, &base2);
-    assert_eq!(code, 1, "{}", messages(&v));
+    let v = expect_check(p, &base2, 1, &[]);
     assert!(
         messages(&v).contains("old approvals never revive"),
         "{}",
@@ -594,8 +544,7 @@ fn restoring_an_archived_version_is_a_promotion() {
         t.replace("archived_at: 2024-06-03T09:00:00Z", "archived_at: null")
     });
     merge(p, "PR: un-archive v3");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
+    let v = expect_check(p, &base, 1, &[]);
     assert!(
         messages(&v).contains("restoring a version is a promotion"),
         "{}",
@@ -614,9 +563,7 @@ fn duplicate_keys_collide_after_resolution() {
     )
     .unwrap();
     merge(p, "PR: a second champion key");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG005"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG005"]);
 }
 
 /// With `distinct_principals: true`, one person cannot fill two roles of one promotion.
@@ -636,8 +583,7 @@ fn one_person_cannot_fill_two_roles() {
     approve(p, "compliance", "carol", &[]);
     approve(p, "business", "alice", &[]);
     merge(p, "PR: alice approves twice");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &[]);
     assert!(
         messages(&v).contains("distinct_principals"),
         "{}",
@@ -697,9 +643,7 @@ fn signed_alert_blocks_promotion() {
     promote_v4(p);
     approve_all(p);
     merge(p, "PR: promote while drifting");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG036"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG036"]);
 }
 
 /// PR 1 adds a hand-written newer result (`severity: none`) while the champion drifts: refused
@@ -720,15 +664,12 @@ fn forged_monitoring_results_are_refused_and_fail_closed() {
     let base = merge(p, "drift job: alert");
     monitoring(p, "2024-06-08", "2024-06-09T06:00:00Z", "none", None);
     merge(p, "PR 1: a newer, unsigned all-clear");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG050"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG050"]);
     let base2 = merge(p, "merged anyway");
     promote_v4(p);
     approve_all(p);
     merge(p, "PR 2: promote");
-    let (code, v) = check(p, &base2);
-    assert_eq!(code, 1, "{}", messages(&v));
+    let v = expect_check(p, &base2, 1, &[]);
     assert!(
         messages(&v).contains("the drift gate fails closed"),
         "{}",
@@ -754,9 +695,7 @@ fn forged_monitoring_results_are_refused_and_fail_closed() {
         Some("alice"),
     );
     merge(p, "PR: all-clear signed by alice");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG050"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG050"]);
 
     // A file that does not even parse.
     let (dir, _) = example_repo();
@@ -775,9 +714,7 @@ fn forged_monitoring_results_are_refused_and_fail_closed() {
     )
     .unwrap();
     merge(p, "PR: garbage");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG050"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG050"]);
 }
 
 /// The latest result is decided by its signed `computed_at`, not by its file name; a misnamed
@@ -805,9 +742,7 @@ fn latest_result_is_decided_by_content() {
     promote_v4(p);
     approve_all(p);
     merge(p, "PR: promote");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG036"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG036"]);
 
     let (dir, base) = example_repo();
     let p = dir.path();
@@ -824,9 +759,7 @@ fn latest_result_is_decided_by_content() {
     )
     .unwrap();
     merge(p, "PR: misnamed and future-dated");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG050"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG050"]);
 }
 
 /// Merged evidence is never edited or removed.
@@ -845,9 +778,7 @@ fn merged_monitoring_results_cannot_be_removed() {
     std::fs::remove_file(p.join(HD).join("monitoring/2024-06-01.yaml")).unwrap();
     std::fs::remove_file(p.join(HD).join("monitoring/2024-06-01.yaml.sig")).unwrap();
     merge(p, "PR: the alert disappears");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG050"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG050"]);
 }
 
 /// Audit entries a pull request appends must match what it changes: a `promote` entry without
@@ -866,9 +797,7 @@ fn phantom_audit_entries_are_refused() {
         .status()
         .unwrap();
     merge(p, "PR: audit entries without the change");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG049"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG049"]);
 }
 
 // ---- The honest path -----------------------------------------------------------------------
@@ -917,8 +846,7 @@ fn governance_pr_then_promotion_that_uses_it() {
         approve_governance(p, &base, f, "business", "bob");
     }
     let base2 = merge(p, "PR 1: approvals");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
     // PR 2: dave approves as compliance.
     promote_v4(p);
     approve(p, "data_scientist", "alice", &[]);
@@ -946,8 +874,7 @@ fn governance_pr_then_promotion_that_uses_it() {
     std::fs::remove_file(p.join("dave")).unwrap();
     std::fs::remove_file(p.join("dave.pub")).unwrap();
     merge(p, "PR 2: promotion approved by dave");
-    let (code, v) = check(p, &base2);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base2, 0, &[]);
 }
 
 /// A signed result the pull request itself adds counts for the drift gate (the job's results
@@ -966,9 +893,7 @@ fn a_signed_result_added_with_the_promotion_counts() {
     promote_v4(p);
     approve_all(p);
     merge(p, "PR: an alert and a promotion together");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG036"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG036"]);
 }
 
 /// Data and artifacts the registry names are plain files too: the drift job refuses a
@@ -1120,9 +1045,7 @@ fn backdated_commit_signed_with_an_expired_key_is_refused() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG044"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG044"]);
     assert!(
         messages(&v).contains("is not valid now"),
         "{}",
@@ -1143,23 +1066,19 @@ fn governance_approvals_cannot_be_replayed() {
     approve_governance(p, &base0, file, "compliance", "carol");
     approve_governance(p, &base0, file, "business", "bob");
     let base1 = merge(p, "PR 1: approved loosening");
-    let (code, v) = check(p, &base0);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base0, 0, &[]);
     edit(p, file, |t| t.replace("min_ratio: 0.5", "min_ratio: 0.95"));
     let base2 = merge(p, "PR 2: tightened back");
     let (code, v) = check(p, &base1);
     assert_eq!(code, 0, "tightening needs no approval: {}", messages(&v));
     edit(p, file, loose);
     merge(p, "PR 3: PR 1's content again");
-    let (code, v) = check(p, &base2);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base2, 1, &["MG048"]);
     // Removing the merged approvals (to re-add them later) is refused too.
     std::fs::remove_dir_all(p.join("registry/governance")).unwrap();
     edit(p, file, |t| t.replace("min_ratio: 0.5", "min_ratio: 0.95"));
     merge(p, "PR: approvals removed");
-    let (code, v) = check(p, &base2);
-    assert_eq!(code, 1);
+    let v = expect_check(p, &base2, 1, &[]);
     assert!(
         messages(&v).contains("merged governance approval"),
         "{}",
@@ -1198,8 +1117,7 @@ fn governance_approval_binds_the_replaced_content() {
         std::fs::write(gov.join(name), bytes).unwrap();
     }
     merge(p, "PR: the approvals made against the old base");
-    let (code, v) = check(p, &base1);
-    assert_eq!(code, 1, "{}", messages(&v));
+    let v = expect_check(p, &base1, 1, &[]);
     assert!(
         messages(&v).contains("but the base revision has"),
         "{}",
@@ -1220,9 +1138,7 @@ fn an_override_pinning_the_global_value_is_governed() {
         )
     });
     merge(p, "PR: pin the bias thresholds");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG048"]);
     assert!(
         v["governance"][0]["lines"].to_string().contains("pinned"),
         "{v:#}"
@@ -1239,8 +1155,7 @@ fn promote_entries_must_record_the_alias_they_end() {
     let audit = std::fs::read_to_string(p.join("registry/audit.jsonl")).unwrap();
     assert!(audit.contains("\"from\":3,\"to\":4"), "{audit}");
     merge(p, "PR: an honest promotion");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
     // The same with `from` forged to 4294967299 (3 modulo 2^32), chain recomputed by hand.
     let (dir, base) = example_repo();
     let p = dir.path();
@@ -1270,8 +1185,7 @@ fn promote_entries_must_record_the_alias_they_end() {
     }
     std::fs::write(p.join("registry/audit.jsonl"), out.join("\n") + "\n").unwrap();
     merge(p, "PR: a forged `from`");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
+    expect_check(p, &base, 1, &[]);
 }
 
 /// A merged approval that a promotion used, and merged retirement times, are history.
@@ -1285,8 +1199,7 @@ fn merged_approvals_and_retirement_times_are_history() {
     )
     .unwrap();
     merge(p, "PR: a used approval disappears");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
+    let v = expect_check(p, &base, 1, &[]);
     assert!(
         messages(&v).contains("is a merged approval"),
         "{}",
@@ -1305,8 +1218,7 @@ fn merged_approvals_and_retirement_times_are_history() {
         )
     });
     merge(p, "PR: backdate the archive");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
+    let v = expect_check(p, &base, 1, &[]);
     assert!(
         messages(&v).contains("rewrites its archived_at"),
         "{}",
@@ -1325,9 +1237,7 @@ fn equalized_odds_disparity_blocks() {
     );
     promote_and_approve(p, "5");
     merge(p, "PR: v5 with an FPR gap");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG035"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG035"]);
 }
 
 /// PR 1 adds rows to the data the drift job reads (a reference-like file in the current
@@ -1345,9 +1255,7 @@ fn monitoring_data_is_governed() {
     )
     .unwrap();
     merge(p, "PR 1: reference-like rows in the current window");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG048"]);
     assert!(
         messages(&v).contains("monitoring data of heart_disease"),
         "{}",
@@ -1357,8 +1265,7 @@ fn monitoring_data_is_governed() {
     approve_governance(p, &base, file, "compliance", "carol");
     approve_governance(p, &base, file, "business", "bob");
     merge(p, "PR 1: approved");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
 }
 
 /// The drift job never overwrites a merged result (data dated to land on an existing result's
@@ -1406,9 +1313,7 @@ fn a_holder_without_the_metric_blocks() {
     promote_v4(p);
     approve_all(p);
     merge(p, "PR: promote v4");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG047"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG047"]);
 }
 
 /// A file whose name is not UTF-8 is refused, never invisible to `check`.
@@ -1434,9 +1339,7 @@ fn a_name_that_is_not_utf8_is_refused() {
     };
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "PR: an odd name"]);
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG046"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG046"]);
 }
 
 /// Results written before results were signed are no evidence: a pull request may remove them
@@ -1449,8 +1352,7 @@ fn legacy_unsigned_results_may_be_removed() {
     let base = merge(p, "base: an unsigned result from before signing");
     std::fs::remove_file(p.join(HD).join("monitoring/2024-05-01.yaml")).unwrap();
     merge(p, "PR: remove it");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
 }
 
 // ---- Demote and archive --------------------------------------------------------------------
@@ -1480,8 +1382,7 @@ fn demoting_the_challenger_goes_through_the_audited_path() {
         "{last}"
     );
     merge(p, "PR: stop evaluating v4");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    let v = expect_check(p, &base, 0, &[]);
     let demoted = v["promotions"]
         .as_array()
         .unwrap()
@@ -1494,9 +1395,7 @@ fn demoting_the_challenger_goes_through_the_audited_path() {
     let p = dir.path();
     std::fs::write(p.join(HD).join("aliases.yaml"), "champion: 3\n").unwrap();
     merge(p, "PR: challenger removed by hand");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG041"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG041"]);
     let hints: String = v["diagnostics"].to_string();
     assert!(
         hints.contains("modelgate demote heart_disease --from challenger"),
@@ -1515,9 +1414,7 @@ fn a_demote_entry_without_the_demotion_is_refused() {
     assert_eq!(code, 0, "{out}");
     std::fs::write(p.join(HD).join("aliases.yaml"), aliases).unwrap();
     merge(p, "PR: a demote entry, no demotion");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG049"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG049"]);
 }
 
 /// The champion is never removed: `demote --from champion` refuses and says to promote another
@@ -1557,25 +1454,16 @@ fn the_champion_cannot_be_removed_to_skip_its_gate() {
     )
     .unwrap();
     let base2 = merge(p, "PR 1: the champion seat emptied");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG042"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG042"]);
     assert!(!has(&v, "MG049") && !has(&v, "MG041"), "{}", messages(&v));
     // PR 2, had PR 1 been merged: v2 (roc_auc 0.77 < v3's 0.85) into the empty seat. The
     // defence is PR 1's refusal; this shows what it prevents (no holder, no performance bar).
-    mg(
+    promote_version(
         p,
-        &[
-            "promote",
-            "heart_disease",
-            "2",
-            "--to",
-            "champion",
-            "--actor",
-            "mallory@example.com",
-            "--at",
-            "2024-06-06T09:00:00Z",
-        ],
+        "2",
+        "champion",
+        "mallory@example.com",
+        Some("2024-06-06T09:00:00Z"),
     );
     merge(p, "PR 2: a weaker champion");
     let (_, v) = check(p, &base2);
@@ -1595,23 +1483,15 @@ fn a_demotion_does_not_carry_changes_that_need_approval() {
     let p = dir.path();
     let (code, out) = demote(p, &["--from", "challenger", "--at", "2024-06-05T09:00:00Z"]);
     assert_eq!(code, 0, "{out}");
-    mg(
+    promote_version(
         p,
-        &[
-            "promote",
-            "heart_disease",
-            "2",
-            "--to",
-            "champion",
-            "--actor",
-            "alice@example.com",
-            "--at",
-            "2024-06-05T09:30:00Z",
-        ],
+        "2",
+        "champion",
+        "alice@example.com",
+        Some("2024-06-05T09:30:00Z"),
     );
     merge(p, "PR: demote the challenger, and v2 champion");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
+    let v = expect_check(p, &base, 1, &[]);
     assert!(has(&v, "MG037") && has(&v, "MG033"), "{}", messages(&v));
 
     let (dir, base) = example_repo();
@@ -1622,9 +1502,7 @@ fn a_demotion_does_not_carry_changes_that_need_approval() {
         format!("{t}policy:\n  gates:\n    champion:\n      approvals: {{roles: []}}\n")
     });
     merge(p, "PR: demote, and empty the champion's approval roles");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG048"]);
 }
 
 /// PR 1 demotes the challenger with a backdated time (before v4's challenger approval), so that
@@ -1638,18 +1516,14 @@ fn a_demotion_ends_the_tenure_and_cannot_be_backdated() {
     let (code, out) = demote(p, &["--from", "challenger", "--at", "2024-05-01T00:00:00Z"]);
     assert_eq!(code, 0, "{out}");
     merge(p, "PR 1: a backdated demotion");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG052"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG052"]);
 
     let (dir, base) = example_repo();
     let p = dir.path();
     let (code, out) = demote(p, &["--from", "challenger", "--at", "2999-01-01T00:00:00Z"]);
     assert_eq!(code, 0, "{out}");
     merge(p, "PR 1: a future-dated demotion");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG052"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG052"]);
 
     let (dir, _) = example_repo();
     let p = dir.path();
@@ -1667,24 +1541,10 @@ fn a_demotion_ends_the_tenure_and_cannot_be_backdated() {
     let (code, out) = demote(p, &["--from", "challenger"]);
     assert_eq!(code, 0, "{out}");
     let base2 = merge(p, "PR 1: an honest demotion, dated now");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
-    mg(
-        p,
-        &[
-            "promote",
-            "heart_disease",
-            "4",
-            "--to",
-            "challenger",
-            "--actor",
-            "mallory@example.com",
-        ],
-    );
+    expect_check(p, &base, 0, &[]);
+    promote_version(p, "4", "challenger", "mallory@example.com", None);
     merge(p, "PR 2: v4 back as challenger on its old approval");
-    let (code, v) = check(p, &base2);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG037"), "{}", messages(&v));
+    let v = expect_check(p, &base2, 1, &["MG037"]);
     assert!(
         messages(&v).contains("old approvals never revive"),
         "{}",
@@ -1718,8 +1578,7 @@ fn archiving_goes_through_the_audited_path() {
     let v2 = std::fs::read_to_string(p.join(HD).join("versions/v2.yaml")).unwrap();
     assert!(v2.contains("archived_at: 2024-06-05T09:00:00Z"), "{v2}");
     merge(p, "PR: archive v2");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
     let (code, out, err) = run(
         &["archive", "heart_disease", "2", "--actor", "a@example.com"],
         p,
@@ -1782,9 +1641,7 @@ fn archiving_goes_through_the_audited_path() {
         t.replace("archived_at: null", "archived_at: 2024-06-05T09:00:00Z")
     });
     merge(p, "PR: the challenger archived by hand");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG013"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG013"]);
 
     let (dir, base) = example_repo();
     let p = dir.path();
@@ -1804,9 +1661,7 @@ fn archiving_goes_through_the_audited_path() {
         .status()
         .unwrap();
     merge(p, "PR: an archive entry, no archive");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1);
-    assert!(has(&v, "MG049"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG049"]);
 }
 
 /// A champion's model card must be complete. PR 1 (merged) replaces heart_disease's card with
@@ -1845,9 +1700,7 @@ fn unfilled_model_card_blocks_a_champion_promotion() {
         p,
         "PR 2: promote v4 to champion; the template loses its sections",
     );
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG051"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG051"]);
     let gate = &v["promotions"][0]["gates"]
         .as_array()
         .unwrap()
@@ -1867,8 +1720,7 @@ fn unfilled_model_card_blocks_a_champion_promotion() {
             .unwrap();
     std::fs::write(p.join("model-cards/heart_disease.md"), written).unwrap();
     merge(p, "PR 2, amended: the card is written");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
 }
 
 /// A signer and role added in the same pull request as the promotion they approve do not count
@@ -1904,8 +1756,7 @@ fn signers_added_with_the_promotion_are_explained() {
         "2024-06-03T10:00:00Z",
     );
     merge(p, "PR: dave joins and approves the promotion");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &[]);
     let all = messages(&v);
     assert!(
         all.contains("its key is added to allowed_signers by this same pull request"),
@@ -1944,9 +1795,7 @@ fn serving_all_traffic_to_the_challenger_needs_governance_approval() {
         )
     });
     merge(p, "PR 1: serve the challenger");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG048"]);
     let lines = v["governance"][0]["lines"].to_string();
     assert!(
         lines.contains("serving.split.challenger: 0 → 100"),
@@ -1960,8 +1809,7 @@ fn serving_all_traffic_to_the_challenger_needs_governance_approval() {
     approve_governance(p, &base, &file, "compliance", "carol");
     approve_governance(p, &base, &file, "business", "bob");
     merge(p, "governance roles approve");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    let v = expect_check(p, &base, 0, &[]);
     assert_eq!(v["governance"][0]["status"], "pass");
 
     // Merged; the next pull request takes the traffic back: no approval needed.
@@ -1973,8 +1821,7 @@ fn serving_all_traffic_to_the_challenger_needs_governance_approval() {
         )
     });
     merge(p, "PR 2: back to the champion");
-    let (code, v) = check(p, &base2);
-    assert_eq!(code, 0, "{}", messages(&v));
+    let v = expect_check(p, &base2, 0, &[]);
     assert_eq!(v["governance"][0]["tightens_only"], true);
 }
 

@@ -38,20 +38,31 @@ pub(crate) fn approve_version(
     );
 }
 
+/// `modelgate promote heart_disease <version> --to <alias> --actor <actor> [--at <at>]`, which
+/// must succeed.
+pub(crate) fn promote_version(dir: &Path, version: &str, to: &str, actor: &str, at: Option<&str>) {
+    let mut args = vec![
+        "promote",
+        "heart_disease",
+        version,
+        "--to",
+        to,
+        "--actor",
+        actor,
+    ];
+    if let Some(at) = at {
+        args.extend(["--at", at]);
+    }
+    mg(dir, &args);
+}
+
 pub(crate) fn promote_v4(dir: &Path) {
-    mg(
+    promote_version(
         dir,
-        &[
-            "promote",
-            "heart_disease",
-            "4",
-            "--to",
-            "champion",
-            "--actor",
-            "alice@example.com",
-            "--at",
-            "2024-06-03T09:00:00Z",
-        ],
+        "4",
+        "champion",
+        "alice@example.com",
+        Some("2024-06-03T09:00:00Z"),
     );
 }
 
@@ -93,6 +104,18 @@ pub(crate) fn check(dir: &Path, base: &str) -> (i32, Value) {
         code,
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}")),
     )
+}
+
+/// `check` against `base`, which must exit `code` and report each of `expected` as an error;
+/// returns its JSON report.
+pub(crate) fn expect_check(dir: &Path, base: &str, code: i32, expected: &[&str]) -> Value {
+    let (got, v) = check(dir, base);
+    assert_eq!(got, code, "{}", messages(&v));
+    let found = codes(&v);
+    for c in expected {
+        assert!(found.iter().any(|f| f == c), "no {c}: {}", messages(&v));
+    }
+    v
 }
 
 pub(crate) fn codes(v: &Value) -> Vec<String> {

@@ -6,7 +6,9 @@
 //! signed with the demo keys.
 
 use crate::attacks::{approve_governance, has, promote_and_approve};
-use crate::check::{HD, approve_version, check, edit, example_repo, messages, mg};
+use crate::check::{
+    HD, approve_version, check, edit, example_repo, expect_check, messages, promote_version,
+};
 use modelgate::registry::types::Sha256;
 use std::path::Path;
 use std::process::Command;
@@ -101,8 +103,7 @@ fn folder_champion() -> (tempfile::TempDir, String) {
 }
 
 fn refused(p: &Path, base: &str, code_wanted: &str) {
-    let (code, v) = check(p, base);
-    assert_eq!(code, 1, "{}", messages(&v));
+    let v = expect_check(p, base, 1, &[]);
     assert!(has(&v, code_wanted), "{code_wanted}: {}", messages(&v));
 }
 
@@ -206,9 +207,7 @@ fn a_mode_change_in_a_merged_model_folder_is_refused() {
     );
     git(p, &["commit", "-q", "-m", "PR 2e: chmod +x model.pkl"]);
     assert!(git(p, &["ls-tree", "-r", "HEAD", FOLDER]).contains("100755"));
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG054"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG054"]);
     assert!(
         !has(&v, "MG014"),
         "the digest still matches: {}",
@@ -257,8 +256,7 @@ fn a_mode_change_in_a_merged_model_folder_is_refused() {
         format!("{t}\nA note.\n")
     });
     merge(p, "PR: a card note");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
 }
 
 /// PR 2 edits the approved champion's version file: its recorded folder digest (to match
@@ -295,19 +293,12 @@ fn a_second_version_on_the_same_folder_needs_its_own_approvals() {
     edit(p, &format!("{HD}/versions/v6.yaml"), |t| {
         t.replace("roc_auc: 0.95", "roc_auc: 0.99")
     });
-    mg(
+    promote_version(
         p,
-        &[
-            "promote",
-            "heart_disease",
-            "6",
-            "--to",
-            "champion",
-            "--actor",
-            "alice@example.com",
-            "--at",
-            "2024-06-04T09:00:00Z",
-        ],
+        "6",
+        "champion",
+        "alice@example.com",
+        Some("2024-06-04T09:00:00Z"),
     );
     merge(p, "PR 2g: v6 on v5's folder, promoted");
     refused(p, &base, "MG037");
@@ -330,8 +321,7 @@ fn a_second_version_on_the_same_folder_needs_its_own_approvals() {
         }
     }
     merge(p, "PR 2g: with v5's approvals copied");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &[]);
     assert_eq!(
         crate::check::gate(&v, "heart_disease", "champion", "approvals")["status"],
         "block"
@@ -472,9 +462,7 @@ fn a_governed_serving_share_cannot_grow_in_the_next_pull_request() {
         .unwrap();
     }
     merge(p, "PR 2: raise the share with PR 1's approvals copied");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG048"]);
     // Lowering the share again only tightens: no approval needed.
     reset(p, &base);
     edit(p, MODEL_YAML, |t| {
@@ -484,8 +472,7 @@ fn a_governed_serving_share_cannot_grow_in_the_next_pull_request() {
         )
     });
     merge(p, "PR 2: less to the challenger");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
 }
 
 /// PR 2 keeps the approved 5% but swaps the version behind it: the challenger alias moves to a
@@ -497,24 +484,15 @@ fn the_version_behind_a_serving_share_moves_only_through_the_challenger_gate() {
     let p = dir.path();
     let sha = write_folder(p, FOLDER, &model_files());
     add_folder_version(p, 5, FOLDER, &sha, "sklearn");
-    mg(
+    promote_version(
         p,
-        &[
-            "promote",
-            "heart_disease",
-            "5",
-            "--to",
-            "challenger",
-            "--actor",
-            "alice@example.com",
-            "--at",
-            "2024-06-03T09:00:00Z",
-        ],
+        "5",
+        "challenger",
+        "alice@example.com",
+        Some("2024-06-03T09:00:00Z"),
     );
     merge(p, "PR 2: v5 behind the challenger's 5%");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG037"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG037"]);
     assert_eq!(
         crate::check::gate(&v, "heart_disease", "challenger", "approvals")["status"],
         "block"
@@ -530,8 +508,7 @@ fn the_version_behind_a_serving_share_moves_only_through_the_challenger_gate() {
         "2024-06-03T10:00:00Z",
     );
     merge(p, "PR 2: the data scientist approves v5 as challenger");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
 }
 
 /// PR 1 loosens what governs the next change to `serving:` — the governance roles in
@@ -549,9 +526,7 @@ fn loosening_what_governs_serving_is_itself_governed() {
         )
     });
     merge(p, "PR 1: one governance role fewer");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG048"]);
 
     reset(p, &base);
     edit(p, MODEL_YAML, |t| {
@@ -561,9 +536,7 @@ fn loosening_what_governs_serving_is_itself_governed() {
         )
     });
     merge(p, "PR 1: the challenger needs no approval");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    expect_check(p, &base, 1, &["MG048"]);
 
     // A new model with all its traffic on the challenger is judged against the default
     // section (the champion answers all): governed too.
@@ -588,9 +561,7 @@ fn loosening_what_governs_serving_is_itself_governed() {
     )
     .unwrap();
     merge(p, "PR 1: a new model that serves its challenger");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 1, "{}", messages(&v));
-    assert!(has(&v, "MG048"), "{}", messages(&v));
+    let v = expect_check(p, &base, 1, &["MG048"]);
     assert!(
         v["governance"]
             .to_string()
@@ -654,6 +625,5 @@ fn a_sticky_header_must_name_the_caller_not_carry_credentials() {
     approve_governance(p, &base, MODEL_YAML, "compliance", "carol");
     approve_governance(p, &base, MODEL_YAML, "business", "bob");
     merge(p, "PR 2: sticky by X-Patient-Id, approved");
-    let (code, v) = check(p, &base);
-    assert_eq!(code, 0, "{}", messages(&v));
+    expect_check(p, &base, 0, &[]);
 }
