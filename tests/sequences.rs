@@ -627,3 +627,88 @@ fn a_sticky_header_must_name_the_caller_not_carry_credentials() {
     merge(p, "PR 2: sticky by X-Patient-Id, approved");
     expect_check(p, &base, 0, &[]);
 }
+
+/// A pull request made with a hand-written tree object rather than git: the new version's model
+/// folder holds an entry named `..` (git never writes one; libgit2 reads it) that names the
+/// repository's root tree. A folder digest that took it for a folder would walk
+/// `v5/../v5/../…` forever, and `check` would never answer: a gate that hangs is a gate
+/// walked around. The entry is refused (MG046) and `check` ends at once.
+#[test]
+fn a_tree_entry_named_dotdot_is_refused_not_walked_forever() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let sha = write_folder(p, FOLDER, &model_files());
+    add_folder_version(p, 5, FOLDER, &sha, "sklearn");
+    let made = merge(p, "PR: v5 as a model folder");
+    // The same commit, its v5 folder given a `..` entry naming the root tree.
+    let repo = git2::Repository::open(p).unwrap();
+    let commit = repo
+        .find_commit(git2::Oid::from_str(&made).unwrap())
+        .unwrap();
+    let root = commit.tree().unwrap();
+    let v5 = root
+        .get_path(Path::new(FOLDER))
+        .unwrap()
+        .to_object(&repo)
+        .unwrap()
+        .peel_to_tree()
+        .unwrap();
+    let mut raw = b"40000 ..\0".to_vec();
+    raw.extend(root.id().as_bytes());
+    for e in v5.iter() {
+        raw.extend(format!("{:o} {}\0", e.filemode(), e.name().unwrap()).into_bytes());
+        raw.extend(e.id().as_bytes());
+    }
+    let odb = repo.odb().unwrap();
+    let mut inner = odb.write(git2::ObjectType::Tree, &raw).unwrap();
+    // Up the path: each folder with its child replaced.
+    let parts: Vec<&str> = FOLDER.split('/').collect();
+    for depth in (0..parts.len()).rev() {
+        let parent = if depth == 0 {
+            root.clone()
+        } else {
+            root.get_path(Path::new(&parts[..depth].join("/")))
+                .unwrap()
+                .to_object(&repo)
+                .unwrap()
+                .peel_to_tree()
+                .unwrap()
+        };
+        let mut b = repo.treebuilder(Some(&parent)).unwrap();
+        b.insert(parts[depth], inner, 0o040000).unwrap();
+        inner = b.write().unwrap();
+    }
+    let tree = repo.find_tree(inner).unwrap();
+    let sig = git2::Signature::now("mallory", "mallory@example.com").unwrap();
+    repo.commit(
+        Some("HEAD"),
+        &sig,
+        &sig,
+        "PR: v5 with a `..`",
+        &tree,
+        &[&commit],
+    )
+    .unwrap();
+    // `check` under a deadline: before the fix it never returned.
+    let mut child = crate::util::modelgate()
+        .args([
+            "check", "--base", &base, "--head", "HEAD", "--format", "json",
+        ])
+        .current_dir(p)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("check did not end within 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", messages(&v));
+    assert!(has(&v, "MG046"), "{}", messages(&v));
+    assert!(messages(&v).contains("v5/.."), "{}", messages(&v));
+}

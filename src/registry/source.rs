@@ -181,6 +181,12 @@ pub fn locate(uri: &str) -> Result<Location, crate::diag::Code> {
         .map_err(|_| crate::diag::Code::SymlinkEscape)
 }
 
+/// Whether a tree entry's name can be one component of a repository path: not empty, not `.`
+/// or `..`, no `/`.
+fn is_path_component(name: &str) -> bool {
+    !matches!(name, "" | "." | "..") && !name.contains('/')
+}
+
 /// Normalizes a repository-relative path lexically: no absolute paths, no `..` above the root.
 pub fn normalize(path: &str) -> Result<String, ReadError> {
     let mut parts: Vec<&str> = Vec::new();
@@ -444,6 +450,13 @@ impl GitSource {
                 bad_names.insert(format!("{prefix}{lossy}"));
                 return git2::TreeWalkResult::Skip;
             };
+            if !is_path_component(name) {
+                // A hand-made tree can hold `..`, `.`, an empty name or one with a `/`, which git
+                // never writes and libgit2 reads: as a folder, `..` would lead a walk back up
+                // (forever) and a copy above where it copies to. An entry modelgate refuses.
+                bad_names.insert(format!("{prefix}{name}"));
+                return git2::TreeWalkResult::Skip;
+            }
             let path = format!("{prefix}{name}");
             match entry.kind() {
                 Some(git2::ObjectType::Tree) => {
@@ -521,7 +534,10 @@ impl GitSource {
     /// What a non-plain entry of the tree is, in words, or `None` for a blob or a tree.
     fn not_plain(&self, path: &str) -> Option<String> {
         if self.bad_names.contains(path) {
-            return Some("an entry whose name is not valid UTF-8".into());
+            return Some(
+                "an entry whose name is not valid UTF-8, or is `.`, `..`, empty or holds a `/`"
+                    .into(),
+            );
         }
         if let Some(oid) = self.gitlinks.get(path) {
             return Some(format!("a submodule (gitlink to commit {oid})"));
@@ -610,9 +626,10 @@ impl Source for GitSource {
                 break;
             }
             if let Some(name) = child(p) {
+                let what = self.not_plain(p).unwrap_or_default();
                 out.push(DirEntry {
                     name,
-                    kind: EntryKind::NotPlain("an entry whose name is not valid UTF-8".into()),
+                    kind: EntryKind::NotPlain(what),
                 });
             }
         }
@@ -682,6 +699,49 @@ impl Source for GitSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A commit whose hand-made trees hold entries named `..` (git never writes them; libgit2
+    /// reads them). Listed as they were folders, `ref/..` would resolve to the root: a folder
+    /// digest (`check`, `validate`) would walk `ref/../ref/..` forever, and `serve`'s copy of
+    /// reference data likewise. They are entries modelgate refuses: the digest is an error, the
+    /// copy finds nothing and writes nothing.
+    #[test]
+    fn tree_entries_no_path_has_are_not_plain() {
+        let outer = tempfile::tempdir().unwrap();
+        let repo_dir = outer.path().join("repo");
+        let repo = git2::Repository::init(&repo_dir).unwrap();
+        let odb = repo.odb().unwrap();
+        let blob = odb.write(git2::ObjectType::Blob, b"payload").unwrap();
+        let tree = |mode: &str, name: &str, oid: git2::Oid| -> git2::Oid {
+            let mut raw = format!("{mode} {name}\0").into_bytes();
+            raw.extend(oid.as_bytes());
+            odb.write(git2::ObjectType::Tree, &raw).unwrap()
+        };
+        let v = tree("100644", "evil.parquet", blob);
+        let u = tree("40000", "..", v);
+        let r = tree("40000", "..", u);
+        let root = repo.find_tree(tree("40000", "ref", r)).unwrap();
+        let sig = git2::Signature::now("t", "t@localhost").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "crafted", &root, &[])
+            .unwrap();
+        let src = GitSource::open(&repo_dir, "HEAD").unwrap();
+        let listed = src.list("ref").unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(
+            matches!(&listed[0].kind, EntryKind::NotPlain(w) if w.contains("`..`")),
+            "{:?}",
+            listed[0].kind
+        );
+        assert!(matches!(
+            src.digest("ref"),
+            Err(ReadError::NotPlain { at, .. }) if at == "ref/.."
+        ));
+        let into = outer.path().join("copy").join("into");
+        std::fs::create_dir_all(&into).unwrap();
+        assert!(crate::monitor::data::export_from_source("ref/**/*.parquet", &src, &into).is_err());
+        assert!(!outer.path().join("copy/evil.parquet").exists());
+        assert_eq!(std::fs::read_dir(&into).unwrap().count(), 0);
+    }
 
     #[test]
     fn uri_locations() {
