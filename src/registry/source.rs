@@ -416,8 +416,9 @@ pub struct GitSource {
     entries: BTreeMap<String, (git2::Oid, i32)>,
     /// Submodules (gitlinks): entries that are neither a blob nor a tree.
     gitlinks: BTreeMap<String, git2::Oid>,
-    /// Entries whose names are not UTF-8 (shown lossily).
-    bad_names: std::collections::BTreeSet<String>,
+    /// Entries refused by their names, with why: a name that is not UTF-8 (shown lossily),
+    /// one no repository path has (`..`), one its folder holds twice.
+    bad_names: BTreeMap<String, &'static str>,
     /// Every folder in the tree.
     dirs: BTreeMap<String, git2::Oid>,
     description: String,
@@ -441,23 +442,43 @@ impl GitSource {
         let mut entries = BTreeMap::new();
         let mut dirs = BTreeMap::new();
         let mut gitlinks = BTreeMap::new();
-        let mut bad_names = std::collections::BTreeSet::new();
+        let mut bad_names = BTreeMap::new();
         dirs.insert(String::new(), tree.id());
         tree.walk(git2::TreeWalkMode::PreOrder, |prefix, entry| {
             let Ok(name) = entry.name() else {
                 // Never invisible: a name that is not UTF-8 is an entry modelgate refuses.
                 let lossy = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                bad_names.insert(format!("{prefix}{lossy}"));
+                bad_names.insert(
+                    format!("{prefix}{lossy}"),
+                    "an entry whose name is not valid UTF-8",
+                );
                 return git2::TreeWalkResult::Skip;
             };
             if !is_path_component(name) {
                 // A hand-made tree can hold `..`, `.`, an empty name or one with a `/`, which git
                 // never writes and libgit2 reads: as a folder, `..` would lead a walk back up
                 // (forever) and a copy above where it copies to. An entry modelgate refuses.
-                bad_names.insert(format!("{prefix}{name}"));
+                bad_names.insert(
+                    format!("{prefix}{name}"),
+                    "an entry whose name is `.`, `..`, empty or holds a `/`",
+                );
                 return git2::TreeWalkResult::Skip;
             }
             let path = format!("{prefix}{name}");
+            if dirs.contains_key(&path)
+                || entries.contains_key(&path)
+                || gitlinks.contains_key(&path)
+                || bad_names.contains_key(&path)
+            {
+                // A hand-made tree can name two entries alike (git never writes that): which
+                // one a reader sees is the reader's choice (a checkout's, GitHub's, this walk's),
+                // so neither is read.
+                dirs.remove(&path);
+                entries.remove(&path);
+                gitlinks.remove(&path);
+                bad_names.insert(path, "an entry whose folder names it twice");
+                return git2::TreeWalkResult::Skip;
+            }
             match entry.kind() {
                 Some(git2::ObjectType::Tree) => {
                     dirs.insert(path, entry.id());
@@ -533,11 +554,8 @@ impl GitSource {
 
     /// What a non-plain entry of the tree is, in words, or `None` for a blob or a tree.
     fn not_plain(&self, path: &str) -> Option<String> {
-        if self.bad_names.contains(path) {
-            return Some(
-                "an entry whose name is not valid UTF-8, or is `.`, `..`, empty or holds a `/`"
-                    .into(),
-            );
+        if let Some(what) = self.bad_names.get(path) {
+            return Some((*what).into());
         }
         if let Some(oid) = self.gitlinks.get(path) {
             return Some(format!("a submodule (gitlink to commit {oid})"));
@@ -621,7 +639,7 @@ impl Source for GitSource {
                 out.push(DirEntry { name, kind });
             }
         }
-        for p in self.bad_names.range(prefix.clone()..) {
+        for (p, _) in self.bad_names.range(prefix.clone()..) {
             if !p.starts_with(&prefix) {
                 break;
             }
@@ -741,6 +759,37 @@ mod tests {
         assert!(crate::monitor::data::export_from_source("ref/**/*.parquet", &src, &into).is_err());
         assert!(!outer.path().join("copy/evil.parquet").exists());
         assert_eq!(std::fs::read_dir(&into).unwrap().count(), 0);
+    }
+
+    /// A hand-made tree holding `aliases.yaml` twice, with two contents (git never writes
+    /// that; a checkout, GitHub and libgit2 may each show another one): neither is read.
+    #[test]
+    fn an_entry_named_twice_is_not_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(dir.path()).unwrap();
+        let odb = repo.odb().unwrap();
+        let mut raw = Vec::new();
+        for text in ["champion: 3\n", "champion: 4\n"] {
+            let blob = odb.write(git2::ObjectType::Blob, text.as_bytes()).unwrap();
+            raw.extend(b"100644 aliases.yaml\0");
+            raw.extend(blob.as_bytes());
+        }
+        let inner = odb.write(git2::ObjectType::Tree, &raw).unwrap();
+        let mut root = repo.treebuilder(None).unwrap();
+        root.insert("m", inner, 0o040000).unwrap();
+        let root = repo.find_tree(root.write().unwrap()).unwrap();
+        let sig = git2::Signature::now("t", "t@localhost").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "twice", &root, &[])
+            .unwrap();
+        let src = GitSource::open(dir.path(), "HEAD").unwrap();
+        assert!(matches!(
+            src.read("m/aliases.yaml", 1 << 20),
+            Err(ReadError::NotPlain { what, .. }) if what.contains("twice")
+        ));
+        assert!(!src.is_file("m/aliases.yaml"));
+        let listed = src.list("m").unwrap();
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert!(matches!(&listed[0].kind, EntryKind::NotPlain(w) if w.contains("twice")));
     }
 
     #[test]
