@@ -639,60 +639,80 @@ fn a_tree_entry_named_dotdot_is_refused_not_walked_forever() {
     let p = dir.path();
     let sha = write_folder(p, FOLDER, &model_files());
     add_folder_version(p, 5, FOLDER, &sha, "sklearn");
-    let made = merge(p, "PR: v5 as a model folder");
-    // The same commit, its v5 folder given a `..` entry naming the root tree.
+    merge(p, "PR: v5 as a model folder");
+    // The same change pushed as hand-written objects: the v5 folder also holds `..`, naming the
+    // root tree.
+    commit_hand_made_folder(p, FOLDER, "PR: v5 with a `..`", |root, v5| {
+        let mut entries = vec![(0o040000, "..".to_string(), root.id())];
+        entries.extend(entries_of(v5));
+        entries
+    });
+    let (code, v) = check_within_a_minute(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
+    assert!(has(&v, "MG046"), "{}", messages(&v));
+    assert!(messages(&v).contains("v5/.."), "{}", messages(&v));
+}
+
+/// The entries of a tree: mode, name, object.
+fn entries_of(tree: &git2::Tree) -> Vec<(i32, String, git2::Oid)> {
+    tree.iter()
+        .map(|e| (e.filemode(), e.name().unwrap().to_string(), e.id()))
+        .collect()
+}
+
+/// Commits HEAD's tree again with `folder` replaced by a tree object written by hand, entry by
+/// entry as `entries` lists them from HEAD's root tree and folder tree (names git itself never
+/// writes included): a pull request pushed as raw objects. The commit becomes HEAD.
+fn commit_hand_made_folder(
+    p: &Path,
+    folder: &str,
+    msg: &str,
+    entries: impl FnOnce(&git2::Tree, &git2::Tree) -> Vec<(i32, String, git2::Oid)>,
+) {
     let repo = git2::Repository::open(p).unwrap();
-    let commit = repo
-        .find_commit(git2::Oid::from_str(&made).unwrap())
-        .unwrap();
+    let commit = repo.head().unwrap().peel_to_commit().unwrap();
     let root = commit.tree().unwrap();
-    let v5 = root
-        .get_path(Path::new(FOLDER))
-        .unwrap()
-        .to_object(&repo)
-        .unwrap()
-        .peel_to_tree()
-        .unwrap();
-    let mut raw = b"40000 ..\0".to_vec();
-    raw.extend(root.id().as_bytes());
-    for e in v5.iter() {
-        raw.extend(format!("{:o} {}\0", e.filemode(), e.name().unwrap()).into_bytes());
-        raw.extend(e.id().as_bytes());
+    let tree_at = |path: &str| -> git2::Tree {
+        if path.is_empty() {
+            return root.clone();
+        }
+        root.get_path(Path::new(path))
+            .unwrap()
+            .to_object(&repo)
+            .unwrap()
+            .peel_to_tree()
+            .unwrap()
+    };
+    let mut raw = Vec::new();
+    for (mode, name, oid) in entries(&root, &tree_at(folder)) {
+        raw.extend(format!("{mode:o} {name}\0").into_bytes());
+        raw.extend(oid.as_bytes());
     }
-    let odb = repo.odb().unwrap();
-    let mut inner = odb.write(git2::ObjectType::Tree, &raw).unwrap();
+    let mut inner = repo
+        .odb()
+        .unwrap()
+        .write(git2::ObjectType::Tree, &raw)
+        .unwrap();
     // Up the path: each folder with its child replaced.
-    let parts: Vec<&str> = FOLDER.split('/').collect();
+    let parts: Vec<&str> = folder.split('/').collect();
     for depth in (0..parts.len()).rev() {
-        let parent = if depth == 0 {
-            root.clone()
-        } else {
-            root.get_path(Path::new(&parts[..depth].join("/")))
-                .unwrap()
-                .to_object(&repo)
-                .unwrap()
-                .peel_to_tree()
-                .unwrap()
-        };
-        let mut b = repo.treebuilder(Some(&parent)).unwrap();
+        let mut b = repo
+            .treebuilder(Some(&tree_at(&parts[..depth].join("/"))))
+            .unwrap();
         b.insert(parts[depth], inner, 0o040000).unwrap();
         inner = b.write().unwrap();
     }
     let tree = repo.find_tree(inner).unwrap();
     let sig = git2::Signature::now("mallory", "mallory@example.com").unwrap();
-    repo.commit(
-        Some("HEAD"),
-        &sig,
-        &sig,
-        "PR: v5 with a `..`",
-        &tree,
-        &[&commit],
-    )
-    .unwrap();
-    // `check` under a deadline: before the fix it never returned.
+    repo.commit(Some("HEAD"), &sig, &sig, msg, &tree, &[&commit])
+        .unwrap();
+}
+
+/// `check` of HEAD against `base` under a one-minute deadline (a hang fails the test).
+fn check_within_a_minute(p: &Path, base: &str) -> (i32, serde_json::Value) {
     let mut child = crate::util::modelgate()
         .args([
-            "check", "--base", &base, "--head", "HEAD", "--format", "json",
+            "check", "--base", base, "--head", "HEAD", "--format", "json",
         ])
         .current_dir(p)
         .stdout(std::process::Stdio::piped())
@@ -707,8 +727,37 @@ fn a_tree_entry_named_dotdot_is_refused_not_walked_forever() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let out = child.wait_with_output().unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", messages(&v));
+    let v = serde_json::from_slice(&out.stdout).unwrap();
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// A pull request pushed as hand-written objects whose heart_disease folder names
+/// `aliases.yaml` twice: first a copy moving the champion to v4 with none of the approvals the
+/// base demands, then the file as merged. Readers disagree on such a tree (measured: `git show`
+/// reads the first copy, `git reset --hard` writes the last); the walk before the fix kept the
+/// last, so `check` saw the aliases unchanged and passed (exit 0). Both copies are refused
+/// (MG046); neither is read.
+#[test]
+fn a_file_named_twice_in_a_folder_is_refused_whichever_copy_a_reader_takes() {
+    let (dir, base) = example_repo();
+    let p = dir.path();
+    let repo = git2::Repository::open(p).unwrap();
+    let aliases = std::fs::read_to_string(p.join(HD).join("aliases.yaml")).unwrap();
+    let moved = repo
+        .blob(aliases.replace("champion: 3", "champion: 4").as_bytes())
+        .unwrap();
+    commit_hand_made_folder(p, HD, "PR: aliases.yaml twice", |_, folder| {
+        let mut entries = Vec::new();
+        for (mode, name, oid) in entries_of(folder) {
+            if name == "aliases.yaml" {
+                entries.push((mode, name.clone(), moved));
+            }
+            entries.push((mode, name, oid));
+        }
+        entries
+    });
+    let (code, v) = check_within_a_minute(p, &base);
+    assert_eq!(code, 1, "{}", messages(&v));
     assert!(has(&v, "MG046"), "{}", messages(&v));
-    assert!(messages(&v).contains("v5/.."), "{}", messages(&v));
+    assert!(messages(&v).contains("aliases.yaml"), "{}", messages(&v));
 }
